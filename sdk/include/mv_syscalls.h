@@ -28,7 +28,8 @@
  *    instruction over the whole byte range it designates before it is
  *    used. A range that touches secure memory, the NSC region, memory the
  *    application may not access, that wraps around the end of the address
- *    space, or a pointer to a scalar (uint32_t, uint64_t, enum, handle)
+ *    space, or a pointer to a 4-byte scalar (uint32_t, uint64_t, 4-byte
+ *    enum, handle)
  *    that is not 4-byte aligned, makes the call return
  *    MV_STATUS_PARAMETERFAULT and do nothing else. "Outputs" must be
  *    writable by the application; "inputs" readable.
@@ -885,7 +886,8 @@ extern enum MvStatus mvCloseSystemNotification(MvSystemEventHandle *handle);
 /* --- Deep sleep, wake reason, restart ---------------------------------------- */
 extern enum MvStatus mvDeepSleep(enum MvDeepSleepMode mode);
 
-/* Writes why the current application run started (4 bytes, 4-aligned).
+/* Writes why the current application run started: ONE byte (the enum is
+ * 1 byte in the device ABI), so mode needs no alignment.
  * The value is fixed for the whole run and may be read any number of
  * times. From handler mode (an interrupt or exception handler) ->
  * MV_STATUS_UNAVAILABLE. */
