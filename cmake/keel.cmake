@@ -72,3 +72,28 @@ function(keel_bench name)
   add_test(NAME bench_${name} COMMAND ${A_COMMAND})
   set_tests_properties(bench_${name} PROPERTIES LABELS bench)
 endfunction()
+
+# keel_linker_script(<target> <script.ld.in> [INCLUDES <dir...>])
+# Preprocesses a linker script with cpp (so it can include memory_map.h) and
+# links <target> with it; also writes <target>.map and <target>.bin.
+function(keel_linker_script target script)
+  cmake_parse_arguments(A "" "" "INCLUDES" ${ARGN})
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}.ld)
+  set(incs)
+  foreach(d ${A_INCLUDES})
+    list(APPEND incs -I${d})
+  endforeach()
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_C_COMPILER} -E -P -x c -DKEEL_LINKER_SCRIPT ${incs}
+            ${script} -o ${out}
+    DEPENDS ${script} ${KEEL_ROOT}/microvisor/board/an505/memory_map.h
+    COMMENT "Preprocessing ${target} linker script")
+  add_custom_target(${target}_ld DEPENDS ${out})
+  add_dependencies(${target} ${target}_ld)
+  set_target_properties(${target} PROPERTIES SUFFIX .elf LINK_DEPENDS ${out})
+  target_link_options(${target} PRIVATE -T${out}
+                      -Wl,-Map=${CMAKE_CURRENT_BINARY_DIR}/${target}.map)
+  add_custom_command(TARGET ${target} POST_BUILD
+    COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:${target}>
+            ${CMAKE_CURRENT_BINARY_DIR}/${target}.bin)
+endfunction()

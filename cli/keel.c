@@ -1,0 +1,340 @@
+/*
+ * keel: the developer's command-line tool.
+ *
+ *   keel pack --kind app|microvisor [--version X.Y.Z] IN.elf OUT.img
+ *   keel run [options] APP.elf|APP.img [-- QEMU-ARGS...]
+ *
+ * `keel <verb> --help` explains each verb. Later issues add keygen,
+ * bundle, sign, verify and provision.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "elf_image.h"
+#include "flash_file.h"
+#include "image.h"
+#include "memory_map.h"
+
+#ifndef KEEL_DEFAULT_FW_DIR
+#define KEEL_DEFAULT_FW_DIR "build/fw"
+#endif
+
+static int parse_version(const char *s, uint32_t *out)
+{
+    unsigned a, b, c;
+    char tail;
+    if (sscanf(s, "%u.%u.%u%c", &a, &b, &c, &tail) != 3 || a > 255 || b > 255 || c > 65535)
+        return -1;
+    *out = (a << 24) | (b << 16) | c;
+    return 0;
+}
+
+/* Builds a complete image (header + payload) from an ELF or returns an
+ * .img file unchanged after checking it. */
+static int load_image(const char *path, uint32_t kind, uint32_t version,
+                      uint8_t **out, size_t *outlen)
+{
+    size_t n = strlen(path);
+    if (n > 4 && strcmp(path + n - 4, ".img") == 0) {
+        if (read_file(path, out, outlen) != 0) {
+            fprintf(stderr, "keel: %s: %s\n", path, strerror(errno));
+            return -1;
+        }
+        if (*outlen < IMAGE_HEADER_SIZE) {
+            fprintf(stderr, "keel: %s: too short to be an image\n", path);
+            free(*out);
+            return -1;
+        }
+        return 0;
+    }
+    char err[256];
+    struct flat_image flat;
+    if (elf_to_flat(path, &flat, err, sizeof(err)) != 0) {
+        fprintf(stderr, "keel: %s\n", err);
+        return -1;
+    }
+    struct image_header hdr = {
+        .magic = IMAGE_MAGIC, .header_size = IMAGE_HEADER_SIZE, .kind = kind,
+        .load_addr = flat.load_addr, .image_size = flat.size, .version = version,
+    };
+    uint32_t region = kind == IMAGE_KIND_APP ? NS_CODE_BASE : MV_CODE_BASE;
+    uint32_t region_size = kind == IMAGE_KIND_APP ? NS_APP_CODE_SIZE : MV_CODE_SIZE;
+    uint32_t slot = kind == IMAGE_KIND_APP ? FLASH_APP_SLOT_SIZE : FLASH_MV_SLOT_SIZE;
+    int rc = image_header_check(&hdr, kind, slot, region, region_size);
+    if (rc != IMAGE_OK) {
+        fprintf(stderr, "keel: %s: %s (load %08x, %u bytes)\n", path, image_strerror(rc),
+                flat.load_addr, flat.size);
+        flat_image_free(&flat);
+        return -1;
+    }
+    *outlen = IMAGE_HEADER_SIZE + flat.size;
+    *out = malloc(*outlen);
+    if (!*out) {
+        flat_image_free(&flat);
+        return -1;
+    }
+    memcpy(*out, &hdr, sizeof(hdr));
+    memcpy(*out + IMAGE_HEADER_SIZE, flat.bytes, flat.size);
+    flat_image_free(&flat);
+    return 0;
+}
+
+static int cmd_pack(int argc, char **argv)
+{
+    uint32_t kind = 0, version = 1u << 16;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            puts("usage: keel pack --kind app|microvisor [--version X.Y.Z] IN.elf OUT.img\n"
+                 "Turns a linked ELF into a Keel image: a 64-byte header (kind, load\n"
+                 "address, size, version) and the flat payload. Checks that the payload\n"
+                 "fits the region that kind of image runs from.");
+            return 0;
+        } else if (!strcmp(argv[i], "--kind") && i + 1 < argc) {
+            i++;
+            if (!strcmp(argv[i], "app"))
+                kind = IMAGE_KIND_APP;
+            else if (!strcmp(argv[i], "microvisor"))
+                kind = IMAGE_KIND_MICROVISOR;
+            else {
+                fprintf(stderr, "keel pack: unknown kind '%s' (app or microvisor)\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--version") && i + 1 < argc) {
+            if (parse_version(argv[++i], &version) != 0) {
+                fprintf(stderr, "keel pack: version must be X.Y.Z\n");
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "keel pack: unknown option '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!kind || argc - i != 2) {
+        fprintf(stderr, "usage: keel pack --kind app|microvisor [--version X.Y.Z] IN.elf OUT.img\n");
+        return 2;
+    }
+    uint8_t *img;
+    size_t len;
+    if (load_image(argv[i], kind, version, &img, &len) != 0)
+        return 1;
+    FILE *f = fopen(argv[i + 1], "wb");
+    int ok = f && fwrite(img, 1, len, f) == len;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    free(img);
+    if (!ok) {
+        fprintf(stderr, "keel pack: %s: %s\n", argv[i + 1], strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+static const char run_usage[] =
+    "usage: keel run [options] APP.elf|APP.img [-- QEMU-ARGS...]\n"
+    "Boots the emulated device (QEMU mps2-an505): boot ROM, microvisor, and the\n"
+    "given application installed in its flash slot. Both consoles (microvisor\n"
+    "and application UARTs) print on the terminal; Ctrl-A x quits QEMU.\n"
+    "  --flash FILE    keep the device's flash in FILE (created and provisioned\n"
+    "                  if missing); default: a temporary flash\n"
+    "  --fw DIR        firmware build directory (default " KEEL_DEFAULT_FW_DIR ",\n"
+    "                  or $KEEL_FW_DIR)\n"
+    "  --microvisor F  microvisor ELF or image (default DIR/microvisor/microvisor.elf)\n"
+    "  --no-install    boot whatever the flash holds; APP is not needed\n"
+    "  --timeout SEC   stop QEMU after SEC seconds (exit status 124)\n"
+    "  --icount        deterministic instruction-counted time (1 ns per instruction)\n"
+    "  --gdb           wait for gdb-multiarch on localhost:1234\n"
+    "  --no-reboot     a device reset ends QEMU (exit status 0)\n";
+
+static pid_t qemu_pid;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    if (qemu_pid > 0)
+        kill(qemu_pid, SIGKILL);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    const char *flash = NULL, *fw = getenv("KEEL_FW_DIR"), *mv = NULL, *app = NULL;
+    int install = 1, icount = 0, gdb = 0, noreboot = 0, timeout = 0;
+    int i = 1;
+    char **extra = NULL;
+    int nextra = 0;
+
+    if (!fw)
+        fw = KEEL_DEFAULT_FW_DIR;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(run_usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "--flash") && i + 1 < argc) {
+            flash = argv[++i];
+        } else if (!strcmp(a, "--fw") && i + 1 < argc) {
+            fw = argv[++i];
+        } else if (!strcmp(a, "--microvisor") && i + 1 < argc) {
+            mv = argv[++i];
+        } else if (!strcmp(a, "--timeout") && i + 1 < argc) {
+            timeout = atoi(argv[++i]);
+            if (timeout <= 0) {
+                fprintf(stderr, "keel run: --timeout needs a positive number of seconds\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--no-install")) {
+            install = 0;
+        } else if (!strcmp(a, "--icount")) {
+            icount = 1;
+        } else if (!strcmp(a, "--gdb")) {
+            gdb = 1;
+        } else if (!strcmp(a, "--no-reboot")) {
+            noreboot = 1;
+        } else if (!strcmp(a, "--")) {
+            extra = argv + i + 1;
+            nextra = argc - i - 1;
+            break;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "keel run: unknown option '%s'\n%s", a, run_usage);
+            return 2;
+        } else if (!app) {
+            app = a;
+        } else {
+            fprintf(stderr, "keel run: more than one application given\n");
+            return 2;
+        }
+    }
+    if (install && !app) {
+        fprintf(stderr, "%s", run_usage);
+        return 2;
+    }
+
+    char bootrom[4096], mvpath[4096], tmpflash[] = "/tmp/keel-flash-XXXXXX";
+    snprintf(bootrom, sizeof(bootrom), "%s/boot/bootrom.bin", fw);
+    snprintf(mvpath, sizeof(mvpath), "%s", mv ? mv : "");
+    if (!mv)
+        snprintf(mvpath, sizeof(mvpath), "%s/microvisor/microvisor.elf", fw);
+    if (access(bootrom, R_OK) != 0) {
+        fprintf(stderr, "keel run: no boot ROM at %s (build first: make, or pass --fw)\n", bootrom);
+        return 1;
+    }
+    if (!flash) {
+        int t = mkstemp(tmpflash);
+        if (t < 0) {
+            perror("keel run: temporary flash");
+            return 1;
+        }
+        close(t);
+        flash = tmpflash;
+    }
+    int fd = flash_file_open(flash);
+    if (fd < 0) {
+        fprintf(stderr, "keel run: %s: %s\n", flash, strerror(errno));
+        return 1;
+    }
+    int rc = flash_file_provision(fd);
+    if (rc == 0 && install) {
+        uint8_t *img;
+        size_t len;
+        rc = load_image(mvpath, IMAGE_KIND_MICROVISOR, 1u << 16, &img, &len);
+        if (rc == 0) {
+            rc = flash_file_erase(fd, FLASH_MV_SLOT_A, FLASH_MV_SLOT_SIZE) ||
+                 flash_file_write(fd, FLASH_MV_SLOT_A, img, len);
+            free(img);
+        }
+        if (rc == 0)
+            rc = load_image(app, IMAGE_KIND_APP, 1u << 16, &img, &len);
+        if (rc == 0) {
+            rc = flash_file_erase(fd, FLASH_APP_SLOT_A, FLASH_APP_SLOT_SIZE) ||
+                 flash_file_write(fd, FLASH_APP_SLOT_A, img, len);
+            free(img);
+        }
+    }
+    close(fd);
+    if (rc != 0) {
+        fprintf(stderr, "keel run: could not prepare the flash\n");
+        return 1;
+    }
+
+    char loader[4200], backend[4200];
+    snprintf(loader, sizeof(loader), "loader,file=%s,addr=0x%08x,force-raw=on", bootrom,
+             BOOTROM_CODE_BASE);
+    snprintf(backend, sizeof(backend),
+             "memory-backend-file,id=flash,size=16M,mem-path=%s,share=on", flash);
+    const char *args[64 + 32];
+    int n = 0;
+    const char *base[] = {
+        "qemu-system-arm", "-M", "mps2-an505", "-display", "none", "-monitor", "none",
+        "-chardev", "stdio,id=con,mux=on,signal=off",
+        "-serial", "chardev:con", "-serial", "chardev:con",
+        "-semihosting-config", "enable=on,target=native",
+        "-device", loader, "-object", backend, "-machine", "memory-backend=flash",
+    };
+    for (size_t k = 0; k < sizeof(base) / sizeof(base[0]); k++)
+        args[n++] = base[k];
+    if (icount) {
+        args[n++] = "-icount";
+        args[n++] = "shift=0,align=off,sleep=off";
+    }
+    if (gdb) {
+        args[n++] = "-s";
+        args[n++] = "-S";
+    }
+    if (noreboot)
+        args[n++] = "-no-reboot";
+    if (nextra > 32) {
+        fprintf(stderr, "keel run: too many QEMU arguments\n");
+        return 2;
+    }
+    for (int k = 0; k < nextra; k++)
+        args[n++] = extra[k];
+    args[n] = NULL;
+
+    fflush(stdout);
+    qemu_pid = fork();
+    if (qemu_pid < 0) {
+        perror("keel run: fork");
+        return 1;
+    }
+    if (qemu_pid == 0) {
+        execvp(args[0], (char *const *)args);
+        perror("keel run: qemu-system-arm");
+        _exit(127);
+    }
+    signal(SIGINT, SIG_IGN); /* QEMU gets the terminal's Ctrl-C */
+    if (timeout) {
+        signal(SIGALRM, on_alarm);
+        alarm((unsigned)timeout);
+    }
+    int status;
+    while (waitpid(qemu_pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (flash == tmpflash)
+        unlink(tmpflash);
+    if (WIFSIGNALED(status))
+        return WTERMSIG(status) == SIGKILL && timeout ? 124 : 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        puts("usage: keel <verb> [options]\n"
+             "verbs:\n"
+             "  pack   turn an ELF into a Keel image\n"
+             "  run    boot the emulated device with an application\n"
+             "`keel <verb> --help` for details.");
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "pack"))
+        return cmd_pack(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 1, argv + 1);
+    fprintf(stderr, "keel: unknown verb '%s' (see keel --help)\n", argv[1]);
+    return 2;
+}

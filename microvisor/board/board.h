@@ -1,0 +1,90 @@
+/*
+ * The board contract: everything microvisor/core knows about the hardware
+ * beyond the Armv8-M architecture. One implementation per board
+ * (board/an505/, later board/stm32u585/); core code includes no vendor or
+ * board header but this one.
+ */
+#ifndef BOARD_H
+#define BOARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Early set-up: console, clocks, the microsecond clock. Interrupts masked. */
+void board_init(void);
+
+/*
+ * Partitions the device (SAU, MPCs, PPCs, interrupt targets): the app gets
+ * its code window, its RAM, its UART and timer; everything else stays
+ * Secure. Called once before the app first runs.
+ */
+void board_partition(void);
+
+/* Microvisor console: one byte out, polled. */
+void board_console_putc(char c);
+
+/* Microseconds since reset, monotonic, 64-bit. Callable from any context. */
+uint64_t board_time_us(void);
+
+/* Handler for the clock's wrap interrupt (board vector table calls it). */
+void board_clock_irq(void);
+
+/* Starts the periodic secure tick that calls mv_tick() every
+ * 1,000,000 / hz microseconds. */
+void board_tick_start(uint32_t hz);
+
+enum board_clock {
+    BOARD_CLOCK_SYS,
+    BOARD_CLOCK_HCLK,
+    BOARD_CLOCK_PCLK1,
+    BOARD_CLOCK_PCLK2,
+};
+uint32_t board_clock_hz(enum board_clock which);
+
+/* The secure watchdog: started with a timeout, fed by the microvisor's
+ * deferred work. On expiry the board raises NMI, then resets. */
+void board_watchdog_start(uint32_t timeout_ms);
+void board_watchdog_feed(void);
+
+/* Whole-device reset. */
+void board_reset(void) __attribute__((noreturn));
+
+/* Ends an emulated run with `code` (QEMU: semihosting exit). On hardware it
+ * resets. Used by test images and the fatal path of test builds. */
+void board_exit(uint32_t code) __attribute__((noreturn));
+
+/* Non-secure interrupts the application may own (targeted NS, enabled,
+ * used for notifications and fast interrupts). */
+bool board_irq_is_app(uint32_t irq);
+uint32_t board_irq_count(void);
+
+/*
+ * Peripheral registers the app may reach through mvPeriphPeek32 and
+ * mvPeriphPoke32, by the address the application knows them by. Returns
+ * false if `addr` is not on the board's allow-list; else the address the
+ * microvisor must use and which bits the app may read and write.
+ */
+struct board_periph_access {
+    uint32_t secure_addr;
+    uint32_t read_mask;
+    uint32_t write_mask;
+};
+bool board_periph_lookup(uint32_t addr, struct board_periph_access *out);
+
+/* Puts the application's own peripherals (its UART and timer) back to
+ * their reset state, for an application restart. */
+void board_app_peripherals_reset(void);
+
+/* Where the app's stubs page and image live (memory_map.h of the board). */
+struct board_app_layout {
+    uint32_t code_base, code_size;   /* what an app image may occupy */
+    uint32_t ram_base, ram_size;
+    uint32_t stubs_base, stubs_size; /* microvisor-written NS code */
+    uint32_t slot_a, slot_b, slot_size;
+};
+const struct board_app_layout *board_app_layout(void);
+
+/* Provisioning record in flash (read-only to the core). */
+const void *board_provisioning(void);
+
+#endif /* BOARD_H */

@@ -1,0 +1,316 @@
+/*
+ * IMPLEMENTATION NOTES
+ * Restarting the application means putting the whole non-secure world back
+ * to its reset state without resetting the device. Registers and masks are
+ * simple (MSR to the _NS banks); active NS exceptions are not, because an
+ * exception is only deactivated by an exception return executed while it
+ * is the current one. So app_stop() "unwinds": it builds a chain of
+ * exception frames on the application's stack, one per active NS
+ * exception, each returning into a two-instruction stub in the stubs page
+ * (`ldr r0, =EXC_RETURN; bx r0`) that performs that exception's return;
+ * the last frame lands in Thread mode on the target (the idle loop, or the
+ * application's reset handler). The stubs are rewritten before every use,
+ * since the application can write its own code memory.
+ *
+ *   stubs page (NS_STUBS_BASE)      NS stack while unwinding (grows down)
+ *   +0x00 unwind, to Handler mode    frame 1: IPSR=e1, PC=unwind stub
+ *   +0x08 unwind, to Thread mode     ...
+ *   +0x10 idle: wfi; b idle          frame n+1: IPSR=0, PC=target
+ *   +0x20 reset: stop SysTick_NS,    <- application's initial stack top
+ *         then jump to the app's
+ *         reset handler
+ *
+ * The reset stub exists because QEMU 7.2 BusFaults a secure access to the
+ * SysTick_NS alias (0xE002E010, "re-entrant IO"): the one piece of NS core
+ * state the secure side cannot reset is reset by NS code itself.
+ *
+ * Nothing here trusts the application's memory: the vector table is read
+ * once into locals and checked against the app's own regions.
+ */
+#include "app.h"
+
+#include <string.h>
+
+#include "armv8m.h"
+#include "backoff.h"
+#include "board.h"
+#include "console.h"
+#include "gateway.h"
+#include "image.h"
+#include "mv_config.h"
+#include "mv_syscalls.h"
+#include "ns_mem.h"
+#include "wake.h"
+
+/* EXC_RETURN values for returns into the Non-secure world, standard frame
+ * on MSP_NS: taken to Secure (our handlers), taken to NS (the stubs). */
+#define EXC_RETURN_S_TO_NS_THREAD  0xFFFFFFB9u
+#define EXC_RETURN_S_TO_NS_HANDLER 0xFFFFFFB1u
+#define EXC_RETURN_NS_TO_THREAD    0xFFFFFFB8u
+#define EXC_RETURN_NS_TO_HANDLER   0xFFFFFFB0u
+
+#define XPSR_T 0x01000000u
+
+#define STUB_UNWIND_HANDLER 0x00u
+#define STUB_UNWIND_THREAD  0x08u
+#define STUB_IDLE           0x10u
+#define STUB_RESET          0x20u
+
+struct app_ctx {
+    enum app_state state;
+    uint32_t entry;      /* reset handler, Thumb bit set */
+    uint32_t stack_top;  /* initial MSP_NS */
+    uint32_t vtor;
+    uint32_t restart_delay_ms;
+    uint64_t restart_at_us;
+    uint64_t started_at_us;
+    bool restart_requested;
+    enum app_stop_kind last_stop;
+};
+
+static struct app_ctx app;
+uint32_t ns_stub_idle_entry;
+
+const char *app_stop_name(enum app_stop_kind kind)
+{
+    switch (kind) {
+    case APP_STOP_HARDFAULT: return "HardFault";
+    case APP_STOP_BUSFAULT: return "BusFault";
+    case APP_STOP_USAGEFAULT: return "UsageFault";
+    case APP_STOP_MEMMANAGE: return "MemManage";
+    case APP_STOP_SECUREFAULT: return "SecureFault";
+    case APP_STOP_STACK_OVERFLOW: return "stack overflow";
+    case APP_STOP_HELD_OFF_MASKED: return "hang (interrupts masked too long)";
+    case APP_STOP_HELD_OFF_HANDLER: return "hang (stuck in or flooded by interrupts)";
+    case APP_STOP_RESTART_REQUEST: return "restart requested";
+    }
+    return "?";
+}
+
+enum app_state app_state(void)
+{
+    return app.state;
+}
+
+static void app_write_stubs(void)
+{
+    const struct board_app_layout *l = board_app_layout();
+    volatile uint16_t *h = (volatile uint16_t *)(uintptr_t)l->stubs_base;
+    volatile uint32_t *w = (volatile uint32_t *)(uintptr_t)l->stubs_base;
+
+    /* unwind to Handler mode: ldr r0, [pc, #0]; bx r0; .word EXC_RETURN */
+    h[0] = 0x4800;
+    h[1] = 0x4700;
+    w[1] = EXC_RETURN_NS_TO_HANDLER;
+    /* unwind to Thread mode */
+    h[4] = 0x4800;
+    h[5] = 0x4700;
+    w[3] = EXC_RETURN_NS_TO_THREAD;
+    /* idle: wfi; b idle */
+    h[8] = 0xBF30;
+    h[9] = 0xE7FD;
+    /* reset: SYST_CSR = 0; ICSR = PENDSTCLR; branch to the entry point */
+    h[16] = 0x4803; /* ldr r0, [pc, #12]  -> +0x30 */
+    h[17] = 0x2100; /* movs r1, #0 */
+    h[18] = 0x6001; /* str r1, [r0] */
+    h[19] = 0x4803; /* ldr r0, [pc, #12]  -> +0x34 */
+    h[20] = 0x4904; /* ldr r1, [pc, #16]  -> +0x3C */
+    h[21] = 0x6001; /* str r1, [r0] */
+    h[22] = 0x4802; /* ldr r0, [pc, #8]   -> +0x38 */
+    h[23] = 0x4700; /* bx r0 */
+    w[12] = 0xE000E010u; /* SYST_CSR */
+    w[13] = 0xE000ED04u; /* ICSR */
+    w[14] = app.entry;
+    w[15] = 1u << 25;    /* PENDSTCLR */
+    armv8m_dsb_isb();
+    ns_stub_idle_entry = l->stubs_base + STUB_IDLE;
+}
+
+int app_load(void)
+{
+    const struct board_app_layout *l = board_app_layout();
+    struct image_header hdr;
+
+    memcpy(&hdr, (const void *)(uintptr_t)l->slot_a, sizeof(hdr));
+    int err = image_header_check(&hdr, IMAGE_KIND_APP, l->slot_size,
+                                 l->code_base, l->code_size);
+    if (err != IMAGE_OK) {
+        console_printf("[mv] app slot A: %s\n", image_strerror(err));
+        app.state = APP_NONE;
+        return -1;
+    }
+    memcpy((void *)(uintptr_t)hdr.load_addr,
+           (const void *)(uintptr_t)(l->slot_a + IMAGE_HEADER_SIZE), hdr.image_size);
+
+    uint32_t sp = ((const uint32_t *)(uintptr_t)hdr.load_addr)[0];
+    uint32_t entry = ((const uint32_t *)(uintptr_t)hdr.load_addr)[1];
+    uint32_t entry_off = (entry & ~1u) - hdr.load_addr;
+    if ((sp & 7u) || sp <= l->ram_base || sp - l->ram_base > l->ram_size) {
+        console_printf("[mv] app: initial stack %08x outside app RAM\n", sp);
+        app.state = APP_NONE;
+        return -1;
+    }
+    if (!(entry & 1u) || (entry & ~1u) < hdr.load_addr || entry_off >= hdr.image_size) {
+        console_printf("[mv] app: entry %08x outside the image\n", entry);
+        app.state = APP_NONE;
+        return -1;
+    }
+    app.entry = entry;
+    app.stack_top = sp;
+    app.vtor = hdr.load_addr;
+    ns_mem_set_app_regions((struct ns_region){ l->code_base, l->code_size },
+                           (struct ns_region){ l->ram_base, l->ram_size });
+    app_write_stubs();
+    console_printf("[mv] app %u.%u.%u loaded: %u bytes at %08x, entry %08x\n",
+                   hdr.version >> 24, (hdr.version >> 16) & 0xFFu,
+                   hdr.version & 0xFFFFu, hdr.image_size, hdr.load_addr, entry);
+    return 0;
+}
+
+/* Puts the NS core state back to reset values (all but active exceptions,
+ * which only app_unwind_frames() can clear). */
+static void app_reset_ns_core(void)
+{
+    uint32_t zero = 0;
+
+    for (uint32_t w = 0; w < (board_irq_count() + 31u) / 32u; w++) {
+        uint32_t ns = NVIC_ITNS(w);
+        NVIC_ICER(w) = ns;
+        NVIC_ICPR(w) = ns;
+        for (uint32_t b = 0; b < 32u; b++)
+            if (ns & (1u << b))
+                NVIC_IPR(w * 32u + b) = 0;
+    }
+    SCB_NS_ICSR = (1u << 25) | (1u << 27);       /* PENDSTCLR, PENDSVCLR */
+    ARMV8M_REG32(0xE002ED94u) = 0;               /* MPU_NS off */
+    SCB_NS_SHCSR &= ~(SHCSR_MEMFAULTENA | SHCSR_BUSFAULTENA | SHCSR_USGFAULTENA);
+    SCB_NS_CFSR = SCB_NS_CFSR;                   /* write-one-to-clear */
+    SCB_NS_VTOR = app.vtor;
+    __asm volatile("msr primask_ns, %0\n\t"
+                   "msr faultmask_ns, %0\n\t"
+                   "msr basepri_ns, %0\n\t"
+                   "msr control_ns, %0\n\t"
+                   "msr psp_ns, %0\n\t"
+                   "msr psplim_ns, %0\n\t"
+                   "msr msplim_ns, %0\n\t" ::"r"(zero));
+    board_app_peripherals_reset();
+    gateway_app_reset();
+    armv8m_dsb_isb();
+}
+
+/* The active NS exceptions, as exception numbers. */
+static uint32_t app_active_ns_exceptions(uint16_t *out, uint32_t max)
+{
+    static const struct { uint32_t bit; uint16_t exc; } sys[] = {
+        { 1u << 0, EXC_MEMMANAGE }, { 1u << 2, EXC_HARDFAULT },
+        { 1u << 3, EXC_USAGEFAULT }, { 1u << 7, EXC_SVCALL },
+        { 1u << 10, EXC_PENDSV }, { 1u << 11, EXC_SYSTICK },
+    };
+    uint32_t n = 0;
+    uint32_t shcsr = SCB_NS_SHCSR;
+
+    for (uint32_t i = 0; i < sizeof(sys) / sizeof(sys[0]) && n < max; i++)
+        if (shcsr & sys[i].bit)
+            out[n++] = sys[i].exc;
+    for (uint32_t w = 0; w < (board_irq_count() + 31u) / 32u; w++) {
+        uint32_t act = NVIC_IABR(w) & NVIC_ITNS(w);
+        for (uint32_t b = 0; b < 32u && n < max; b++)
+            if (act & (1u << b))
+                out[n++] = (uint16_t)(EXC_IRQ0 + w * 32u + b);
+    }
+    return n;
+}
+
+/*
+ * Sends the NS world to `target` (Thread mode, fresh stack) from a secure
+ * handler, unwinding every active NS exception on the way. Returns the
+ * EXC_RETURN the handler must use.
+ */
+static uint32_t app_redirect(uint32_t target)
+{
+    const struct board_app_layout *l = board_app_layout();
+    uint16_t active[128];
+    uint32_t n;
+
+    app_write_stubs();
+    n = app_active_ns_exceptions(active, sizeof(active) / sizeof(active[0]));
+    app_reset_ns_core();
+
+    uint32_t *frame = (uint32_t *)(uintptr_t)(app.stack_top - 32u * (n + 1u));
+    for (uint32_t i = 0; i <= n; i++) {
+        uint32_t *f = frame + 8u * i;
+        memset(f, 0, 32);
+        f[5] = 0xFFFFFFFFu; /* LR */
+        if (i < n) {
+            f[6] = l->stubs_base + (i + 1u < n ? STUB_UNWIND_HANDLER : STUB_UNWIND_THREAD);
+            f[7] = XPSR_T | active[i];
+        } else {
+            f[6] = target & ~1u;
+            f[7] = XPSR_T;
+        }
+    }
+    __asm volatile("msr msp_ns, %0" ::"r"(frame));
+    armv8m_dsb_isb();
+    return n ? EXC_RETURN_S_TO_NS_HANDLER : EXC_RETURN_S_TO_NS_THREAD;
+}
+
+void app_start_first(void)
+{
+    extern uint32_t __stack_top;
+    extern void mv_enter_ns(uint32_t entry, uint32_t secure_stack_top)
+        __attribute__((noreturn));
+
+    app_reset_ns_core();
+    __asm volatile("msr msp_ns, %0" ::"r"(app.stack_top));
+    app.state = APP_RUNNING;
+    app.started_at_us = board_time_us();
+    console_printf("[mv] starting app (wake reason %u)\n", wake_reason_get());
+    mv_enter_ns(app.entry, (uint32_t)&__stack_top);
+}
+
+uint32_t app_stop(enum app_stop_kind why, uint64_t now_us)
+{
+    uint64_t ran_ms = (now_us - app.started_at_us) / 1000u;
+
+    if (why == APP_STOP_RESTART_REQUEST) {
+        app.restart_delay_ms = 0;
+        app.restart_at_us = now_us;
+        /* No wake reason names an application's own restart request; like
+         * Twilio's, report a cold boot (docs/twilio-compat.md). */
+        wake_reason_set(MV_WAKEREASON_COLDBOOT);
+    } else {
+        app.restart_delay_ms = backoff_next_ms(app.restart_delay_ms, ran_ms,
+                                               MV_RESTART_MIN_MS, MV_RESTART_MAX_MS,
+                                               MV_RESTART_RESET_MS);
+        app.restart_at_us = now_us + (uint64_t)app.restart_delay_ms * 1000u;
+        wake_reason_set(MV_WAKEREASON_APPLICATIONCRASH);
+    }
+    app.last_stop = why;
+    app.state = APP_WAITING;
+    console_printf("[mv] app stopped: %s after %u ms; restart in %u ms\n",
+                   app_stop_name(why), (uint32_t)ran_ms, app.restart_delay_ms);
+    return app_redirect(ns_stub_idle_entry);
+}
+
+void app_request_restart(void)
+{
+    /* The caller is parked by its veneer; the next tick (at most one tick
+     * period away) sees the NS world idle and restarts it. */
+    app.restart_requested = true;
+}
+
+uint32_t app_tick(uint32_t exc_return, uint64_t now_us)
+{
+    if (exc_return & EXC_RETURN_S)
+        return exc_return; /* interrupted the microvisor: act next tick */
+    if (app.state == APP_RUNNING && app.restart_requested) {
+        app.restart_requested = false;
+        exc_return = app_stop(APP_STOP_RESTART_REQUEST, now_us);
+    }
+    if (app.state != APP_WAITING || now_us < app.restart_at_us)
+        return exc_return;
+    app.state = APP_RUNNING;
+    app.started_at_us = now_us;
+    console_printf("[mv] restarting app (wake reason %u)\n", wake_reason_get());
+    return app_redirect(board_app_layout()->stubs_base + STUB_RESET);
+}

@@ -1,0 +1,198 @@
+/*
+ * IMPLEMENTATION NOTES
+ * The stacked frame of a Non-secure fault lives on the application's stack,
+ * which may be the very thing that broke (overflow, wild SP): every word is
+ * read only after ns_mem_ok() accepts it, and missing words read as zero.
+ *
+ * A microvisor crash writes a small record into a .noinit area that the
+ * reset does not clear (RAM keeps its contents across a system reset on
+ * this board), guarded by a magic and its complement; the next boot reports
+ * it and the wake reason becomes MICROVISORCRASH.
+ */
+#include "fault.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "armv8m.h"
+#include "board.h"
+#include "console.h"
+#include "mv_syscalls.h"
+#include "ns_mem.h"
+#include "wake.h"
+
+#define UFSR_STKOF (1u << (16 + 4))
+#define MV_CRASH_MAGIC 0x4D56435Au /* "ZCVM" */
+
+static struct crash_record records[MV_CRASH_RECORDS];
+static uint32_t record_count;
+
+struct mv_crash_note {
+    uint32_t magic, magic_inv;
+    uint32_t unreported; /* 1 between the crash and the next boot's report */
+    uint32_t crashes;    /* since power-on */
+    uint32_t pc, lr, cfsr, sfsr, exc;
+};
+static struct mv_crash_note mv_crash __attribute__((section(".noinit")));
+
+const struct crash_record *fault_last_record(void)
+{
+    return record_count ? &records[(record_count - 1u) % MV_CRASH_RECORDS] : NULL;
+}
+
+uint32_t fault_record_count(void)
+{
+    return record_count;
+}
+
+static bool fault_note_valid(void)
+{
+    return mv_crash.magic == MV_CRASH_MAGIC && mv_crash.magic_inv == ~MV_CRASH_MAGIC;
+}
+
+uint32_t fault_microvisor_crashes(void)
+{
+    return fault_note_valid() ? mv_crash.crashes : 0;
+}
+
+static uint32_t fault_ns_sp(uint32_t exc_return)
+{
+    uint32_t sp;
+    if (exc_return & EXC_RETURN_SPSEL)
+        __asm volatile("mrs %0, psp_ns" : "=r"(sp));
+    else
+        __asm volatile("mrs %0, msp_ns" : "=r"(sp));
+    return sp;
+}
+
+static struct crash_record *fault_new_record(uint32_t kind, uint32_t exc_return)
+{
+    struct crash_record *r = &records[record_count % MV_CRASH_RECORDS];
+    record_count++;
+    memset(r, 0, sizeof(*r));
+    r->kind = kind;
+    r->exc_return = exc_return;
+    r->cfsr_s = SCB_CFSR;
+    r->cfsr_ns = SCB_NS_CFSR;
+    r->hfsr = SCB_HFSR;
+    r->sfsr = SAU_SFSR;
+    r->bfar = SCB_BFAR;
+    r->mmfar_ns = ARMV8M_REG32(0xE002ED34u);
+    r->time_us = board_time_us();
+    r->sp = fault_ns_sp(exc_return);
+
+    uint32_t *frame = &r->r0;
+    for (uint32_t i = 0; i < 8u; i++)
+        if (ns_mem_ok(r->sp + 4u * i, 4, 4, false))
+            frame[i] = ns_read_word(r->sp + 4u * i);
+    for (uint32_t i = 0; i < MV_CRASH_STACK_WORDS; i++)
+        if (ns_mem_ok(r->sp + 32u + 4u * i, 4, 4, false))
+            r->stack[i] = ns_read_word(r->sp + 32u + 4u * i);
+    return r;
+}
+
+static void fault_print(const struct crash_record *r)
+{
+    console_printf("[mv] app crash: %s pc=%08x lr=%08x xpsr=%08x sp=%08x\n",
+                   app_stop_name((enum app_stop_kind)r->kind), r->pc, r->lr,
+                   r->xpsr, r->sp);
+    console_printf("[mv]   cfsr_s=%08x cfsr_ns=%08x hfsr=%08x sfsr=%08x "
+                   "bfar=%08x exc_return=%08x\n",
+                   r->cfsr_s, r->cfsr_ns, r->hfsr, r->sfsr, r->bfar, r->exc_return);
+}
+
+void fault_record_app_stop(enum app_stop_kind kind, uint32_t exc_return)
+{
+    fault_print(fault_new_record(kind, exc_return));
+}
+
+static void __attribute__((noreturn)) fault_microvisor(const char *what,
+                                                        uint32_t exc_return,
+                                                        const uint32_t *msp)
+{
+    uint32_t pc = 0, lr = 0;
+    if ((exc_return & EXC_RETURN_S) && !(exc_return & EXC_RETURN_SPSEL)) {
+        lr = msp[5];
+        pc = msp[6];
+    }
+    mv_crash.crashes = fault_microvisor_crashes() + 1u;
+    mv_crash.unreported = 1;
+    mv_crash.pc = pc;
+    mv_crash.lr = lr;
+    mv_crash.cfsr = SCB_CFSR;
+    mv_crash.sfsr = SAU_SFSR;
+    mv_crash.exc = armv8m_ipsr();
+    mv_crash.magic = MV_CRASH_MAGIC;
+    mv_crash.magic_inv = ~MV_CRASH_MAGIC;
+    console_printf("[mv] MICROVISOR CRASH: %s pc=%08x lr=%08x cfsr=%08x "
+                   "sfsr=%08x; resetting\n", what, pc, lr, mv_crash.cfsr,
+                   mv_crash.sfsr);
+    board_reset();
+}
+
+void fault_boot_check(void)
+{
+    if (fault_note_valid() && mv_crash.unreported == 1u) {
+        console_printf("[mv] previous run ended in a microvisor crash "
+                       "(#%u, pc=%08x lr=%08x cfsr=%08x)\n",
+                       mv_crash.crashes, mv_crash.pc, mv_crash.lr, mv_crash.cfsr);
+        wake_reason_set(MV_WAKEREASON_MICROVISORCRASH);
+        mv_crash.unreported = 0; /* one report per crash */
+        return;
+    }
+    if (!fault_note_valid()) {
+        /* Power-on: RAM holds no note yet. */
+        mv_crash = (struct mv_crash_note){ .magic = MV_CRASH_MAGIC,
+                                           .magic_inv = ~MV_CRASH_MAGIC };
+    }
+    wake_reason_set(MV_WAKEREASON_COLDBOOT);
+}
+
+static uint32_t fault_common(enum app_stop_kind kind, const char *what,
+                             uint32_t exc_return, uint32_t *msp)
+{
+    /* A fault on a secure stack is the microvisor's own. */
+    if (exc_return & EXC_RETURN_S)
+        fault_microvisor(what, exc_return, msp);
+    if ((SCB_NS_CFSR | SCB_CFSR) & UFSR_STKOF)
+        kind = APP_STOP_STACK_OVERFLOW;
+    struct crash_record *r = fault_new_record(kind, exc_return);
+    fault_print(r);
+    /* Clear the sticky status bits for the next fault (write-one-to-clear). */
+    SCB_CFSR = SCB_CFSR;
+    SCB_NS_CFSR = SCB_NS_CFSR;
+    SCB_HFSR = SCB_HFSR;
+    SAU_SFSR = SAU_SFSR;
+    return app_stop(kind, r->time_us);
+}
+
+uint32_t fault_hardfault(uint32_t exc_return, uint32_t *msp)
+{
+    return fault_common(APP_STOP_HARDFAULT, "HardFault", exc_return, msp);
+}
+
+uint32_t fault_busfault(uint32_t exc_return, uint32_t *msp)
+{
+    return fault_common(APP_STOP_BUSFAULT, "BusFault", exc_return, msp);
+}
+
+uint32_t fault_usagefault(uint32_t exc_return, uint32_t *msp)
+{
+    return fault_common(APP_STOP_USAGEFAULT, "UsageFault", exc_return, msp);
+}
+
+uint32_t fault_memmanage(uint32_t exc_return, uint32_t *msp)
+{
+    return fault_common(APP_STOP_MEMMANAGE, "MemManage", exc_return, msp);
+}
+
+uint32_t fault_securefault(uint32_t exc_return, uint32_t *msp)
+{
+    return fault_common(APP_STOP_SECUREFAULT, "SecureFault", exc_return, msp);
+}
+
+uint32_t fault_nmi(uint32_t exc_return, uint32_t *msp)
+{
+    /* The secure watchdog fired: the microvisor stopped feeding it. */
+    fault_microvisor("watchdog expired", exc_return, msp);
+}

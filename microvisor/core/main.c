@@ -1,0 +1,61 @@
+/*
+ * IMPLEMENTATION NOTES
+ * The microvisor's thread of control exists only until the application
+ * first starts: after that every line of microvisor code runs in an
+ * exception (tick, device interrupt, deferred work, fault) or in a gateway
+ * call made by the application. The order below matters: faults are
+ * enabled and the tick is running before the application can run, and the
+ * watchdog starts only once deferred work (which feeds it) exists.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "app.h"
+#include "armv8m.h"
+#include "board.h"
+#include "boot_handoff.h"
+#include "console.h"
+#include "fault.h"
+#include "gateway.h"
+#include "memory_map.h"
+#include "mv_config.h"
+#include "provision.h"
+#include "sched.h"
+
+#define MV_VERSION "0.1.0"
+
+static struct boot_handoff handoff;
+
+static void mv_watchdog_feed(uint64_t now_us)
+{
+    (void)now_us;
+    board_watchdog_feed();
+}
+
+void mv_unexpected_irq(void)
+{
+    console_printf("[mv] unexpected secure exception %u\n", armv8m_ipsr());
+    board_reset();
+}
+
+int mv_main(void)
+{
+    memcpy(&handoff, (const void *)BOOTROM_RAM_BASE, sizeof(handoff));
+    board_init();
+    console_printf("[mv] Keel microvisor " MV_VERSION " (slot %c)\n",
+                   handoff.magic == BOOT_HANDOFF_MAGIC ? (handoff.slot ? 'B' : 'A') : '?');
+    fault_boot_check();
+    provision_load();
+    board_partition();
+    sched_init();
+    gateway_init();
+    sched_every(mv_watchdog_feed, MV_WATCHDOG_MS * 1000u / 4u);
+    board_watchdog_start(MV_WATCHDOG_MS);
+
+    if (app_load() != 0) {
+        console_printf("[mv] no runnable application; microvisor idle\n");
+        for (;;)
+            __asm volatile("wfi");
+    }
+    app_start_first();
+}

@@ -1,0 +1,88 @@
+/*
+ * Microvisor build-time configuration: every pool and limit in one place.
+ * Boards may override a default by defining it before this header is
+ * included (e.g. in their compile definitions); invariants are checked
+ * below so an impossible combination fails the build, not the device.
+ */
+#ifndef MV_CONFIG_H
+#define MV_CONFIG_H
+
+/* Secure tick rate: timers, restart back-off and the hold-off monitor run
+ * from it. */
+#ifndef MV_TICK_HZ
+#define MV_TICK_HZ 1000u
+#endif
+
+/* The longest the application may keep pending microvisor work from
+ * running (interrupts masked, a long fast handler, an interrupt flood)
+ * before it is treated as hung and restarted. docs/execution-model.md. */
+#ifndef MV_HOLDOFF_MAX_MS
+#define MV_HOLDOFF_MAX_MS 50u
+#endif
+
+/* Secure watchdog timeout: fires only if the microvisor itself stops
+ * feeding it, which is a microvisor crash (device reset). */
+#ifndef MV_WATCHDOG_MS
+#define MV_WATCHDOG_MS 1000u
+#endif
+
+/* Application restart back-off: the first restart after a crash waits
+ * MIN; each further crash within MV_RESTART_RESET_MS of the last start
+ * doubles the wait, up to MAX. */
+#ifndef MV_RESTART_MIN_MS
+#define MV_RESTART_MIN_MS 10u
+#endif
+#ifndef MV_RESTART_MAX_MS
+#define MV_RESTART_MAX_MS 2000u
+#endif
+#ifndef MV_RESTART_RESET_MS
+#define MV_RESTART_RESET_MS 10000u
+#endif
+
+/* Deferred-work items that can be registered. */
+#ifndef MV_WORK_MAX
+#define MV_WORK_MAX 16u
+#endif
+
+/* Software timers. */
+#ifndef MV_TIMER_MAX
+#define MV_TIMER_MAX 16u
+#endif
+
+/* Notification rings the application may set up at once. */
+#ifndef MV_NOTIFY_MAX
+#define MV_NOTIFY_MAX 8u
+#endif
+
+/* Fast interrupts the application may declare. */
+#ifndef MV_FAST_IRQ_MAX
+#define MV_FAST_IRQ_MAX 4u
+#endif
+
+/* Longest server log message accepted by mvServerLog. */
+#ifndef MV_LOG_MESSAGE_MAX
+#define MV_LOG_MESSAGE_MAX 256u
+#endif
+
+/* Crash records kept in secure RAM (oldest overwritten). */
+#ifndef MV_CRASH_RECORDS
+#define MV_CRASH_RECORDS 4u
+#endif
+
+/* NS stack words copied into a crash record. */
+#ifndef MV_CRASH_STACK_WORDS
+#define MV_CRASH_STACK_WORDS 16u
+#endif
+
+_Static_assert(MV_TICK_HZ >= 100u && MV_TICK_HZ <= 10000u, "tick rate out of range");
+_Static_assert(MV_HOLDOFF_MAX_MS * MV_TICK_HZ / 1000u >= 2u,
+               "hold-off limit must span at least two ticks");
+_Static_assert(MV_WATCHDOG_MS > 4u * MV_HOLDOFF_MAX_MS,
+               "the watchdog must not fire before the hold-off monitor acts");
+_Static_assert(MV_RESTART_MIN_MS > 0u && MV_RESTART_MIN_MS <= MV_RESTART_MAX_MS,
+               "restart back-off bounds");
+_Static_assert(MV_RESTART_MAX_MS < MV_RESTART_RESET_MS,
+               "back-off must be able to decay");
+_Static_assert(MV_WORK_MAX <= 32u, "pending-work set is one 32-bit word");
+
+#endif /* MV_CONFIG_H */

@@ -1,0 +1,75 @@
+/*
+ * IMPLEMENTATION NOTES
+ * Range arithmetic never adds two caller values: "fits in region" is
+ * `addr - base < size && len <= size - (addr - base)`, which cannot wrap.
+ * The privilege used for the TT check is the caller's: a call from NS
+ * Thread mode with CONTROL_NS.nPRIV set is checked as unprivileged, so an
+ * unprivileged task cannot use the microvisor to reach memory its NS MPU
+ * hides from it.
+ */
+#include "ns_mem.h"
+
+#include <arm_cmse.h>
+#include <string.h>
+
+#include "armv8m.h"
+
+static struct ns_region ns_code, ns_ram;
+
+void ns_mem_set_app_regions(struct ns_region code, struct ns_region ram)
+{
+    ns_code = code;
+    ns_ram = ram;
+}
+
+static bool ns_in_region(struct ns_region r, uint32_t addr, uint32_t len)
+{
+    uint32_t off = addr - r.base;
+    return addr >= r.base && off < r.size && len <= r.size - off;
+}
+
+static bool ns_caller_unprivileged(void)
+{
+    uint32_t control_ns;
+    if (armv8m_ipsr() != 0)
+        return false; /* called from an NS handler: privileged */
+    __asm volatile("mrs %0, control_ns" : "=r"(control_ns));
+    return (control_ns & 1u) != 0;
+}
+
+bool ns_mem_ok(uint32_t addr, uint32_t len, uint32_t align, bool write)
+{
+    if (align == 0 || (align & (align - 1u)) != 0 || (addr & (align - 1u)) != 0)
+        return false;
+    if (len == 0)
+        return true;
+    if (len - 1u > UINT32_MAX - addr)
+        return false; /* wraps around */
+    if (!ns_in_region(ns_code, addr, len) && !ns_in_region(ns_ram, addr, len))
+        return false;
+    int flags = CMSE_NONSECURE | (write ? CMSE_MPU_READWRITE : CMSE_MPU_READ);
+    if (ns_caller_unprivileged())
+        flags |= CMSE_MPU_UNPRIV;
+    return cmse_check_address_range((void *)(uintptr_t)addr, len, flags) != NULL;
+}
+
+int ns_copy_in(void *dst, uint32_t ns_src, uint32_t len, uint32_t align)
+{
+    if (!ns_mem_ok(ns_src, len, align, false))
+        return -1;
+    memcpy(dst, (const void *)(uintptr_t)ns_src, len);
+    return 0;
+}
+
+int ns_copy_out(uint32_t ns_dst, const void *src, uint32_t len, uint32_t align)
+{
+    if (!ns_mem_ok(ns_dst, len, align, true))
+        return -1;
+    memcpy((void *)(uintptr_t)ns_dst, src, len);
+    return 0;
+}
+
+uint32_t ns_read_word(uint32_t ns_addr)
+{
+    return *(volatile const uint32_t *)(uintptr_t)ns_addr;
+}

@@ -1,0 +1,124 @@
+/*
+ * IMPLEMENTATION NOTES
+ * The spool is a byte ring in application memory; its head, tail and fill
+ * level live in secure RAM, so the application can at worst corrupt its own
+ * message bytes, never the microvisor's view of the ring. Each message is a
+ * 2-byte little-endian length then the bytes, written with wrap-around.
+ * The drain re-validates every length it reads back (the application may
+ * have scribbled on the ring) and copies each message into secure memory
+ * before it is used. A message that does not fit is dropped whole.
+ */
+#include "server_log.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "board.h"
+#include "bufreg.h"
+#include "console.h"
+#include "mv_syscalls.h"
+#include "work.h"
+
+struct spool {
+    bool active;
+    uint32_t base, size;
+    uint32_t head; /* next byte to read */
+    uint32_t used; /* bytes queued */
+    int bufreg_id;
+    int work_id;
+};
+
+static struct spool spool = { .work_id = -1 };
+static struct server_log_stats stats;
+static uint8_t drain_buf[MV_LOG_MESSAGE_MAX_LENGTH];
+
+const struct server_log_stats *server_log_stats(void)
+{
+    return &stats;
+}
+
+void server_log_setup(int work_id)
+{
+    spool.work_id = work_id;
+}
+
+static void spool_put(uint32_t offset, const uint8_t *src, uint32_t len)
+{
+    volatile uint8_t *ring = (volatile uint8_t *)(uintptr_t)spool.base;
+    for (uint32_t i = 0; i < len; i++)
+        ring[(offset + i) % spool.size] = src[i];
+}
+
+static void spool_get(uint32_t offset, uint8_t *dst, uint32_t len)
+{
+    const volatile uint8_t *ring = (const volatile uint8_t *)(uintptr_t)spool.base;
+    for (uint32_t i = 0; i < len; i++)
+        dst[i] = ring[(offset + i) % spool.size];
+}
+
+uint32_t server_log_init(uint32_t buffer, uint32_t size)
+{
+    if (spool.active)
+        bufreg_remove(spool.bufreg_id);
+    spool.active = false;
+    int id = bufreg_add(buffer, size);
+    if (id < 0)
+        return MV_STATUS_BUFFERALREADYINUSE;
+    spool.base = buffer;
+    spool.size = size;
+    spool.head = 0;
+    spool.used = 0;
+    spool.bufreg_id = id;
+    spool.active = true;
+    return MV_STATUS_OKAY;
+}
+
+uint32_t server_log_append(const uint8_t *msg, uint32_t len)
+{
+    if (!spool.active)
+        return MV_STATUS_UNAVAILABLE;
+    if (len > MV_LOG_MESSAGE_MAX_LENGTH)
+        return MV_STATUS_LOGMESSAGETOOLONG;
+    if (len + 2u > spool.size - spool.used) {
+        stats.dropped_full++;
+        return MV_STATUS_INVALIDBUFFERSIZE;
+    }
+    uint8_t hdr[2] = { (uint8_t)len, (uint8_t)(len >> 8) };
+    uint32_t tail = (spool.head + spool.used) % spool.size;
+    spool_put(tail, hdr, 2);
+    spool_put((tail + 2u) % spool.size, msg, len);
+    spool.used += len + 2u;
+    stats.queued++;
+    work_submit(spool.work_id, board_time_us());
+    return MV_STATUS_OKAY;
+}
+
+void server_log_drain(uint64_t now_us)
+{
+    (void)now_us;
+    while (spool.active && spool.used >= 2u) {
+        uint8_t hdr[2];
+        spool_get(spool.head, hdr, 2);
+        uint32_t len = hdr[0] | ((uint32_t)hdr[1] << 8);
+        if (len > MV_LOG_MESSAGE_MAX_LENGTH || len + 2u > spool.used) {
+            /* The application overwrote the ring: resynchronise by
+             * discarding everything queued. */
+            console_printf("[mv] log spool corrupted; %u bytes discarded\n", spool.used);
+            spool.head = (spool.head + spool.used) % spool.size;
+            spool.used = 0;
+            return;
+        }
+        spool_get((spool.head + 2u) % spool.size, drain_buf, len);
+        spool.head = (spool.head + len + 2u) % spool.size;
+        spool.used -= len + 2u;
+        stats.delivered++;
+        console_printf("[app] ");
+        console_write_printable(drain_buf, len);
+        console_printf("\n");
+    }
+}
+
+void server_log_reset(void)
+{
+    spool.active = false;
+}
