@@ -151,10 +151,11 @@ bool board_periph_lookup(uint32_t addr, struct board_periph_access *out)
 
 void board_app_peripherals_reset(void)
 {
-    REG(AN505_TIMER0_S + AN505_TIMER_CTRL) = 0;
-    REG(AN505_TIMER0_S + AN505_TIMER_INTCLR) = 1;
-    REG(AN505_UART1_S + AN505_UART_CTRL) = 0;
-    an505_uart_init(AN505_UART1_S);
+    /* Through the non-secure aliases: once the PPCs hand these devices to
+     * the Non-secure world, their secure aliases no longer reach them. */
+    REG(AN505_TIMER0_NS + AN505_TIMER_CTRL) = 0;
+    REG(AN505_TIMER0_NS + AN505_TIMER_INTCLR) = 1;
+    an505_uart_init(AN505_UART1_NS);
 }
 
 static const struct board_app_layout app_layout = {
