@@ -15,11 +15,11 @@
 #include <string.h>
 
 #include "app.h"
-#include "armv8m.h"
 #include "board.h"
 #include "bufreg.h"
 #include "mv_syscalls.h"
 #include "notify.h"
+#include "nvic.h"
 #include "ns_mem.h"
 #include "provision.h"
 #include "sched.h"
@@ -61,7 +61,7 @@ void gateway_app_reset(void)
 
 static bool gw_from_handler_mode(void)
 {
-    return armv8m_ipsr() != 0;
+    return ns_caller_in_handler_mode();
 }
 
 /* Writes a result the caller asked for: LATEFAULT if the output became
@@ -239,19 +239,6 @@ static bool gw_in_app_code(uint32_t addr)
     return addr >= l->code_base && addr - l->code_base < l->code_size;
 }
 
-static void gw_irq_enable(uint32_t irq, bool on)
-{
-    if (on)
-        NVIC_ISER(irq / 32u) = 1u << (irq % 32u);
-    else
-        NVIC_ICER(irq / 32u) = 1u << (irq % 32u);
-}
-
-static bool gw_irq_enabled(uint32_t irq)
-{
-    return (NVIC_ISER(irq / 32u) >> (irq % 32u)) & 1u;
-}
-
 uint32_t gw_set_fast_interrupt(GW_ARGS)
 {
     (void)a1, (void)a2, (void)a3;
@@ -260,8 +247,8 @@ uint32_t gw_set_fast_interrupt(GW_ARGS)
         return MV_STATUS_INVALIDINTERRUPT;
     /* The handler must be the application's own code, reached through its
      * own vector table. */
-    uint32_t vtor = SCB_NS_VTOR;
-    uint32_t vector = vtor + 4u * (EXC_IRQ0 + irq);
+    uint32_t vtor = nvic_ns_vtor();
+    uint32_t vector = vtor + 4u * (16u + irq); /* after the 16 system vectors */
     if (!gw_in_app_code(vtor) || !gw_in_app_code(vector) ||
         !ns_mem_ok(vector, 4, 4, false))
         return MV_STATUS_INVALIDVECTOR;
@@ -283,7 +270,7 @@ uint32_t gw_clear_fast_interrupt(GW_ARGS)
     if (!sched_fast_irq_is_set(irq))
         return MV_STATUS_INVALIDINTERRUPT;
     if (fast_all_disabled && (fast_saved_enable[irq / 32u] & (1u << (irq % 32u)))) {
-        gw_irq_enable(irq, true); /* its own state carries back */
+        nvic_enable(irq, true); /* its own state carries back */
         fast_saved_enable[irq / 32u] &= ~(1u << (irq % 32u));
     }
     sched_fast_irq_clear(irq);
@@ -300,7 +287,7 @@ static uint32_t gw_fast_enable(uint32_t irq, bool on)
         else
             fast_saved_enable[irq / 32u] &= ~(1u << (irq % 32u));
     } else {
-        gw_irq_enable(irq, on);
+        nvic_enable(irq, on);
     }
     return MV_STATUS_OKAY;
 }
@@ -323,9 +310,9 @@ uint32_t gw_disable_all_fast_interrupts(GW_ARGS)
     if (fast_all_disabled)
         return MV_STATUS_OKAY;
     for (uint32_t irq = 0; irq < board_irq_count(); irq++) {
-        if (sched_fast_irq_is_set(irq) && gw_irq_enabled(irq)) {
+        if (sched_fast_irq_is_set(irq) && nvic_is_enabled(irq)) {
             fast_saved_enable[irq / 32u] |= 1u << (irq % 32u);
-            gw_irq_enable(irq, false);
+            nvic_enable(irq, false);
         }
     }
     fast_all_disabled = true;
@@ -340,7 +327,7 @@ uint32_t gw_enable_all_fast_interrupts(GW_ARGS)
         return MV_STATUS_OKAY;
     for (uint32_t irq = 0; irq < board_irq_count(); irq++)
         if (fast_saved_enable[irq / 32u] & (1u << (irq % 32u)))
-            gw_irq_enable(irq, true);
+            nvic_enable(irq, true);
     memset(fast_saved_enable, 0, sizeof(fast_saved_enable));
     fast_all_disabled = false;
     sched_fast_irqs_enable(true);

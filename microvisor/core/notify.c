@@ -14,10 +14,10 @@
 
 #include <stdbool.h>
 
-#include "armv8m.h"
 #include "board.h"
 #include "bufreg.h"
 #include "mv_syscalls.h"
+#include "nvic.h"
 
 struct notify_center {
     bool used;
@@ -114,7 +114,7 @@ uint32_t notify_post(uint32_t handle, uint32_t event_type, uint32_t tag)
         c->next = (c->next + 1u) % c->count;
         stats.posted++;
     }
-    NVIC_ISPR(c->irq / 32u) = 1u << (c->irq % 32u);
+    nvic_pend(c->irq);
     return MV_STATUS_OKAY;
 }
 

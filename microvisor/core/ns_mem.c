@@ -28,10 +28,15 @@ static bool ns_in_region(struct ns_region r, uint32_t addr, uint32_t len)
     return addr >= r.base && off < r.size && len <= r.size - off;
 }
 
+bool ns_caller_in_handler_mode(void)
+{
+    return armv8m_ipsr() != 0;
+}
+
 static bool ns_caller_unprivileged(void)
 {
     uint32_t control_ns;
-    if (armv8m_ipsr() != 0)
+    if (ns_caller_in_handler_mode())
         return false; /* called from an NS handler: privileged */
     __asm volatile("mrs %0, control_ns" : "=r"(control_ns));
     return (control_ns & 1u) != 0;

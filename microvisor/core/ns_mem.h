@@ -41,6 +41,10 @@ int ns_copy_in(void *dst, uint32_t ns_src, uint32_t len, uint32_t align);
  * (nothing written). */
 int ns_copy_out(uint32_t ns_dst, const void *src, uint32_t len, uint32_t align);
 
+/* True if the current call came from NS Handler mode (an interrupt or
+ * exception handler of the application). */
+bool ns_caller_in_handler_mode(void);
+
 /* Reads a 32-bit word from NS memory already known to be valid (used by the
  * fault path to read a stack frame after ns_mem_ok). */
 uint32_t ns_read_word(uint32_t ns_addr);
