@@ -17,6 +17,8 @@ else()
   set(KEEL_FW_DIR "" CACHE PATH "firmware build directory (for QEMU tests)")
   set(KEEL_SANITIZE_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all
       -fno-omit-frame-pointer)
+  # Debian's python3 first: setup installs its packages (python3-cbor2).
+  find_program(KEEL_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
   find_program(KEEL_PYTHON python3 REQUIRED)
 endif()
 

@@ -126,7 +126,8 @@ bool board_irq_is_app(uint32_t irq)
 }
 
 /* Registers the application may reach through peek/poke: the FPGA I/O
- * block's LEDs (read/write, 2 bits), buttons and switches (read). */
+ * block's LEDs (read/write, 2 bits), buttons, switches and its free-running
+ * counter (read). */
 static const struct {
     uint32_t ns_addr;
     uint32_t read_mask, write_mask;
@@ -134,6 +135,7 @@ static const struct {
     { AN505_FPGAIO_NS + AN505_FPGAIO_LED, 0x3u, 0x3u },
     { AN505_FPGAIO_NS + AN505_FPGAIO_BUTTON, 0x3u, 0 },
     { AN505_FPGAIO_NS + 0x028u /* SWITCH */, 0xFFu, 0 },
+    { AN505_FPGAIO_NS + 0x018u /* COUNTER */, 0xFFFFFFFFu, 0 },
 };
 
 bool board_periph_lookup(uint32_t addr, struct board_periph_access *out)
