@@ -4,6 +4,10 @@
  *  - mvnoop_roundtrip: instructions per mvNoOp call, from the caller's BL
  *    to its return, by timing many calls against as many calls of an
  *    empty function with TIMER0 (20 MHz: one tick per 50 instructions).
+ *  - app_holdoff_*: the longest the application's thread is kept from
+ *    running by microvisor work, seen as the largest gap between two
+ *    consecutive TIMER0 reads in a tight loop: with only the secure tick
+ *    running, and while a 64-byte log message is drained to the console.
  * Prints "BENCH <name> <value> <unit>" lines and exits 0.
  */
 #include "testapp.h"
@@ -28,6 +32,28 @@ static uint32_t timed_loop(enum MvStatus (*fn)(void))
         fn();
     return start - TIMER0_VALUE; /* counts down */
 }
+
+static const char log_msg[64] =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/* Largest gap, in instructions, between consecutive timer reads over
+ * `reads` reads; halfway through, optionally log a 64-byte message (the
+ * gap then includes the call and the deferred work that drains it). */
+static uint32_t largest_gap(uint32_t reads, int log_halfway)
+{
+    uint32_t prev = TIMER0_VALUE, worst = 0;
+    for (uint32_t i = 0; i < reads; i++) {
+        if (log_halfway && i == reads / 2)
+            mvServerLog((const uint8_t *)log_msg, sizeof(log_msg));
+        uint32_t now = TIMER0_VALUE;
+        if (prev - now > worst)
+            worst = prev - now;
+        prev = now;
+    }
+    return worst * INSTR_PER_TICK;
+}
+
+static uint8_t log_buffer[4096] __attribute__((aligned(512)));
 
 int main(void)
 {
@@ -56,6 +82,13 @@ int main(void)
      * the round trip too. */
     uint32_t per_call_x100 = (uint32_t)(((uint64_t)(t_noop - t_empty) * INSTR_PER_TICK * 100u) / CALLS) + 200u;
 
+    /* ~5 ms of reads: at least four secure ticks. */
+    uint32_t gap_tick = largest_gap(100000, 0);
+    mvServerLoggingInit(log_buffer, sizeof(log_buffer));
+    uint32_t gap_log = largest_gap(100000, 1);
+
+    printf("BENCH app_holdoff_tick %lu instr\n", (unsigned long)gap_tick);
+    printf("BENCH app_holdoff_logdrain %lu instr\n", (unsigned long)gap_log);
     printf("BENCH boot_to_app_main %lu instr\n", (unsigned long)boot_ticks * INSTR_PER_TICK);
     printf("BENCH mvnoop_roundtrip %lu.%02lu instr\n", (unsigned long)(per_call_x100 / 100u),
            (unsigned long)(per_call_x100 % 100u));
