@@ -51,6 +51,12 @@
 
 #define XPSR_T 0x01000000u
 
+/* Active NS exceptions app_redirect() can unwind (every NS-targetable
+ * exception fits), and the stack the frames need: an image whose initial
+ * stack has less room below it is refused at load. */
+#define APP_MAX_ACTIVE 128u
+#define APP_UNWIND_STACK (32u * (APP_MAX_ACTIVE + 1u))
+
 #define STUB_UNWIND_HANDLER 0x00u
 #define STUB_UNWIND_THREAD  0x08u
 #define STUB_IDLE           0x10u
@@ -145,8 +151,10 @@ int app_load(void)
     uint32_t sp = ((const uint32_t *)(uintptr_t)hdr.load_addr)[0];
     uint32_t entry = ((const uint32_t *)(uintptr_t)hdr.load_addr)[1];
     uint32_t entry_off = (entry & ~1u) - hdr.load_addr;
-    if ((sp & 7u) || sp <= l->ram_base || sp - l->ram_base > l->ram_size) {
-        console_printf("[mv] app: initial stack %08x outside app RAM\n", sp);
+    if ((sp & 7u) || sp < l->ram_base || sp - l->ram_base > l->ram_size ||
+        sp - l->ram_base < APP_UNWIND_STACK) {
+        console_printf("[mv] app: initial stack %08x outside app RAM, or less than "
+                       "%u bytes above its start\n", sp, APP_UNWIND_STACK);
         app.state = APP_NONE;
         return -1;
     }
@@ -229,7 +237,7 @@ static uint32_t app_active_ns_exceptions(uint16_t *out, uint32_t max)
 static uint32_t app_redirect(uint32_t target)
 {
     const struct board_app_layout *l = board_app_layout();
-    uint16_t active[128];
+    uint16_t active[APP_MAX_ACTIVE];
     uint32_t n;
 
     app_write_stubs();
