@@ -24,6 +24,20 @@
  * SysTick_NS alias (0xE002E010, "re-entrant IO"): the one piece of NS core
  * state the secure side cannot reset is reset by NS code itself.
  *
+ * The application can only be running on top of a live secure context in
+ * two ways, and a stop must not lose either:
+ *  - deferred work (PendSV_S) pre-empted by a fast interrupt: the work is
+ *    half done and must finish. app_stop() then unwinds only the NS
+ *    exceptions above it (those of NS priority < 0x20), the last one
+ *    returning into the secure handler through a third stub
+ *    (EXC_RETURN 0xFFFFFFF0); when the work is done the handler, seeing the
+ *    stop pending, completes it (app_stop_complete) instead of resuming
+ *    what it had pre-empted.
+ *  - the few instructions of a gateway veneer that run before BASEPRI is
+ *    raised or after it is dropped: nothing is half done, so that secure
+ *    thread context is discarded (the exception stub resets MSP_S to the
+ *    sealed top on its way out).
+ *
  * Nothing here trusts the application's memory: the vector table is read
  * once into locals and checked against the app's own regions.
  */
@@ -40,6 +54,8 @@
 #include "mv_config.h"
 #include "mv_syscalls.h"
 #include "ns_mem.h"
+#include "sched.h"
+#include "server_log.h"
 #include "wake.h"
 
 /* EXC_RETURN values for returns into the Non-secure world, standard frame
@@ -60,7 +76,12 @@
 #define STUB_UNWIND_HANDLER 0x00u
 #define STUB_UNWIND_THREAD  0x08u
 #define STUB_IDLE           0x10u
+#define STUB_UNWIND_SECURE  0x18u
 #define STUB_RESET          0x20u
+#define EXC_RETURN_NS_TO_SECURE_HANDLER 0xFFFFFFF0u
+
+/* NS priority (raw) below which an exception pre-empts deferred work. */
+#define NS_PRIO_ABOVE_WORK  0x20u
 
 struct app_ctx {
     enum app_state state;
@@ -72,10 +93,14 @@ struct app_ctx {
     uint64_t started_at_us;
     bool restart_requested;
     enum app_stop_kind last_stop;
+    enum app_stop_kind stop_pending; /* 0: none */
 };
 
 static struct app_ctx app;
 uint32_t ns_stub_idle_entry;
+/* Set to the sealed top of the secure stack when a handler must discard
+ * the secure thread context beneath it (exceptions.S reads and clears it). */
+uint32_t exc_reset_msp;
 
 const char *app_stop_name(enum app_stop_kind kind)
 {
@@ -115,6 +140,10 @@ static void app_write_stubs(void)
     /* idle: wfi; b idle */
     h[8] = 0xBF30;
     h[9] = 0xE7FD;
+    /* unwind into the secure deferred-work handler */
+    h[12] = 0x4800;
+    h[13] = 0x4700;
+    w[7] = EXC_RETURN_NS_TO_SECURE_HANDLER;
     /* reset: SYST_CSR = 0; ICSR = PENDSTCLR; branch to the entry point */
     h[16] = 0x4803; /* ldr r0, [pc, #12]  -> +0x30 */
     h[17] = 0x2100; /* movs r1, #0 */
@@ -202,12 +231,22 @@ static void app_reset_ns_core(void)
                    "msr psplim_ns, %0\n\t"
                    "msr msplim_ns, %0\n\t" ::"r"(zero));
     board_app_peripherals_reset();
-    gateway_app_reset();
     armv8m_dsb_isb();
 }
 
-/* The active NS exceptions, as exception numbers. */
-static uint32_t app_active_ns_exceptions(uint16_t *out, uint32_t max)
+/* The NS priority (raw, before the PRIS mapping) of exception `exc`. */
+static uint32_t app_ns_priority(uint32_t exc)
+{
+    if (exc >= EXC_IRQ0)
+        return NVIC_IPR(exc - EXC_IRQ0);
+    if (exc >= EXC_MEMMANAGE)
+        return ARMV8M_REG8(0xE002ED18u + exc - EXC_MEMMANAGE); /* SHPR_NS */
+    return 0;
+}
+
+/* The active NS exceptions, as exception numbers; only those that can
+ * pre-empt deferred work if above_work_only. */
+static uint32_t app_active_ns_exceptions(uint16_t *out, uint32_t max, bool above_work_only)
 {
     static const struct { uint32_t bit; uint16_t exc; } sys[] = {
         { 1u << 0, EXC_MEMMANAGE }, { 1u << 2, EXC_HARDFAULT },
@@ -218,15 +257,48 @@ static uint32_t app_active_ns_exceptions(uint16_t *out, uint32_t max)
     uint32_t shcsr = SCB_NS_SHCSR;
 
     for (uint32_t i = 0; i < sizeof(sys) / sizeof(sys[0]) && n < max; i++)
-        if (shcsr & sys[i].bit)
+        if ((shcsr & sys[i].bit) &&
+            (!above_work_only || app_ns_priority(sys[i].exc) < NS_PRIO_ABOVE_WORK))
             out[n++] = sys[i].exc;
     for (uint32_t w = 0; w < (board_irq_count() + 31u) / 32u; w++) {
         uint32_t act = NVIC_IABR(w) & NVIC_ITNS(w);
-        for (uint32_t b = 0; b < 32u && n < max; b++)
-            if (act & (1u << b))
-                out[n++] = (uint16_t)(EXC_IRQ0 + w * 32u + b);
+        for (uint32_t b = 0; b < 32u && n < max; b++) {
+            uint32_t exc = EXC_IRQ0 + w * 32u + b;
+            if ((act & (1u << b)) &&
+                (!above_work_only || app_ns_priority(exc) < NS_PRIO_ABOVE_WORK))
+                out[n++] = (uint16_t)exc;
+        }
     }
     return n;
+}
+
+/* Builds the unwind chain for active[0..n) below the application's initial
+ * stack top; the last frame returns to `last_pc` (Thread mode) or, if
+ * last_pc is 0, the last exception returns into the secure handler
+ * beneath. Returns the EXC_RETURN for the current handler. */
+static uint32_t app_build_unwind(const uint16_t *active, uint32_t n, uint32_t last_pc)
+{
+    const struct board_app_layout *l = board_app_layout();
+    uint32_t frames = last_pc ? n + 1u : n;
+    uint32_t *frame = (uint32_t *)(uintptr_t)(app.stack_top - 32u * frames);
+
+    for (uint32_t i = 0; i < frames; i++) {
+        uint32_t *f = frame + 8u * i;
+        memset(f, 0, 32);
+        f[5] = 0xFFFFFFFFu; /* LR */
+        if (i < n) {
+            uint32_t stub = i + 1u < n ? STUB_UNWIND_HANDLER
+                          : last_pc   ? STUB_UNWIND_THREAD : STUB_UNWIND_SECURE;
+            f[6] = l->stubs_base + stub;
+            f[7] = XPSR_T | active[i];
+        } else {
+            f[6] = last_pc & ~1u;
+            f[7] = XPSR_T;
+        }
+    }
+    __asm volatile("msr msp_ns, %0" ::"r"(frame));
+    armv8m_dsb_isb();
+    return n ? EXC_RETURN_S_TO_NS_HANDLER : EXC_RETURN_S_TO_NS_THREAD;
 }
 
 /*
@@ -236,30 +308,13 @@ static uint32_t app_active_ns_exceptions(uint16_t *out, uint32_t max)
  */
 static uint32_t app_redirect(uint32_t target)
 {
-    const struct board_app_layout *l = board_app_layout();
     uint16_t active[APP_MAX_ACTIVE];
     uint32_t n;
 
     app_write_stubs();
-    n = app_active_ns_exceptions(active, sizeof(active) / sizeof(active[0]));
+    n = app_active_ns_exceptions(active, APP_MAX_ACTIVE, false);
     app_reset_ns_core();
-
-    uint32_t *frame = (uint32_t *)(uintptr_t)(app.stack_top - 32u * (n + 1u));
-    for (uint32_t i = 0; i <= n; i++) {
-        uint32_t *f = frame + 8u * i;
-        memset(f, 0, 32);
-        f[5] = 0xFFFFFFFFu; /* LR */
-        if (i < n) {
-            f[6] = l->stubs_base + (i + 1u < n ? STUB_UNWIND_HANDLER : STUB_UNWIND_THREAD);
-            f[7] = XPSR_T | active[i];
-        } else {
-            f[6] = target & ~1u;
-            f[7] = XPSR_T;
-        }
-    }
-    __asm volatile("msr msp_ns, %0" ::"r"(frame));
-    armv8m_dsb_isb();
-    return n ? EXC_RETURN_S_TO_NS_HANDLER : EXC_RETURN_S_TO_NS_THREAD;
+    return app_build_unwind(active, n, target);
 }
 
 void app_start_first(void)
@@ -269,6 +324,7 @@ void app_start_first(void)
         __attribute__((noreturn));
 
     app_reset_ns_core();
+    gateway_app_reset();
     __asm volatile("msr msp_ns, %0" ::"r"(app.stack_top));
     app.state = APP_RUNNING;
     app.started_at_us = board_time_us();
@@ -276,7 +332,8 @@ void app_start_first(void)
     mv_enter_ns(app.entry, (uint32_t)&__stack_top);
 }
 
-uint32_t app_stop(enum app_stop_kind why, uint64_t now_us)
+/* The stop proper: the NS world has no live secure context beneath it. */
+static uint32_t app_stop_now(enum app_stop_kind why, uint64_t now_us)
 {
     uint64_t ran_ms = (now_us - app.started_at_us) / 1000u;
 
@@ -294,10 +351,51 @@ uint32_t app_stop(enum app_stop_kind why, uint64_t now_us)
         wake_reason_set(MV_WAKEREASON_APPLICATIONCRASH);
     }
     app.last_stop = why;
+    app.stop_pending = 0;
     app.state = APP_WAITING;
     console_printf("[mv] app stopped: %s after %u ms; restart in %u ms\n",
                    app_stop_name(why), (uint32_t)ran_ms, app.restart_delay_ms);
     return app_redirect(ns_stub_idle_entry);
+}
+
+uint32_t app_stop(enum app_stop_kind why, uint64_t now_us, uint32_t msp)
+{
+    extern uint32_t __stack_top;
+
+    if (sched_work_active()) {
+        /* Deferred work is live beneath the application: let it finish
+         * first. Silence the application's interrupts meanwhile. */
+        uint16_t active[APP_MAX_ACTIVE];
+        uint32_t n = app_active_ns_exceptions(active, APP_MAX_ACTIVE, true);
+        if (n) {
+            console_printf("[mv] app stop deferred: %u handler(s) above deferred work "
+                           "unwound; it finishes first\n", n);
+            app.stop_pending = why;
+            for (uint32_t w = 0; w < (board_irq_count() + 31u) / 32u; w++)
+                NVIC_ICER(w) = NVIC_ITNS(w);
+            app_write_stubs();
+            return app_build_unwind(active, n, 0);
+        }
+    }
+    if (msp != (uint32_t)&__stack_top)
+        exc_reset_msp = (uint32_t)&__stack_top; /* a veneer's edge: discard */
+    return app_stop_now(why, now_us);
+}
+
+bool app_stop_is_pending(void)
+{
+    return app.stop_pending != 0;
+}
+
+uint32_t app_stop_complete(uint64_t now_us, uint32_t msp)
+{
+    extern uint32_t __stack_top;
+
+    /* Deferred work is done; whatever it pre-empted (the application, or a
+     * veneer's edge) is not resumed. */
+    if (msp != (uint32_t)&__stack_top)
+        exc_reset_msp = (uint32_t)&__stack_top;
+    return app_stop_now(app.stop_pending, now_us);
 }
 
 void app_request_restart(void)
@@ -307,18 +405,28 @@ void app_request_restart(void)
     app.restart_requested = true;
 }
 
-uint32_t app_tick(uint32_t exc_return, uint64_t now_us)
+uint32_t app_tick(uint32_t exc_return, uint32_t msp, uint64_t now_us)
 {
     if (exc_return & EXC_RETURN_S)
         return exc_return; /* interrupted the microvisor: act next tick */
+    if (app.stop_pending && !sched_work_active())
+        return app_stop(app.stop_pending, now_us, msp);
     if (app.state == APP_RUNNING && app.restart_requested) {
         app.restart_requested = false;
-        exc_return = app_stop(APP_STOP_RESTART_REQUEST, now_us);
+        exc_return = app_stop(APP_STOP_RESTART_REQUEST, now_us, msp);
     }
     if (app.state != APP_WAITING || now_us < app.restart_at_us)
         return exc_return;
+    /* The stopped application's last log lines are still in its buffer:
+     * let deferred work deliver them before the new run reuses the RAM. */
+    if (server_log_pending())
+        return exc_return;
+    gateway_app_reset();
+    extern uint32_t __stack_top;
     app.state = APP_RUNNING;
     app.started_at_us = now_us;
-    console_printf("[mv] restarting app (wake reason %u)\n", wake_reason_get());
+    /* Nothing secure may be live beneath a restart: report it, tests check. */
+    console_printf("[mv] restarting app (wake reason %u, secure context beneath: %u bytes)\n",
+                   wake_reason_get(), (uint32_t)&__stack_top - msp);
     return app_redirect(board_app_layout()->stubs_base + STUB_RESET);
 }

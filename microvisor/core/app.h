@@ -38,17 +38,25 @@ int app_load(void);
 void app_start_first(void) __attribute__((noreturn));
 
 /*
- * Stops the application (fault or hang): records nothing itself (the
- * caller has), unwinds every active NS exception, parks the NS world in the
- * idle stub and schedules the restart with back-off. Returns the
+ * Stops the application (fault or hang), from a secure handler taken from
+ * the Non-secure world whose MSP_S at entry was `msp`: records nothing
+ * itself (the caller has), unwinds every active NS exception, parks the NS
+ * world in the idle stub and schedules the restart with back-off. If the
+ * application pre-empted deferred work, it first lets that work finish and
+ * the stop completes from the tick (app_stop_is_pending). Returns the
  * EXC_RETURN the current secure handler must use.
  */
-uint32_t app_stop(enum app_stop_kind why, uint64_t now_us);
+uint32_t app_stop(enum app_stop_kind why, uint64_t now_us, uint32_t msp);
+bool app_stop_is_pending(void);
+/* Called by the deferred-work handler, entered with MSP_S `msp`, when its
+ * work is done and a stop is pending: stops the application now. */
+uint32_t app_stop_complete(uint64_t now_us, uint32_t msp);
 
-/* From the tick: restarts a parked application once its time has come.
- * Returns the EXC_RETURN to use (exc_return itself if nothing changes).
- * Only acts when exc_return returns to the Non-secure world. */
-uint32_t app_tick(uint32_t exc_return, uint64_t now_us);
+/* From the tick: restarts a parked application once its time has come, and
+ * completes pending stops and restart requests. Returns the EXC_RETURN to
+ * use (exc_return itself if nothing changes). Only acts when exc_return
+ * returns to the Non-secure world. */
+uint32_t app_tick(uint32_t exc_return, uint32_t msp, uint64_t now_us);
 
 /* mvRestart: the gateway parks the caller; the next tick restarts it. */
 void app_request_restart(void);

@@ -7,7 +7,9 @@
  * and returns with the EXC_RETURN value the C code hands back, so C decides
  * whether to resume the interrupted context or a freshly built one.
  * r4-r11 hold the interrupted context's values throughout (AAPCS callee-
- * saved), so nothing secure is left in them on return to NS.
+ * saved), so nothing secure is left in them on return to NS. If C left a
+ * value in exc_reset_msp, MSP_S is reset to it just before the return:
+ * the way to drop a secure thread context that must not be resumed.
  */
     .syntax unified
     .thumb
@@ -23,7 +25,14 @@
     push    {r4, lr}
     bl      \handler
     pop     {r4, lr}
-    bx      r0
+    movw    r1, #:lower16:exc_reset_msp
+    movt    r1, #:upper16:exc_reset_msp
+    ldr     r2, [r1]
+    cbz     r2, 1f
+    movs    r3, #0              /* discard the secure thread context */
+    str     r3, [r1]            /* beneath (app.c: a veneer's edge) */
+    msr     msp, r2
+1:  bx      r0
     .endm
 
     EXC_STUB mv_hardfault_entry,   fault_hardfault
@@ -32,6 +41,7 @@
     EXC_STUB mv_memfault_entry,    fault_memmanage
     EXC_STUB mv_securefault_entry, fault_securefault
     EXC_STUB mv_tick_entry,        tick_handler
+    EXC_STUB mv_pendsv_entry,      sched_work_handler
     EXC_STUB mv_nmi_entry,         fault_nmi
 
 /*

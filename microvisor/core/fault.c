@@ -22,6 +22,10 @@
 #include "wake.h"
 
 #define UFSR_STKOF (1u << (16 + 4))
+#define HFSR_FORCED (1u << 30)
+#define CFSR_MMFSR_MASK 0x000000FFu
+#define CFSR_BFSR_MASK  0x0000FF00u
+#define CFSR_UFSR_MASK  0xFFFF0000u
 #define MV_CRASH_MAGIC 0x4D56435Au /* "ZCVM" */
 
 static struct crash_record records[MV_CRASH_RECORDS];
@@ -154,6 +158,17 @@ static uint32_t fault_common(enum app_stop_kind kind, const char *what,
     /* A fault on a secure stack is the microvisor's own. */
     if (exc_return & EXC_RETURN_S)
         fault_microvisor(what, exc_return, msp);
+    if (kind == APP_STOP_HARDFAULT && (SCB_HFSR & HFSR_FORCED)) {
+        /* Escalated: report the fault that caused it. */
+        if (SAU_SFSR)
+            kind = APP_STOP_SECUREFAULT;
+        else if (SCB_CFSR & CFSR_BFSR_MASK)
+            kind = APP_STOP_BUSFAULT;
+        else if (SCB_NS_CFSR & CFSR_UFSR_MASK)
+            kind = APP_STOP_USAGEFAULT;
+        else if (SCB_NS_CFSR & CFSR_MMFSR_MASK)
+            kind = APP_STOP_MEMMANAGE;
+    }
     if ((SCB_NS_CFSR | SCB_CFSR) & UFSR_STKOF)
         kind = APP_STOP_STACK_OVERFLOW;
     struct crash_record *r = fault_new_record(kind, exc_return);
@@ -163,7 +178,7 @@ static uint32_t fault_common(enum app_stop_kind kind, const char *what,
     SCB_NS_CFSR = SCB_NS_CFSR;
     SCB_HFSR = SCB_HFSR;
     SAU_SFSR = SAU_SFSR;
-    return app_stop(kind, r->time_us);
+    return app_stop(kind, r->time_us, (uint32_t)(uintptr_t)msp);
 }
 
 uint32_t fault_hardfault(uint32_t exc_return, uint32_t *msp)

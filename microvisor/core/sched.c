@@ -89,13 +89,18 @@ int sched_every(void (*fn)(uint64_t now_us), uint32_t period_us)
     return w;
 }
 
+bool sched_work_active(void)
+{
+    return (SCB_SHCSR & (1u << 10)) != 0; /* PENDSVACT, secure bank */
+}
+
 uint32_t tick_handler(uint32_t exc_return, uint32_t *msp)
 {
-    (void)msp;
     uint64_t now = board_time_us();
     stats.ticks++;
     timers_expire(now);
     if (!(exc_return & EXC_RETURN_S) && app_state() == APP_RUNNING &&
+        !app_stop_is_pending() &&
         work_held_off(now, (uint64_t)MV_HOLDOFF_MAX_MS * 1000u)) {
         /* In an NS handler, or masked in Thread mode? */
         enum app_stop_kind why = (exc_return & EXC_RETURN_MODE)
@@ -103,12 +108,12 @@ uint32_t tick_handler(uint32_t exc_return, uint32_t *msp)
                                      : APP_STOP_HELD_OFF_HANDLER;
         stats.holdoffs++;
         fault_record_app_stop(why, exc_return);
-        return app_stop(why, now);
+        return app_stop(why, now, (uint32_t)(uintptr_t)msp);
     }
-    return app_tick(exc_return, now);
+    return app_tick(exc_return, (uint32_t)(uintptr_t)msp, now);
 }
 
-void sched_work_handler(void)
+uint32_t sched_work_handler(uint32_t exc_return, uint32_t *msp)
 {
     uint32_t masked[SCHED_IRQ_WORDS];
     uint32_t words = (board_irq_count() + 31u) / 32u;
@@ -121,8 +126,14 @@ void sched_work_handler(void)
     armv8m_dsb_isb();
     stats.work_runs++;
     work_run_pending(board_time_us());
+    if (app_stop_is_pending()) {
+        /* A fast handler above us was stopped (app_stop): the application
+         * stays silenced and is stopped now, instead of resumed. */
+        return app_stop_complete(board_time_us(), (uint32_t)(uintptr_t)msp);
+    }
     for (uint32_t w = 0; w < words && w < SCHED_IRQ_WORDS; w++)
         NVIC_ISER(w) = masked[w];
+    return exc_return;
 }
 
 int sched_fast_irq_set(uint32_t irq)

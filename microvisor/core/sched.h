@@ -28,8 +28,11 @@ void sched_init(void);
 /* Tick body (called by exceptions.S with the EXC_RETURN to use). */
 uint32_t tick_handler(uint32_t exc_return, uint32_t *msp);
 
-/* Deferred-work handler body (PendSV_S). */
-void sched_work_handler(void);
+/* Deferred-work handler body (PendSV_S, through exceptions.S). */
+uint32_t sched_work_handler(uint32_t exc_return, uint32_t *msp);
+
+/* True while the deferred-work handler is active (possibly pre-empted). */
+bool sched_work_active(void);
 
 /* Registers a work function (see work.h) and a periodic timer for it. */
 int sched_every(void (*fn)(uint64_t now_us), uint32_t period_us);

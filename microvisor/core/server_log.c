@@ -125,6 +125,11 @@ void server_log_drain(uint64_t now_us)
     }
 }
 
+bool server_log_pending(void)
+{
+    return spool.active && spool.used != 0;
+}
+
 void server_log_reset(void)
 {
     spool.active = false;

@@ -7,6 +7,7 @@
 #ifndef SERVER_LOG_H
 #define SERVER_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Registers the spool (already checked: app-writable, aligned, sized). */
@@ -17,6 +18,9 @@ uint32_t server_log_append(const uint8_t *msg, uint32_t len);
 void server_log_drain(uint64_t now_us);
 /* The work id the drain runs under (set by server_log_setup). */
 void server_log_setup(int work_id);
+/* True while queued messages wait to be drained. */
+bool server_log_pending(void);
+
 /* Forgets the spool (application restart). */
 void server_log_reset(void);
 

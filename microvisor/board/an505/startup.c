@@ -13,7 +13,7 @@ extern uint32_t __stack_top[], __stack_limit, __data_load, __data_start,
 int mv_main(void);
 void mv_unexpected_irq(void);
 void board_clock_irq(void);
-void sched_work_handler(void);
+void mv_pendsv_entry(void);
 void mv_nmi_entry(void);
 void mv_hardfault_entry(void);
 void mv_memfault_entry(void);
@@ -58,7 +58,7 @@ static void (*const mv_vectors[VECTORS])(void) = {
     mv_unexpected_irq,   /* SVCall: the microvisor makes none */
     mv_unexpected_irq,   /* DebugMonitor */
     0,
-    sched_work_handler,  /* PendSV: deferred work */
+    mv_pendsv_entry,     /* PendSV: deferred work */
     mv_tick_entry,       /* SysTick: the secure tick */
     [16 ... VECTORS - 1] = mv_unexpected_irq,
     [16 + AN505_IRQ_TIMER1] = board_clock_irq,
