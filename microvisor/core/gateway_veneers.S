@@ -10,10 +10,13 @@
  *
  * The trampoline masks every non-secure exception (BASEPRI_S = 0x80; with
  * AIRCR.PRIS all NS priorities are 0x80..0xFF) so a call is never
- * re-entered from an NS interrupt and never sees NS memory change under it,
- * calls the C implementation with the four argument registers as raw
- * 32-bit claims, then returns through __gw_exit, which scrubs every
- * caller-saved register that could hold secure data and returns with BXNS.
+ * re-entered from an NS interrupt and never sees NS memory change under it.
+ * A call made by a fast interrupt handler that pre-empted deferred work
+ * (PendSV_S active) is refused with MV_STATUS_MICROVISORBUSY: the services
+ * it would touch may be in the middle of an update. Otherwise it calls the
+ * C implementation with the four argument registers as raw 32-bit claims,
+ * then returns through __gw_exit, which scrubs every caller-saved register
+ * that could hold secure data and returns with BXNS.
  * Secure code is built soft-float and never touches FP registers, so there
  * is no FP state to scrub.
  */
@@ -21,6 +24,9 @@
     .thumb
 
 #define MV_GATEWAY_BASEPRI 0x80
+#define SCB_SHCSR 0xE000ED24
+#define SHCSR_PENDSVACT_TO_N 21       /* LSLS moves bit 10 into N */
+#define MV_STATUS_MICROVISORBUSY 0x24
 
     .macro MV_VENEER name, impl
     .section .mv_veneers, "ax", %progbits
@@ -38,6 +44,11 @@ __gw_\name:
     push    {r4, lr}
     movs    r4, #MV_GATEWAY_BASEPRI
     msr     basepri, r4
+    movw    r4, #:lower16:SCB_SHCSR
+    movt    r4, #:upper16:SCB_SHCSR
+    ldr     r4, [r4]
+    lsls    r4, r4, #SHCSR_PENDSVACT_TO_N
+    bmi.w   __gw_busy
     bl      \impl
     b.w     __gw_exit
     .endm
@@ -61,6 +72,11 @@ __gw_\name:
     push    {r4, lr}
     movs    r4, #MV_GATEWAY_BASEPRI
     msr     basepri, r4
+    movw    r4, #:lower16:SCB_SHCSR
+    movt    r4, #:upper16:SCB_SHCSR
+    ldr     r4, [r4]
+    lsls    r4, r4, #SHCSR_PENDSVACT_TO_N
+    bmi.w   __gw_busy
     bl      \impl
     cbnz    r0, 1f              /* refused: return to the caller */
     pop     {r4, lr}
@@ -81,6 +97,10 @@ __gw_\name:
 #undef MV_CALL_PARK
 
     .section .text.__gw_exit, "ax", %progbits
+    .type __gw_busy, %function
+    .thumb_func
+__gw_busy:
+    movs    r0, #MV_STATUS_MICROVISORBUSY
     .type __gw_exit, %function
     .thumb_func
 __gw_exit:

@@ -2,7 +2,9 @@
  * Fast interrupts against deferred work (run with keel run --icount, so
  * time is instructions and the counts below are exact):
  *  step 0: TIMER0 as a normal interrupt is held off while the microvisor
- *          drains a 1 KiB log line; as a fast interrupt it keeps firing.
+ *          drains a 1 KiB log line; as a fast interrupt it keeps firing,
+ *          and its mv* calls get MICROVISORBUSY while it pre-empts the
+ *          drain.
  *  step 1: a fast handler that hangs while pre-empting the drain (its third
  *          interrupt, the first comes as the veneer unmasks): the app is
  *          stopped as hung, but only after the drain finished.
@@ -29,6 +31,7 @@ static char long_line[1024];
 static volatile uint32_t irq_count;
 static volatile uint32_t misbehave; /* 0 none, 1 hang, 2 fault */
 static volatile uint32_t misbehave_after; /* interrupts to let through first */
+static volatile uint32_t calls_busy, calls_ok; /* mvNoOp from the handler */
 
 static uint32_t step TESTAPP_NOINIT;
 static uint32_t magic TESTAPP_NOINIT;
@@ -37,6 +40,11 @@ void TIMER0_IRQHandler(void)
 {
     TIMER0_INTCLR = 1;
     irq_count++;
+    enum MvStatus st = mvNoOp();
+    if (st == MV_STATUS_MICROVISORBUSY)
+        calls_busy++;
+    else if (st == MV_STATUS_OKAY)
+        calls_ok++;
     if (misbehave_after) {
         misbehave_after--;
         return;
@@ -96,6 +104,10 @@ int main(void)
                       (unsigned long)normal);
         testapp_check(fast >= 4 && fast > normal + 2, "a fast interrupt pre-empts deferred work (%lu)",
                       (unsigned long)fast);
+        printf("mvNoOp from the handler: %lu OKAY, %lu MICROVISORBUSY\n",
+               (unsigned long)calls_ok, (unsigned long)calls_busy);
+        testapp_check(calls_busy >= 2, "calls from a fast handler above deferred work: MICROVISORBUSY");
+        testapp_check(calls_ok >= 1, "calls from a handler elsewhere: OKAY");
         step = 1;
         misbehave_after = 2;
         misbehave = 1;
