@@ -28,7 +28,9 @@
 #define SHCSR_PENDSVACT_TO_N 21       /* LSLS moves bit 10 into N */
 #define MV_STATUS_MICROVISORBUSY 0x24
 
-    .macro MV_VENEER name, impl
+/* The veneer in its slot, and the start of its trampoline: mask NS
+ * exceptions, refuse if deferred work is active. */
+    .macro MV_VENEER_HEAD name
     .section .mv_veneers, "ax", %progbits
     .global \name
     .type \name, %function
@@ -49,34 +51,19 @@ __gw_\name:
     ldr     r4, [r4]
     lsls    r4, r4, #SHCSR_PENDSVACT_TO_N
     bmi.w   __gw_busy
+    .endm
+
+    .macro MV_VENEER name, impl
+    MV_VENEER_HEAD \name
     bl      \impl
     b.w     __gw_exit
     .endm
 
 /* A call that, when it succeeds, does not return to its caller: the
  * application is parked in the microvisor's NS idle stub and the tick
- * pended by the call restarts it (mvRestart). */
+ * restarts it (mvRestart). */
     .macro MV_VENEER_PARK name, impl
-    .section .mv_veneers, "ax", %progbits
-    .global \name
-    .type \name, %function
-    .thumb_func
-\name:
-    sg
-    b.w     __gw_\name
-
-    .section .text.__gw_\name, "ax", %progbits
-    .type __gw_\name, %function
-    .thumb_func
-__gw_\name:
-    push    {r4, lr}
-    movs    r4, #MV_GATEWAY_BASEPRI
-    msr     basepri, r4
-    movw    r4, #:lower16:SCB_SHCSR
-    movt    r4, #:upper16:SCB_SHCSR
-    ldr     r4, [r4]
-    lsls    r4, r4, #SHCSR_PENDSVACT_TO_N
-    bmi.w   __gw_busy
+    MV_VENEER_HEAD \name
     bl      \impl
     cbnz    r0, 1f              /* refused: return to the caller */
     pop     {r4, lr}
