@@ -4,6 +4,25 @@
 
 static uint32_t checks, failures;
 
+#define STEP_MAGIC 0x57E9C0DEu
+static uint32_t step_value TESTAPP_NOINIT;
+static uint32_t step_magic TESTAPP_NOINIT;
+
+uint32_t testapp_step(void)
+{
+    if (step_magic != STEP_MAGIC) {
+        step_magic = STEP_MAGIC;
+        step_value = 0;
+    }
+    return step_value;
+}
+
+void testapp_step_set(uint32_t step)
+{
+    step_magic = STEP_MAGIC;
+    step_value = step;
+}
+
 void testapp_exit(uint32_t code)
 {
     uint32_t block[2] = { 0x20026u /* ADP_Stopped_ApplicationExit */, code };
@@ -61,6 +80,7 @@ uint32_t testapp_failures(void)
 
 void testapp_finish(void)
 {
+    step_magic = 0; /* the next run of this image starts from step 0 */
     printf("testapp: %lu checks, %lu failures\n", (unsigned long)checks,
            (unsigned long)failures);
     testapp_exit(failures);

@@ -17,6 +17,12 @@
  * cold boot only if the test zeroes them itself: check a magic. */
 #define TESTAPP_NOINIT __attribute__((section(".noinit")))
 
+/* A step counter that survives application restarts and device resets
+ * (RAM is kept), for tests that crash on purpose: testapp_step() is 0 on a
+ * cold start, else the value last given to testapp_step_set(). */
+uint32_t testapp_step(void);
+void testapp_step_set(uint32_t step);
+
 /* Ends the run: QEMU exits with `code`. */
 void testapp_exit(uint32_t code) __attribute__((noreturn));
 

@@ -33,8 +33,6 @@ static volatile uint32_t misbehave; /* 0 none, 1 hang, 2 fault */
 static volatile uint32_t misbehave_after; /* interrupts to let through first */
 static volatile uint32_t calls_busy, calls_ok; /* mvNoOp from the handler */
 
-static uint32_t step TESTAPP_NOINIT;
-static uint32_t magic TESTAPP_NOINIT;
 
 void TIMER0_IRQHandler(void)
 {
@@ -78,10 +76,7 @@ static uint32_t irqs_during_log(void)
 int main(void)
 {
     enum MvWakeReason wake = 0xEE;
-    if (magic != 0xFA57F00Du) {
-        magic = 0xFA57F00Du;
-        step = 0;
-    }
+    uint32_t step = testapp_step();
     mvGetWakeReason(&wake);
     printf("fastirq: step %lu, wake reason %u\n", (unsigned long)step, (unsigned)wake);
     if (step > 0)
@@ -108,7 +103,7 @@ int main(void)
                (unsigned long)calls_ok, (unsigned long)calls_busy);
         testapp_check(calls_busy >= 2, "calls from a fast handler above deferred work: MICROVISORBUSY");
         testapp_check(calls_ok >= 1, "calls from a handler elsewhere: OKAY");
-        step = 1;
+        testapp_step_set(1);
         misbehave_after = 2;
         misbehave = 1;
         irqs_during_log();
@@ -118,7 +113,7 @@ int main(void)
     case 1:
         mvSetFastInterrupt(TIMER0_IRQ);
         timer_start(100);
-        step = 2;
+        testapp_step_set(2);
         misbehave_after = 2;
         misbehave = 2;
         irqs_during_log();
@@ -128,7 +123,7 @@ int main(void)
         /* Expires during the call (the copy alone takes longer than 50
          * ticks), fires as the veneer unmasks. */
         timer_start(50);
-        step = 3;
+        testapp_step_set(3);
         misbehave = 2;
         irqs_during_log();
         testapp_check(0, "a handler faulting at a veneer's edge returned");
@@ -136,8 +131,7 @@ int main(void)
     default: {
         static const char done[] = "fastirq: microvisor still serving";
         mvServerLog((const uint8_t *)done, sizeof(done) - 1);
-        magic = 0;
-        testapp_finish();
+            testapp_finish();
     }
     }
     testapp_finish();

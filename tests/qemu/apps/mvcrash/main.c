@@ -3,34 +3,29 @@
  * microvisor fault in secure code, step 1 makes it stop feeding its
  * watchdog. After each the device must reset, boot again, and tell the
  * application MV_WAKEREASON_MICROVISORCRASH. RAM survives the reset, so the
- * step counter lives in .noinit.
+ * step counter (testapp_step) survives it.
  */
 #include "testapp.h"
 
 extern enum MvStatus mvTestHook(uint32_t op);
 
-static uint32_t step TESTAPP_NOINIT;
-static uint32_t magic TESTAPP_NOINIT;
 
 int main(void)
 {
     enum MvWakeReason wake = 0xEE;
-    if (magic != 0x3C4A5401u) {
-        magic = 0x3C4A5401u;
-        step = 0;
-    }
+    uint32_t step = testapp_step();
     mvGetWakeReason(&wake);
     printf("mvcrash: step %lu, wake reason %u\n", (unsigned long)step, (unsigned)wake);
     switch (step) {
     case 0:
         testapp_check(wake == MV_WAKEREASON_COLDBOOT, "first boot is a cold boot");
-        step = 1;
+        testapp_step_set(1);
         mvTestHook(1);
         testapp_check(0, "the microvisor survived its own fault");
         break;
     case 1:
         testapp_check(wake == MV_WAKEREASON_MICROVISORCRASH, "after a secure fault: MICROVISORCRASH");
-        step = 2;
+        testapp_step_set(2);
         mvTestHook(2);
         testapp_check(0, "the microvisor returned from a hang");
         break;
@@ -38,6 +33,5 @@ int main(void)
         testapp_check(wake == MV_WAKEREASON_MICROVISORCRASH, "after the watchdog: MICROVISORCRASH");
         break;
     }
-    magic = 0;
     testapp_finish();
 }

@@ -2,26 +2,20 @@
  * the APPLICATIONCRASH wake reason. */
 #include "testapp.h"
 
-static uint32_t step TESTAPP_NOINIT;
-static uint32_t magic TESTAPP_NOINIT;
 
 int main(void)
 {
     enum MvWakeReason wake = 0xEE;
-    if (magic != 0x5EC0DE01u) {
-        magic = 0x5EC0DE01u;
-        step = 0;
-    }
+    uint32_t step = testapp_step();
     testapp_expect_status(mvGetWakeReason(&wake), MV_STATUS_OKAY, "mvGetWakeReason");
     printf("step %lu wake %u\n", (unsigned long)step, (unsigned)wake);
     if (step == 0) {
         testapp_check(wake == MV_WAKEREASON_COLDBOOT, "first run: cold boot");
-        step = 1;
+        testapp_step_set(1);
         (void)*(volatile uint32_t *)0x38000000u;
         testapp_check(0, "survived a read of secure RAM");
         testapp_finish();
     }
     testapp_check(wake == MV_WAKEREASON_APPLICATIONCRASH, "after the crash: APPLICATIONCRASH");
-    magic = 0;
     testapp_finish();
 }
