@@ -28,6 +28,17 @@ static bool ns_in_region(struct ns_region r, uint32_t addr, uint32_t len)
     return addr >= r.base && off < r.size && len <= r.size - off;
 }
 
+bool ns_range_allowed(uint32_t addr, uint32_t len, uint32_t align)
+{
+    if (align == 0 || (align & (align - 1u)) != 0 || (addr & (align - 1u)) != 0)
+        return false;
+    if (len == 0)
+        return true;
+    if (len - 1u > UINT32_MAX - addr)
+        return false; /* wraps around */
+    return ns_in_region(ns_code, addr, len) || ns_in_region(ns_ram, addr, len);
+}
+
 bool ns_caller_in_handler_mode(void)
 {
     return armv8m_ipsr() != 0;
@@ -44,14 +55,10 @@ static bool ns_caller_unprivileged(void)
 
 bool ns_mem_ok(uint32_t addr, uint32_t len, uint32_t align, bool write)
 {
-    if (align == 0 || (align & (align - 1u)) != 0 || (addr & (align - 1u)) != 0)
+    if (!ns_range_allowed(addr, len, align))
         return false;
     if (len == 0)
         return true;
-    if (len - 1u > UINT32_MAX - addr)
-        return false; /* wraps around */
-    if (!ns_in_region(ns_code, addr, len) && !ns_in_region(ns_ram, addr, len))
-        return false;
     int flags = CMSE_NONSECURE | (write ? CMSE_MPU_READWRITE : CMSE_MPU_READ);
     if (ns_caller_unprivileged())
         flags |= CMSE_MPU_UNPRIV;

@@ -29,8 +29,13 @@ struct ns_region {
  * code may be {0,0} before then. */
 void ns_mem_set_app_regions(struct ns_region code, struct ns_region ram);
 
+/* The rules that need no hardware: aligned, no wrap-around, wholly inside
+ * the application's code or RAM region. Portable (host tests use it). */
+bool ns_range_allowed(uint32_t addr, uint32_t len, uint32_t align);
+
 /* True if [addr, addr+len) may be read (write: also written) by the
- * current non-secure caller. len 0 is accepted if aligned. */
+ * current non-secure caller: ns_range_allowed() and the TT check. len 0 is
+ * accepted if aligned. */
 bool ns_mem_ok(uint32_t addr, uint32_t len, uint32_t align, bool write);
 
 /* Copies len bytes from the application into dst. 0, or -1 on a refused
