@@ -1,8 +1,7 @@
 /*
  * IMPLEMENTATION NOTES
- * Range arithmetic never adds two caller values: "fits in region" is
- * `addr - base < size && len <= size - (addr - base)`, which cannot wrap.
- * The privilege used for the TT check is the caller's: a call from NS
+ * The hardware half of the NS pointer rules (ns_range.c has the rest). The
+ * privilege used for the TT check is the caller's: a call from NS
  * Thread mode with CONTROL_NS.nPRIV set is checked as unprivileged, so an
  * unprivileged task cannot use the microvisor to reach memory its NS MPU
  * hides from it.
