@@ -94,6 +94,24 @@ bool sched_work_active(void)
     return (SCB_SHCSR & (1u << 10)) != 0; /* PENDSVACT, secure bank */
 }
 
+/*
+ * Whether the application's own masks keep deferred work from running:
+ * PRIMASK_NS or FAULTMASK_NS (both raise the priority to 0x80 under PRIS),
+ * or BASEPRI_NS at or above deferred work's level. Thread mode with none
+ * of them set can only be a flood seen between two handlers (the CPU runs
+ * an instruction or so of the thread before the next one is taken).
+ */
+static bool sched_ns_masks_work(void)
+{
+    uint32_t primask, faultmask, basepri;
+    __asm volatile("mrs %0, primask_ns\n\t"
+                   "mrs %1, faultmask_ns\n\t"
+                   "mrs %2, basepri_ns"
+                   : "=r"(primask), "=r"(faultmask), "=r"(basepri));
+    return (primask & 1u) || (faultmask & 1u) ||
+           (basepri != 0 && 0x80u + basepri / 2u <= SCHED_PRIO_WORK);
+}
+
 uint32_t tick_handler(uint32_t exc_return, uint32_t *msp)
 {
     uint64_t now = board_time_us();
@@ -102,8 +120,8 @@ uint32_t tick_handler(uint32_t exc_return, uint32_t *msp)
     if (!(exc_return & EXC_RETURN_S) && app_state() == APP_RUNNING &&
         !app_stop_is_pending() &&
         work_held_off(now, (uint64_t)MV_HOLDOFF_MAX_MS * 1000u)) {
-        /* In an NS handler, or masked in Thread mode? */
-        enum app_stop_kind why = (exc_return & EXC_RETURN_MODE)
+        /* Masked in Thread mode, or in (or between) NS handlers? */
+        enum app_stop_kind why = (exc_return & EXC_RETURN_MODE) && sched_ns_masks_work()
                                      ? APP_STOP_HELD_OFF_MASKED
                                      : APP_STOP_HELD_OFF_HANDLER;
         stats.holdoffs++;
