@@ -68,6 +68,16 @@ static void provoke_masked(void)
         ;
 }
 
+static void provoke_masked_basepri(void)
+{
+    /* BASEPRI_NS 0x20 is deferred work's level (0x90) under PRIS. */
+    hold_off_start("hangs: BASEPRI loop");
+    __asm volatile("msr basepri, %0" ::"r"(0x20u));
+    unmask();
+    for (;;)
+        ;
+}
+
 static void provoke_stuck_handler(void)
 {
     hold_off_start("hangs: stuck in IRQ80");
@@ -83,6 +93,9 @@ static void provoke_flood_timer0(void)
     hold_off_start("hangs: TIMER0 flood");
     timer0_flood = 1;
     ns_timer0_start(200u, 0x00); /* every 10 us */
+    /* Unmask only once it is pending, so it wins against deferred work. */
+    while (!(TIMER0_INTCLR & 1u))
+        ;
     unmask();
     for (;;)
         ;
@@ -122,6 +135,7 @@ static void provoke_quick_again(void)
 
 static const struct step steps[] = {
     { "masked", provoke_masked },
+    { "masked-basepri", provoke_masked_basepri },
     { "stuck-handler", provoke_stuck_handler },
     { "flood-timer0", provoke_flood_timer0 },
     { "flood-spare", provoke_flood_spare },
