@@ -115,9 +115,10 @@ def check_steps(check, steps, expected):
                    f"(want [{want_wake}])")
         check.that(step.app_wake == want_wake,
                    f"{name}: the app read wake reason {step.app_wake}")
-        # Loose bounds only: at least the back-off, and not absurdly more.
+        # Loose bounds only: at least the back-off, and not absurdly more
+        # (a loaded host stalls the emulator's clock along with it).
         ok = step.delay_us is not None and \
-            restart_ms * 1000 <= step.delay_us <= restart_ms * 1000 + 1500000
+            restart_ms * 1000 <= step.delay_us <= restart_ms * 1000 + 5000000
         check.that(ok, f"{name}: app restarted {step.delay_us} us after the "
                        f"provocation (back-off {restart_ms} ms)")
         out.append((name, restart_ms, step.delay_us))

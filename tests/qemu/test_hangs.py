@@ -64,7 +64,7 @@ def main():
     for name in ("flood-timer0", "flood-spare"):
         m = run.matching(rf"^delay {name} \d+ us wake \d+ irqs (\d+)")
         n = int(m[0].split()[-1]) if m else 0
-        check.that(n > 10, f"{name}: a flood ({n} handler entries)")
+        check.that(n >= 2, f"{name}: a flood, not one stuck handler ({n} entries)")
 
     # Back-off history is forgotten after a long run, and grows again.
     by = {n: (m, d) for n, m, d in seq}
