@@ -73,6 +73,11 @@ uint32_t server_log_init(uint32_t buffer, uint32_t size)
     return MV_STATUS_OKAY;
 }
 
+bool server_log_active(void)
+{
+    return spool.active;
+}
+
 uint32_t server_log_append(const uint8_t *msg, uint32_t len)
 {
     if (!spool.active)
