@@ -203,6 +203,8 @@ uint32_t gw_setup_notifications(GW_ARGS)
         return MV_STATUS_PARAMETERFAULT;
     if (buffer < a1 + 4u && a1 < buffer + setup.buffer_size)
         return MV_STATUS_PARAMETERFAULT; /* handle output inside the ring */
+    if (bufreg_overlaps(buffer, setup.buffer_size))
+        return MV_STATUS_BUFFERALREADYINUSE; /* documented before the IRQ checks */
     if (!board_irq_is_app(setup.irq) || sched_fast_irq_is_set(setup.irq) ||
         notify_irq_in_use(setup.irq))
         return MV_STATUS_INVALIDINTERRUPT;
