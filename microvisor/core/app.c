@@ -295,7 +295,10 @@ uint32_t app_stop(enum app_stop_kind why, uint64_t now_us)
 void app_request_restart(void)
 {
     /* The caller is parked by its veneer; the next tick (at most one tick
-     * period away) sees the NS world idle and restarts it. */
+     * period away) sees the NS world idle and restarts it. The veneer
+     * parks it in the idle stub, which the application may have
+     * overwritten: rewrite the stubs before that use too. */
+    app_write_stubs();
     app.restart_requested = true;
 }
 
