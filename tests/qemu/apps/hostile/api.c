@@ -485,9 +485,12 @@ static void periph_attacks(void)
 /* ---- notifications ---------------------------------------------------------- */
 
 static volatile uint32_t irq81_count;
+volatile uint32_t hostile_irq81_crash;
 void IRQ81_Handler(void)
 {
     irq81_count++;
+    if (hostile_irq81_crash)
+        (void)REG32(0x38000000u);
 }
 
 static struct MvNotification ring2[2] __attribute__((aligned(8)));

@@ -30,6 +30,9 @@ typedef uint32_t (*hostile_call4_t)(uint32_t, uint32_t, uint32_t, uint32_t);
 /* Runs every non-crashing attack (the whole first application run). */
 void hostile_api_attacks(void);
 
+/* Set: the IRQ 81 handler faults (a load of secure RAM). */
+extern volatile uint32_t hostile_irq81_crash;
+
 /* mvNoOp and mvGetMicroseconds still answer, and the clock moves forward. */
 int hostile_mv_alive(void);
 

@@ -20,13 +20,16 @@
 
 #define MAGIC 0x4057113Eu
 
-enum pending { PEND_NONE, PEND_CRASH, PEND_RESTART };
+/* PEND_CHECKED: a restarted run has done its checks and is waiting; a
+ * start in this state is a restart nobody asked for. */
+enum pending { PEND_NONE, PEND_CRASH, PEND_CHECKED, PEND_RESTART };
 
 static uint32_t magic TESTAPP_NOINIT;
 static uint32_t step TESTAPP_NOINIT;    /* crash step in flight */
 static uint32_t pending TESTAPP_NOINIT; /* what the next start should see */
 static uint32_t carried TESTAPP_NOINIT; /* failures of earlier runs */
 static uint32_t runs TESTAPP_NOINIT;
+static uint32_t rep TESTAPP_NOINIT;
 static MvNotificationHandle stale TESTAPP_NOINIT; /* a center from run 1 */
 
 static uint32_t carried_this_run;
@@ -107,40 +110,96 @@ static void a_stubs_then_crash(void)
     load(0x38000000u);
 }
 
+static void a_stubs_then_restart(void)
+{
+    scribble_stubs();
+    mvRestart(MV_RESTARTMODE_AUTOAPPLYUPDATE);
+}
+
+/* mvRestart, then an interrupt whose handler faults while the caller is
+ * parked waiting for the restart: the crash must consume the restart
+ * request, not leave it to kill the next run. TIMER0 fires 100 us after
+ * the call, normally before the next 1 ms tick restarts the app; if the
+ * tick wins, the app restarts cleanly instead. */
+static volatile uint32_t timer_crash_armed;
+void TIMER0_IRQHandler(void)
+{
+    if (timer_crash_armed)
+        load(0x38000000u);
+    REG32(0x40000000u + 0x0Cu) = 1; /* INTCLR */
+}
+
+static void a_restart_then_irq_crash(void)
+{
+    timer_crash_armed = 1;
+    REG32(0x40000000u) = 0;                 /* CTRL: stop */
+    REG32(0x40000000u + 0x08u) = 2000u;     /* RELOAD: 100 us at 20 MHz */
+    REG32(0x40000000u + 0x04u) = 2000u;     /* VALUE */
+    REG32(0x40000000u + 0x0Cu) = 1;         /* INTCLR */
+    NVIC_ISER(0) = 1u << 3;                 /* TIMER0 IRQ 3 */
+    REG32(0x40000000u) = 1u | (1u << 3);    /* EN | IRQEN */
+    mvRestart(MV_RESTARTMODE_AUTOAPPLYUPDATE);
+}
+
+/* An IRQ the microvisor pends during a call is taken the moment the call
+ * unmasks interrupts, in the veneer's exit (Secure state); its handler
+ * faults, so that Secure context is never returned to. */
+static void a_irq_during_call_crashes(void)
+{
+    static struct MvNotification ring[2] __attribute__((aligned(8)));
+    struct MvNotificationSetup s = { 81, ring, sizeof(ring) };
+    MvNotificationHandle h = 0;
+    mvSetupNotifications(&s, &h);
+    hostile_irq81_crash = 1;
+    NVIC_ISER(81u / 32u) = 1u << (81u % 32u);
+    mvTempTriggerNotification(h, MV_EVENTTYPE_CHANNELDATAREADABLE, 1);
+}
+
+#define W(r) (1u << (r))
+#define CRASH W(MV_WAKEREASON_APPLICATIONCRASH)
+#define CLEAN W(MV_WAKEREASON_COLDBOOT)
+
 struct crash_step {
     const char *name; /* test_hostile.py keys its expected fault kind on it */
     void (*attack)(void);
+    uint32_t wakes;   /* wake reasons the next run may see */
+    uint32_t repeat;  /* times in a row */
 };
 
 static const struct crash_step steps[] = {
-    { "load secure RAM", a_load_secure_ram },
-    { "store secure RAM", a_store_secure_ram },
-    { "load secure code", a_load_secure_code },
-    { "load NSC veneer", a_load_nsc },
-    { "load boot ROM", a_load_boot_rom },
-    { "load NULL (NS alias of boot ROM)", a_load_null },
-    { "store NS alias of microvisor code", a_store_ns_alias_mv },
-    { "load flash", a_load_flash },
-    { "store flash", a_store_flash },
-    { "load ethernet NS alias", a_load_eth_ns },
-    { "load ethernet S alias", a_load_eth_s },
-    { "store UART0 NS alias", a_store_uart0_ns },
-    { "load UART0 S alias", a_load_uart0_s },
-    { "store TIMER1", a_store_timer1 },
-    { "store secure watchdog", a_store_swdog },
-    { "load security controller", a_load_spc },
-    { "store security controller PPC", a_store_spc_ppc },
-    { "load NS privilege control", a_load_nspc },
-    { "store MPC", a_store_mpc },
-    { "load SSRAM2 NS alias", a_load_ssram2_ns },
-    { "store FPGAIO LEDs directly", a_store_fpgaio },
-    { "jump veneer+4", a_jump_veneer_plus4 },
-    { "jump secure code", a_jump_secure_code },
-    { "jump unused NSC slot", a_jump_unused_nsc },
-    { "jump NS alias of microvisor code", a_jump_ns_alias },
-    { "wild SP in secure RAM", a_wild_sp },
-    { "VTOR_NS in secure RAM then IRQ", a_vtor_secure },
-    { "stubs scribbled then crash", a_stubs_then_crash },
+    { "load secure RAM", a_load_secure_ram, CRASH, 1 },
+    { "store secure RAM", a_store_secure_ram, CRASH, 1 },
+    { "load secure code", a_load_secure_code, CRASH, 1 },
+    { "load NSC veneer", a_load_nsc, CRASH, 1 },
+    { "load boot ROM", a_load_boot_rom, CRASH, 1 },
+    { "load NULL (NS alias of boot ROM)", a_load_null, CRASH, 1 },
+    { "store NS alias of microvisor code", a_store_ns_alias_mv, CRASH, 1 },
+    { "load flash", a_load_flash, CRASH, 1 },
+    { "store flash", a_store_flash, CRASH, 1 },
+    { "load ethernet NS alias", a_load_eth_ns, CRASH, 1 },
+    { "load ethernet S alias", a_load_eth_s, CRASH, 1 },
+    { "store UART0 NS alias", a_store_uart0_ns, CRASH, 1 },
+    { "load UART0 S alias", a_load_uart0_s, CRASH, 1 },
+    { "store TIMER1", a_store_timer1, CRASH, 1 },
+    { "store secure watchdog", a_store_swdog, CRASH, 1 },
+    { "load security controller", a_load_spc, CRASH, 1 },
+    { "store security controller PPC", a_store_spc_ppc, CRASH, 1 },
+    { "load NS privilege control", a_load_nspc, CRASH, 1 },
+    { "store MPC", a_store_mpc, CRASH, 1 },
+    { "load SSRAM2 NS alias", a_load_ssram2_ns, CRASH, 1 },
+    { "store FPGAIO LEDs directly", a_store_fpgaio, CRASH, 1 },
+    { "jump veneer+4", a_jump_veneer_plus4, CRASH, 1 },
+    { "jump secure code", a_jump_secure_code, CRASH, 1 },
+    { "jump unused NSC slot", a_jump_unused_nsc, CRASH, 1 },
+    { "jump NS alias of microvisor code", a_jump_ns_alias, CRASH, 1 },
+    { "wild SP in secure RAM", a_wild_sp, CRASH, 1 },
+    { "VTOR_NS in secure RAM then IRQ", a_vtor_secure, CRASH, 1 },
+    { "stubs scribbled then crash", a_stubs_then_crash, CRASH, 1 },
+    /* Each of these once left a Secure frame behind on the microvisor's
+     * stack; 47 in a row exhausted it (lockup). */
+    { "IRQ pended by a call crashes in the veneer exit", a_irq_during_call_crashes, CRASH, 64 },
+    { "stubs scribbled then mvRestart", a_stubs_then_restart, CLEAN, 1 },
+    { "mvRestart then a crashing IRQ while parked", a_restart_then_irq_crash, CRASH | CLEAN, 1 },
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
@@ -193,6 +252,7 @@ int main(void)
         pending = PEND_NONE;
         carried = 0;
         runs = 0;
+        rep = 0;
         testapp_expect_status(st, MV_STATUS_OKAY, "mvGetWakeReason");
         testapp_check(wake == MV_WAKEREASON_COLDBOOT, "run 1: cold boot (wake %u)", wake);
         hostile_api_attacks();
@@ -206,21 +266,41 @@ int main(void)
         runs++;
         testapp_expect_status(st, MV_STATUS_OKAY, "mvGetWakeReason");
         if (pending == PEND_CRASH) {
-            testapp_check(wake == MV_WAKEREASON_APPLICATIONCRASH,
-                          "step %lu %s: restarted with APPLICATIONCRASH (wake %u)",
-                          (unsigned long)step, steps[step].name, wake);
+            testapp_check(((1u << wake) & steps[step].wakes) != 0,
+                          "step %lu %s: restarted with wake reason %u (%s)", (unsigned long)step,
+                          steps[step].name, wake,
+                          steps[step].wakes == CLEAN ? "want COLDBOOT" : "want APPLICATIONCRASH");
             after_restart_checks();
-            pending = PEND_RESTART;
+            /* A stale restart request would strike within a tick: give it
+             * the chance, then restart on our own terms. */
+            pending = PEND_CHECKED;
             carry();
-            uint32_t got = mvRestart(MV_RESTARTMODE_AUTOAPPLYUPDATE);
-            testapp_check(0, "mvRestart returned %s", testapp_status_name(got));
-            pending = PEND_NONE;
-            step++;
+            wait_ms(5);
+            if (wake == MV_WAKEREASON_COLDBOOT) {
+                pending = PEND_NONE;
+                rep = 0;
+                step++;
+            } else {
+                pending = PEND_RESTART;
+                carry();
+                uint32_t got = mvRestart(MV_RESTARTMODE_AUTOAPPLYUPDATE);
+                testapp_check(0, "mvRestart returned %s", testapp_status_name(got));
+                pending = PEND_NONE;
+                step++;
+            }
         } else if (pending == PEND_RESTART) {
             testapp_check(wake == MV_WAKEREASON_COLDBOOT,
                           "mvRestart after step %lu: restarted with COLDBOOT (wake %u)",
                           (unsigned long)step, wake);
             after_restart_checks();
+            pending = PEND_NONE;
+            if (++rep >= steps[step].repeat) {
+                rep = 0;
+                step++;
+            }
+        } else if (pending == PEND_CHECKED) {
+            testapp_check(0, "step %lu %s: the restarted run was killed by a restart it did "
+                          "not ask for (wake %u)", (unsigned long)step, steps[step].name, wake);
             pending = PEND_NONE;
             step++;
         } else {
@@ -231,7 +311,8 @@ int main(void)
     }
 
     while (step < NSTEPS) {
-        printf("hostile: step %lu %s\n", (unsigned long)step, steps[step].name);
+        if (rep == 0)
+            printf("hostile: step %lu %s\n", (unsigned long)step, steps[step].name);
         fflush(stdout);
         pending = PEND_CRASH;
         carry();
