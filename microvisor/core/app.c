@@ -70,6 +70,14 @@ struct app_ctx {
 
 static struct app_ctx app;
 uint32_t ns_stub_idle_entry;
+/* Set by app_redirect(), read and cleared by the exception stubs
+ * (exceptions.S): after a redirect no Secure context below the handler can
+ * ever be returned to (the NS world restarts from a built frame), so the
+ * stub drops the secure stack back to its sealed top. Without this, an NS
+ * interrupt taken in a veneer's exit (Secure Thread mode, after BASEPRI is
+ * lifted) whose handler then faulted left that Secure frame behind on
+ * every restart until the stack ran out. */
+uint32_t app_secure_stack_drop;
 
 const char *app_stop_name(enum app_stop_kind kind)
 {
@@ -251,6 +259,7 @@ static uint32_t app_redirect(uint32_t target)
     }
     __asm volatile("msr msp_ns, %0" ::"r"(frame));
     armv8m_dsb_isb();
+    app_secure_stack_drop = 1;
     return n ? EXC_RETURN_S_TO_NS_HANDLER : EXC_RETURN_S_TO_NS_THREAD;
 }
 
