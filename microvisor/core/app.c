@@ -281,6 +281,9 @@ uint32_t app_stop(enum app_stop_kind why, uint64_t now_us)
 {
     uint64_t ran_ms = (now_us - app.started_at_us) / 1000u;
 
+    /* Any stop consumes a pending mvRestart: the application restarts
+     * anyway, and a request left set would kill the next run. */
+    app.restart_requested = false;
     if (why == APP_STOP_RESTART_REQUEST) {
         app.restart_delay_ms = 0;
         app.restart_at_us = now_us;
