@@ -98,9 +98,14 @@ struct app_ctx {
 
 static struct app_ctx app;
 uint32_t ns_stub_idle_entry;
-/* Set to the sealed top of the secure stack when a handler must discard
- * the secure thread context beneath it (exceptions.S reads and clears it). */
-uint32_t exc_reset_msp;
+/* Set by app_redirect(), read and cleared by the exception stubs
+ * (exceptions.S): after a redirect no Secure context below the handler can
+ * ever be returned to (the NS world restarts from a built frame), so the
+ * stub drops the secure stack back to its sealed top. Without this, an NS
+ * interrupt taken in a veneer's exit (Secure Thread mode, after BASEPRI is
+ * lifted) whose handler then faulted left that Secure frame behind on
+ * every restart until the stack ran out. */
+uint32_t app_secure_stack_drop;
 
 const char *app_stop_name(enum app_stop_kind kind)
 {
@@ -314,6 +319,7 @@ static uint32_t app_redirect(uint32_t target)
     app_write_stubs();
     n = app_active_ns_exceptions(active, APP_MAX_ACTIVE, false);
     app_reset_ns_core();
+    app_secure_stack_drop = 1;
     return app_build_unwind(active, n, target);
 }
 
@@ -337,6 +343,9 @@ static uint32_t app_stop_now(enum app_stop_kind why, uint64_t now_us)
 {
     uint64_t ran_ms = (now_us - app.started_at_us) / 1000u;
 
+    /* Any stop consumes a pending mvRestart: the application restarts
+     * anyway, and a request left set would kill the next run. */
+    app.restart_requested = false;
     if (why == APP_STOP_RESTART_REQUEST) {
         app.restart_delay_ms = 0;
         app.restart_at_us = now_us;
@@ -360,8 +369,6 @@ static uint32_t app_stop_now(enum app_stop_kind why, uint64_t now_us)
 
 uint32_t app_stop(enum app_stop_kind why, uint64_t now_us, uint32_t msp)
 {
-    extern uint32_t __stack_top;
-
     if (sched_work_active()) {
         /* Deferred work is live beneath the application: let it finish
          * first. Silence the application's interrupts meanwhile. */
@@ -377,8 +384,7 @@ uint32_t app_stop(enum app_stop_kind why, uint64_t now_us, uint32_t msp)
             return app_build_unwind(active, n, 0);
         }
     }
-    if (msp != (uint32_t)&__stack_top)
-        exc_reset_msp = (uint32_t)&__stack_top; /* a veneer's edge: discard */
+    (void)msp; /* a veneer's edge beneath is dropped by app_redirect */
     return app_stop_now(why, now_us);
 }
 
@@ -389,19 +395,19 @@ bool app_stop_is_pending(void)
 
 uint32_t app_stop_complete(uint64_t now_us, uint32_t msp)
 {
-    extern uint32_t __stack_top;
-
     /* Deferred work is done; whatever it pre-empted (the application, or a
-     * veneer's edge) is not resumed. */
-    if (msp != (uint32_t)&__stack_top)
-        exc_reset_msp = (uint32_t)&__stack_top;
+     * veneer's edge) is not resumed: app_redirect drops it. */
+    (void)msp;
     return app_stop_now(app.stop_pending, now_us);
 }
 
 void app_request_restart(void)
 {
     /* The caller is parked by its veneer; the next tick (at most one tick
-     * period away) sees the NS world idle and restarts it. */
+     * period away) sees the NS world idle and restarts it. The veneer
+     * parks it in the idle stub, which the application may have
+     * overwritten: rewrite the stubs before that use too. */
+    app_write_stubs();
     app.restart_requested = true;
 }
 

@@ -7,9 +7,8 @@
  * and returns with the EXC_RETURN value the C code hands back, so C decides
  * whether to resume the interrupted context or a freshly built one.
  * r4-r11 hold the interrupted context's values throughout (AAPCS callee-
- * saved), so nothing secure is left in them on return to NS. If C left a
- * value in exc_reset_msp, MSP_S is reset to it just before the return:
- * the way to drop a secure thread context that must not be resumed.
+ * saved), so nothing secure is left in them on return to NS; r1/r2 are
+ * scratch (r0-r3 come back from the NS frame).
  */
     .syntax unified
     .thumb
@@ -25,12 +24,16 @@
     push    {r4, lr}
     bl      \handler
     pop     {r4, lr}
-    movw    r1, #:lower16:exc_reset_msp
-    movt    r1, #:upper16:exc_reset_msp
+    /* The application was restarted (app_redirect): nothing Secure below
+     * this handler will run again; drop the secure stack to its top. */
+    movw    r1, #:lower16:app_secure_stack_drop
+    movt    r1, #:upper16:app_secure_stack_drop
     ldr     r2, [r1]
     cbz     r2, 1f
-    movs    r3, #0              /* discard the secure thread context */
-    str     r3, [r1]            /* beneath (app.c: a veneer's edge) */
+    movs    r2, #0
+    str     r2, [r1]
+    movw    r2, #:lower16:__stack_top
+    movt    r2, #:upper16:__stack_top
     msr     msp, r2
 1:  bx      r0
     .endm

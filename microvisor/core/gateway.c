@@ -355,6 +355,11 @@ uint32_t gw_server_log(GW_ARGS)
 {
     (void)a2, (void)a3;
     uint32_t len = a1 & 0xFFFFu; /* uint16_t in the ABI */
+    /* Documented order: UNAVAILABLE, PARAMETERFAULT, LOGMESSAGETOOLONG. */
+    if (!server_log_active())
+        return MV_STATUS_UNAVAILABLE;
+    if (!ns_mem_ok(a0, len, 1, false))
+        return MV_STATUS_PARAMETERFAULT;
     if (len > MV_LOG_MESSAGE_MAX_LENGTH)
         return MV_STATUS_LOGMESSAGETOOLONG;
     if (ns_copy_in(log_message, a0, len, 1) != 0)

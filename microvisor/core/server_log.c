@@ -58,12 +58,17 @@ static void spool_get(uint32_t offset, uint8_t *dst, uint32_t len)
 
 uint32_t server_log_init(uint32_t buffer, uint32_t size)
 {
+    /* The old spool may be replaced by one overlapping it, so take it out
+     * of the registry for the check; a refused call puts it back and
+     * leaves logging as it was. */
     if (spool.active)
         bufreg_remove(spool.bufreg_id);
-    spool.active = false;
     int id = bufreg_add(buffer, size);
-    if (id < 0)
+    if (id < 0) {
+        if (spool.active)
+            spool.bufreg_id = bufreg_add(spool.base, spool.size); /* its slot is free */
         return MV_STATUS_BUFFERALREADYINUSE;
+    }
     spool.base = buffer;
     spool.size = size;
     spool.head = 0;
@@ -71,6 +76,11 @@ uint32_t server_log_init(uint32_t buffer, uint32_t size)
     spool.bufreg_id = id;
     spool.active = true;
     return MV_STATUS_OKAY;
+}
+
+bool server_log_active(void)
+{
+    return spool.active;
 }
 
 uint32_t server_log_append(const uint8_t *msg, uint32_t len)

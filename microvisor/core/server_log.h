@@ -12,6 +12,8 @@
 
 /* Registers the spool (already checked: app-writable, aligned, sized). */
 uint32_t server_log_init(uint32_t buffer, uint32_t size);
+/* True once a spool is registered (mvServerLog is UNAVAILABLE before). */
+bool server_log_active(void);
 /* Queues a message already copied into secure memory. */
 uint32_t server_log_append(const uint8_t *msg, uint32_t len);
 /* Deferred work: drains the spool. */

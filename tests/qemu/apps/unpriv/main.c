@@ -30,6 +30,7 @@ static void mpu_region(uint32_t n, uint32_t base, uint32_t limit, uint32_t ap, i
 }
 
 static uint64_t any_time;
+static uint8_t log_buffer[1024] __attribute__((aligned(512)));
 #define PRIV_ONLY ((uint64_t *)0x28300100u)
 
 /* The way back to privileged Thread mode, for reporting (semihosting and
@@ -49,6 +50,8 @@ int main(void)
     MPU_CTRL = 1u | (1u << 2); /* enable, privileged default map */
     __asm volatile("dsb\n\tisb" ::: "memory");
 
+    testapp_expect_status(mvServerLoggingInit(log_buffer, sizeof(log_buffer)), MV_STATUS_OKAY,
+                          "privileged, log buffer in shared RAM");
     testapp_expect_status(mvGetMicroseconds(&any_time), MV_STATUS_OKAY,
                           "privileged, output in shared RAM");
     testapp_expect_status(mvGetMicroseconds(PRIV_ONLY), MV_STATUS_OKAY,
