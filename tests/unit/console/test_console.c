@@ -64,7 +64,7 @@ static void test_signed(void)
     CHECK_STR(fmt("%lld", (long long)INT64_MAX), "9223372036854775807");
     CHECK_STR(fmt("%lld", -1LL), "-1");
     CHECK_STR(fmt("%ld", -5L), "-5");
-    CHECK_STR(fmt("[%022lld]", (long long)INT64_MIN), "[-09223372036854775808]");
+    CHECK_STR(fmt("[%022lld]", (long long)INT64_MIN), "[-009223372036854775808]");
 }
 
 static void test_unsigned_hex(void)
