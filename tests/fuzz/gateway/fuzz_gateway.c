@@ -441,6 +441,10 @@ static uint32_t run_call(const struct call *c, uint32_t a0, uint32_t a1, uint32_
                 fail("mvRestart from handler mode", status, 0);
         }
     }
+    /* A failed call changes no service state: logging set up earlier
+     * keeps working after a refused mvServerLoggingInit. */
+    if (c->fn == gw_server_log && status == MV_STATUS_UNAVAILABLE && spool_live)
+        fail("mvServerLog unavailable although a spool was set up", status, 0);
     if (c->fn == gw_get_device_id && a1 != MV_DEVICE_ID_LENGTH &&
         status != MV_STATUS_INVALIDBUFFERSIZE)
         fail("mvGetDeviceId: len != 34 must be INVALIDBUFFERSIZE", status, a1);
