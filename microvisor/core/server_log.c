@@ -58,12 +58,17 @@ static void spool_get(uint32_t offset, uint8_t *dst, uint32_t len)
 
 uint32_t server_log_init(uint32_t buffer, uint32_t size)
 {
+    /* The old spool may overlap the new one (a resize in place), so it is
+     * released first and registered again if the new one is refused: a
+     * failed call leaves logging as it was. */
     if (spool.active)
         bufreg_remove(spool.bufreg_id);
-    spool.active = false;
     int id = bufreg_add(buffer, size);
-    if (id < 0)
+    if (id < 0) {
+        if (spool.active)
+            spool.bufreg_id = bufreg_add(spool.base, spool.size); /* its slot was just freed */
         return MV_STATUS_BUFFERALREADYINUSE;
+    }
     spool.base = buffer;
     spool.size = size;
     spool.head = 0;
