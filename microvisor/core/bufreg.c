@@ -9,8 +9,10 @@ bool bufreg_overlaps(uint32_t base, uint32_t len)
 {
     for (uint32_t i = 0; i < BUFREG_MAX; i++) {
         const struct bufreg_entry *e = &entries[i];
-        /* Ranges are already known not to wrap (ns_mem_ok). */
-        if (e->len && base < e->base + e->len && e->base < base + len)
+        /* Overlap iff either start lies inside the other range. Written
+         * with differences, not end addresses: ns_mem_ok accepts a range
+         * ending exactly at 2^32, whose end would wrap to 0. */
+        if (e->len && (base - e->base < e->len || e->base - base < len))
             return true;
     }
     return false;

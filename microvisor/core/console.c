@@ -32,6 +32,12 @@ static void console_put_number(uint64_t v, unsigned base, bool negative,
         buf[--i] = digits[v % base];
         v /= base;
     } while (v && i > 1);
+    if (negative && pad == '0') {
+        /* "%05d" of -42 is "-0042": the sign goes before the zeros. */
+        board_console_putc('-');
+        width = width > 0 ? width - 1 : 0;
+        negative = false;
+    }
     if (negative)
         buf[--i] = '-';
     console_puts_n(&buf[i], width, pad);

@@ -43,7 +43,8 @@ int ns_copy_in(void *dst, uint32_t ns_src, uint32_t len, uint32_t align)
 {
     if (!ns_mem_ok(ns_src, len, align, false))
         return -1;
-    memcpy(dst, (const void *)(uintptr_t)ns_src, len);
+    if (len) /* len 0 may come with any aligned address, even 0 */
+        memcpy(dst, (const void *)(uintptr_t)ns_src, len);
     return 0;
 }
 
@@ -51,7 +52,8 @@ int ns_copy_out(uint32_t ns_dst, const void *src, uint32_t len, uint32_t align)
 {
     if (!ns_mem_ok(ns_dst, len, align, true))
         return -1;
-    memcpy((void *)(uintptr_t)ns_dst, src, len);
+    if (len)
+        memcpy((void *)(uintptr_t)ns_dst, src, len);
     return 0;
 }
 

@@ -6,7 +6,8 @@
  * worst-case latency of an item is one pass over all MV_WORK_MAX items.
  * pending_since_us records when the mask went from empty to non-empty; the
  * tick compares it with now to detect an application holding the
- * microvisor off.
+ * microvisor off. Taking the mask empties it, so the clock stops then, not
+ * only when a pass finds nothing: time spent running work is not hold-off.
  */
 #include "work.h"
 
@@ -67,8 +68,9 @@ void work_run_pending(uint64_t now_us)
         uint32_t state = hooks->lock();
         uint32_t todo = work_pending;
         work_pending = 0;
-        if (todo == 0)
-            pending_clock_running = false;
+        /* Taken: nothing is pending any more, so the hold-off clock stops;
+         * an item submitted while these run starts it afresh. */
+        pending_clock_running = false;
         hooks->unlock(state);
         if (todo == 0)
             return;
