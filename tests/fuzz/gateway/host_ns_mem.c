@@ -1,8 +1,8 @@
 /*
- * ns_mem.h for the host: the same rules as microvisor/core/ns_mem.c
- * (power-of-two alignment, no wrap-around, wholly inside the application's
- * code window or its RAM) without the TT instruction, which the host does
- * not have. The fuzzer maps both regions at their real addresses, so a
+ * ns_mem.h for the host: the device's own range rules
+ * (microvisor/core/ns_range.c: power-of-two alignment, no wrap-around,
+ * wholly inside the application's code window or its RAM) without the TT
+ * instruction, which the host does not have. The fuzzer maps both regions at their real addresses, so a
  * pointer this accepts is a real host address; anything it wrongly accepts
  * outside them is unmapped and crashes under ASan.
  */
@@ -10,20 +10,6 @@
 
 #include "host_fakes.h"
 #include "ns_mem.h"
-
-static struct ns_region ns_code, ns_ram;
-
-void ns_mem_set_app_regions(struct ns_region code, struct ns_region ram)
-{
-    ns_code = code;
-    ns_ram = ram;
-}
-
-static bool ns_in_region(struct ns_region r, uint32_t addr, uint32_t len)
-{
-    uint32_t off = addr - r.base;
-    return addr >= r.base && off < r.size && len <= r.size - off;
-}
 
 bool ns_caller_in_handler_mode(void)
 {
@@ -33,13 +19,7 @@ bool ns_caller_in_handler_mode(void)
 bool ns_mem_ok(uint32_t addr, uint32_t len, uint32_t align, bool write)
 {
     (void)write; /* both regions are read-write for the application */
-    if (align == 0 || (align & (align - 1u)) != 0 || (addr & (align - 1u)) != 0)
-        return false;
-    if (len == 0)
-        return true;
-    if (len - 1u > UINT32_MAX - addr)
-        return false;
-    return ns_in_region(ns_code, addr, len) || ns_in_region(ns_ram, addr, len);
+    return ns_range_allowed(addr, len, align);
 }
 
 int ns_copy_in(void *dst, uint32_t ns_src, uint32_t len, uint32_t align)
