@@ -23,6 +23,7 @@
 
 #define UFSR_STKOF (1u << (16 + 4))
 #define HFSR_FORCED (1u << 30)
+#define CFSR_BFARVALID (1u << 15)
 #define CFSR_MMFSR_MASK 0x000000FFu
 #define CFSR_BFSR_MASK  0x0000FF00u
 #define CFSR_UFSR_MASK  0xFFFF0000u
@@ -80,13 +81,15 @@ static struct crash_record *fault_new_record(uint32_t kind, uint32_t exc_return)
     r->cfsr_ns = SCB_NS_CFSR;
     r->hfsr = SCB_HFSR;
     r->sfsr = SAU_SFSR;
-    r->bfar = SCB_BFAR;
+    r->bfar = (r->cfsr_s & CFSR_BFARVALID) ? SCB_BFAR : 0; /* stale otherwise */
     r->mmfar_ns = ARMV8M_REG32(0xE002ED34u);
     r->time_us = board_time_us();
     r->sp = fault_ns_sp(exc_return);
 
+    /* A stack-limit fault stops the push: nothing was stacked at sp. */
+    r->frame_valid = !((r->cfsr_ns | r->cfsr_s) & UFSR_STKOF);
     uint32_t *frame = &r->r0;
-    for (uint32_t i = 0; i < 8u; i++)
+    for (uint32_t i = 0; i < 8u && r->frame_valid; i++)
         if (ns_mem_ok(r->sp + 4u * i, 4, 4, false))
             frame[i] = ns_read_word(r->sp + 4u * i);
     for (uint32_t i = 0; i < MV_CRASH_STACK_WORDS; i++)
@@ -97,9 +100,13 @@ static struct crash_record *fault_new_record(uint32_t kind, uint32_t exc_return)
 
 static void fault_print(const struct crash_record *r)
 {
-    console_printf("[mv] app crash: %s pc=%08x lr=%08x xpsr=%08x sp=%08x\n",
-                   app_stop_name((enum app_stop_kind)r->kind), r->pc, r->lr,
-                   r->xpsr, r->sp);
+    if (r->frame_valid)
+        console_printf("[mv] app crash: %s pc=%08x lr=%08x xpsr=%08x sp=%08x\n",
+                       app_stop_name((enum app_stop_kind)r->kind), r->pc, r->lr,
+                       r->xpsr, r->sp);
+    else
+        console_printf("[mv] app crash: %s (no frame stacked) sp=%08x\n",
+                       app_stop_name((enum app_stop_kind)r->kind), r->sp);
     console_printf("[mv]   cfsr_s=%08x cfsr_ns=%08x hfsr=%08x sfsr=%08x "
                    "bfar=%08x exc_return=%08x\n",
                    r->cfsr_s, r->cfsr_ns, r->hfsr, r->sfsr, r->bfar, r->exc_return);

@@ -15,7 +15,9 @@
 struct crash_record {
     uint32_t kind;          /* enum app_stop_kind */
     uint32_t exc_return;
-    uint32_t cfsr_s, cfsr_ns, hfsr, sfsr, bfar, mmfar_ns;
+    uint32_t cfsr_s, cfsr_ns, hfsr, sfsr, mmfar_ns;
+    uint32_t bfar;          /* 0 unless CFSR.BFARVALID */
+    uint32_t frame_valid;   /* 0: the fault happened while stacking */
     uint32_t r0, r1, r2, r3, r12, lr, pc, xpsr; /* the stacked frame */
     uint32_t sp;            /* NS stack pointer at the fault */
     uint32_t stack[MV_CRASH_STACK_WORDS]; /* top of the NS stack */

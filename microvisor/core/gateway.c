@@ -201,8 +201,8 @@ uint32_t gw_setup_notifications(GW_ARGS)
         return MV_STATUS_INVALIDBUFFERALIGNMENT;
     if (!ns_mem_ok(buffer, setup.buffer_size, MV_NOTIFICATION_BUFFER_ALIGNMENT, true))
         return MV_STATUS_PARAMETERFAULT;
-    if (buffer < a1 + 4u && a1 < buffer + setup.buffer_size)
-        return MV_STATUS_PARAMETERFAULT; /* handle output inside the ring */
+    if ((buffer < a1 + 4u && a1 < buffer + setup.buffer_size) || bufreg_overlaps(a1, 4))
+        return MV_STATUS_PARAMETERFAULT; /* handle output inside a lent buffer */
     if (bufreg_overlaps(buffer, setup.buffer_size))
         return MV_STATUS_BUFFERALREADYINUSE;
     if (!board_irq_is_app(setup.irq) || sched_fast_irq_is_set(setup.irq) ||

@@ -6,7 +6,7 @@ The test applications print "provoking <step>" on their UART just before
 each provocation, and at the end "delay <step> <us> us wake <w> ..." with
 the time from the provocation to their next main() (mvGetMicroseconds
 stamps kept in .noinit). The microvisor prints, per stop:
-  [mv] app crash: <kind> pc=...           (faults and hangs, not requests)
+  [mv] app crash: <kind> pc=... (or "(no frame stacked)")  (faults, hangs)
   [mv] app stopped: <kind> after N ms; restart in M ms
   [mv] restarting app (wake reason W, ...)
 """
@@ -18,7 +18,7 @@ RESTART_MAX_MS = 2000
 RESTART_RESET_MS = 10000
 
 PROVOKE_RX = re.compile(r"^provoking (\S+)$")
-CRASH_RX = re.compile(r"^\[mv\] app crash: (.+?) pc=[0-9a-f]{8}")
+CRASH_RX = re.compile(r"^\[mv\] app crash: (.+?) (?:pc=[0-9a-f]{8}|\(no frame stacked\))")
 STOP_RX = re.compile(r"^\[mv\] app stopped: (.+) after (\d+) ms; restart in (\d+) ms$")
 RESTART_RX = re.compile(r"^\[mv\] restarting app \(wake reason (\d+)")
 DELAY_RX = re.compile(r"^delay (\S+) (\d+) us wake (\d+)")

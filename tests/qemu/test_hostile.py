@@ -63,7 +63,7 @@ EXPECTED = {
 REPEATS = {"IRQ pended by a call crashes in the veneer exit": 64}
 
 STEP_RX = re.compile(r"^hostile: step (\d+) (.+)$")
-CRASH_RX = re.compile(r"^\[mv\] app crash: (.+?) pc=")
+CRASH_RX = re.compile(r"^\[mv\] app crash: (.+?) (?:pc=|\(no frame stacked\))")
 
 
 def crashes_per_step(lines):

@@ -33,7 +33,8 @@ struct provision_record {
 
 _Static_assert(sizeof(struct provision_record) == 128, "flash format");
 
-/* 0 if the record is well formed (magic, version, id syntax), else -1. */
+/* 0 if the record is well formed (magic, version, id syntax, zero pad and
+ * reserved bytes), else -1. */
 int provision_record_check(const struct provision_record *rec);
 
 #endif /* PROVISION_RECORD_H */

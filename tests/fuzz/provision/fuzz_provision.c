@@ -2,7 +2,7 @@
  * Input: a provisioning record as read from flash (short inputs are padded
  * with 0xFF, erased flash). Asserts provision_record_check agrees with a
  * reference model: accepted iff magic, version, "UV" and 32 upper-case hex
- * digits.
+ * digits, and zero pad and reserved bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +19,9 @@ static int model(const struct provision_record *r)
     for (int i = 2; i < (int)PROVISION_ID_LEN; i++)
         if (!strchr("0123456789ABCDEF", r->device_id[i]) || r->device_id[i] == '\0')
             return -1;
+    static const uint8_t zeros[sizeof(r->reserved)];
+    if (r->pad[0] || r->pad[1] || memcmp(r->reserved, zeros, sizeof(zeros)) != 0)
+        return -1;
     return 0;
 }
 

@@ -100,10 +100,8 @@ static void test_character_classes(void)
     CHECK_EQ(accepted, 16);
 }
 
-/* The check reads the id syntax only: the public key is not interpreted
- * (its hash binding to the id is checked where keys are used). The pad and
- * reserved bytes, documented as zero, are not checked either; this test
- * pins the current contract ("magic, version, id syntax"). */
+/* The public key is not interpreted (its hash binding to the id is
+ * checked where keys are used); the pad and reserved bytes must be zero. */
 static void test_unchecked_fields(void)
 {
     struct provision_record r = good();
@@ -111,8 +109,16 @@ static void test_unchecked_fields(void)
     CHECK_EQ(provision_record_check(&r), 0);
     r = good();
     r.pad[0] = 1;
+    CHECK_EQ(provision_record_check(&r), -1);
+    r = good();
+    r.pad[1] = 0x80;
+    CHECK_EQ(provision_record_check(&r), -1);
+    r = good();
     r.reserved[51] = 1;
-    CHECK_EQ(provision_record_check(&r), 0);
+    CHECK_EQ(provision_record_check(&r), -1);
+    r = good();
+    r.reserved[0] = 1;
+    CHECK_EQ(provision_record_check(&r), -1);
 }
 
 int main(void)
