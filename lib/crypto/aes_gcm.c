@@ -363,10 +363,19 @@ static void gcm_next_stream(crypto_aes128gcm_t *ctx)
 static void gcm_xor(crypto_aes128gcm_t *ctx, uint8_t *out, const uint8_t *in,
                     size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (ctx->used == 32)
-            gcm_next_stream(ctx);
-        out[i] = in[i] ^ ctx->stream[ctx->used++];
+    while (len && ctx->used < 32) {
+        *out++ = *in++ ^ ctx->stream[ctx->used++];
+        len--;
+    }
+    while (len) {
+        size_t n = len < 32 ? len : 32;
+        gcm_next_stream(ctx);
+        for (size_t i = 0; i < n; i++)
+            out[i] = in[i] ^ ctx->stream[i];
+        ctx->used = n;
+        out += n;
+        in += n;
+        len -= n;
     }
 }
 

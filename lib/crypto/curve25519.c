@@ -477,7 +477,7 @@ static void ge_p2_dbl(ge_p1p1 *r, const ge_p2 *p)
     fe_sq(r->X, p->X);
     fe_sq(r->Z, p->Y);
     fe_sq(r->T, p->Z);
-    fe_add(r->T, r->T, r->T);
+    fe_mul_small(r->T, r->T, 2); /* 2Z^2, carried: T below stays in bounds */
     fe_add(r->Y, p->X, p->Y);
     fe_sq(t0, r->Y);
     fe_add(r->Y, r->Z, r->X);
