@@ -2,11 +2,12 @@
  * sha512.c: SHA-512 (FIPS 180-4).
  *
  * IMPLEMENTATION NOTES
- * Same shape as sha256.c (16-word schedule ring, 8-way unrolled rounds with
- * renamed variables). On the M33 every 64-bit operation is two or three
- * instructions and the eight working variables do not fit in registers;
- * GCC's code for the straightforward C is within a few percent of what a
- * hand split into 32-bit halves gave, so the C stays simple. The byte count
+ * A rolled loop over a 16-word schedule ring. On the M33 every 64-bit
+ * operation is two or three instructions and the eight working variables
+ * (16 words) do not fit in registers anyway, so the 8-way unrolling used
+ * for SHA-256 bought little here and cost 4 KiB of flash: the whole library
+ * must fit in 24 KiB. The working variables live in an array whose names
+ * rotate by one slot per round (V(n) below), so nothing is moved. The byte count
  * is 64 bits: inputs are limited to 2^61 - 1 bytes, and the high word of the
  * 128-bit length field is always the top three bits of that count.
  */
@@ -52,43 +53,34 @@ static const uint64_t K[80] = {
 #define CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
 #define MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
 
-#define ROUND(a, b, c, d, e, f, g, h, i)                                      \
-    do {                                                                      \
-        uint64_t w_;                                                          \
-        if ((i) < 16) {                                                       \
-            w_ = W[(i) & 15];                                                 \
-        } else {                                                              \
-            w_ = W[(i) & 15] += s1(W[((i) - 2) & 15]) + W[((i) - 7) & 15] +   \
-                                s0(W[((i) - 15) & 15]);                       \
-        }                                                                     \
-        uint64_t t1_ = (h) + S1(e) + CH(e, f, g) + K[i] + w_;                 \
-        (d) += t1_;                                                           \
-        (h) = t1_ + S0(a) + MAJ(a, b, c);                                     \
-    } while (0)
+/* Working variable n (a = 0 .. h = 7) of round i: instead of moving eight
+ * words each round, the names rotate over the array (80 % 8 == 0, so they
+ * are back in place at the end). */
+#define V(n) v[((n) - i) & 7]
 
 static void sha512_blocks(uint64_t st[8], const uint8_t *p, size_t nblocks)
 {
-    uint64_t W[16];
+    uint64_t W[16], v[8];
     while (nblocks--) {
-        uint64_t a = st[0], b = st[1], c = st[2], d = st[3];
-        uint64_t e = st[4], f = st[5], g = st[6], h = st[7];
+        memcpy(v, st, sizeof v);
         for (int i = 0; i < 16; i++)
             W[i] = ct_load64_be(p + 8 * i);
-        for (int i = 0; i < 80; i += 8) {
-            ROUND(a, b, c, d, e, f, g, h, i + 0);
-            ROUND(h, a, b, c, d, e, f, g, i + 1);
-            ROUND(g, h, a, b, c, d, e, f, i + 2);
-            ROUND(f, g, h, a, b, c, d, e, i + 3);
-            ROUND(e, f, g, h, a, b, c, d, i + 4);
-            ROUND(d, e, f, g, h, a, b, c, i + 5);
-            ROUND(c, d, e, f, g, h, a, b, i + 6);
-            ROUND(b, c, d, e, f, g, h, a, i + 7);
+        for (int i = 0; i < 80; i++) {
+            uint64_t t1, t2;
+            if (i >= 16)
+                W[i & 15] += s1(W[(i - 2) & 15]) + W[(i - 7) & 15] +
+                             s0(W[(i - 15) & 15]);
+            t1 = V(7) + S1(V(4)) + CH(V(4), V(5), V(6)) + K[i] + W[i & 15];
+            t2 = S0(V(0)) + MAJ(V(0), V(1), V(2));
+            V(3) += t1;
+            V(7) = t1 + t2;
         }
-        st[0] += a; st[1] += b; st[2] += c; st[3] += d;
-        st[4] += e; st[5] += f; st[6] += g; st[7] += h;
+        for (int i = 0; i < 8; i++)
+            st[i] += v[i];
         p += 128;
     }
     crypto_wipe(W, sizeof W);
+    crypto_wipe(v, sizeof v);
 }
 
 void crypto_sha512_init(crypto_sha512_t *ctx)
