@@ -22,7 +22,8 @@ cmd = ["qemu-system-arm", "-M", "mps2-an505", "-cpu", "cortex-m33",
        "-device", f"loader,file={image},addr=0x10000000,force-raw=on"]
 run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 results = {}
-for line in run.stdout.splitlines():
+# semihosting console output may land on either stream
+for line in (run.stdout + "\n" + run.stderr).splitlines():
     parts = line.split()
     if len(parts) == 4 and parts[0] == "M33":
         results[parts[1]] = (int(parts[2]), int(parts[3]))
