@@ -3,14 +3,16 @@
  * Ed25519 (RFC 8032).
  *
  * IMPLEMENTATION NOTES
- * Field: ten signed 32-bit limbs in radix 2^25.5 (26, 25, 26, ... bits), the
- * ref10 / Monocypher representation. A product is 100 32x32->64 multiplies
- * (SMULL/SMLAL on the M33, one instruction each), the reduction by 19 is
- * folded into precomputed 19*g limbs, and carries are arithmetic shifts.
- * Limbs stay signed so subtraction needs no bias. fe_mul and fe_sq are
- * unrolled; tools/gen_fe25519.py generates their bodies and the constants.
- * Every field operation is straight-line code: no branch or index depends on
- * a value.
+ * Field: two interchangeable implementations, chosen at file scope.
+ * fe25519_32.inc (the M33): ten signed 32-bit limbs in radix 2^25.5, the
+ * ref10 / Monocypher representation; a product is 100 32x32->64 multiplies
+ * (SMULL/SMLAL, one instruction each), the reduction by 19 is folded into
+ * precomputed 19*g limbs, carries are arithmetic shifts. fe25519_51.inc
+ * (hosts with unsigned __int128): five 51-bit limbs, 25 64x64->128
+ * products, 2-3x faster there. Both are straight-line code, both run the
+ * whole host test suite (KEEL_CRYPTO_FE32 selects the M33 one), and
+ * tools/gen_fe25519.py generates the unrolled 25.5-bit products and the
+ * constants of both.
  *
  * X25519: the RFC 7748 Montgomery ladder, with a masked conditional swap
  * (fe_cswap) driven by the scalar bits; 5M + 4S + 1 small multiply per bit.
@@ -47,176 +49,16 @@
 #include "crypto.h"
 #include "ct.h"
 
-typedef int32_t fe[10];
-
-static const fe fe_d = {56195235, 13857412, 51736253, 6949390, 114729, 24766616, 60832955, 30306712, 48412415, 21499315};
-static const fe fe_d2 = {45281625, 27714825, 36363642, 13898781, 229458, 15978800, 54557047, 27058993, 29715967, 9444199};
-static const fe fe_sqrtm1 = {34513072, 25610706, 9377949, 3500415, 12389472, 33281959, 41962654, 31548777, 326685, 11406482};
-static const fe fe_bx = {52811034, 25909283, 16144682, 17082669, 27570973, 30858332, 40966398, 8378388, 20764389, 8758491};
-static const fe fe_by = {40265304, 26843545, 13421772, 20132659, 26843545, 6710886, 53687091, 13421772, 40265318, 26843545};
-static const fe fe_bt = {28827043, 27438313, 39759291, 244362, 8635006, 11264893, 19351346, 13413597, 16611511, 27139452};
-
-/* ---- Field arithmetic ---------------------------------------------------------- */
-
-static void fe_0(fe h) { memset(h, 0, sizeof(fe)); }
-static void fe_1(fe h) { fe_0(h); h[0] = 1; }
-static void fe_copy(fe h, const fe f) { memcpy(h, f, sizeof(fe)); }
-
-static void fe_add(fe h, const fe f, const fe g)
-{
-    for (int i = 0; i < 10; i++)
-        h[i] = f[i] + g[i];
-}
-
-static void fe_sub(fe h, const fe f, const fe g)
-{
-    for (int i = 0; i < 10; i++)
-        h[i] = f[i] - g[i];
-}
-
-static void fe_neg(fe h, const fe f)
-{
-    for (int i = 0; i < 10; i++)
-        h[i] = -f[i];
-}
-
-/* h = g if b == 1, h unchanged if b == 0; b is a secret bit. */
-static void fe_cmov(fe h, const fe g, uint32_t b)
-{
-    int32_t mask = -(int32_t)ct_barrier32(b);
-    for (int i = 0; i < 10; i++)
-        h[i] ^= mask & (h[i] ^ g[i]);
-}
-
-static void fe_cswap(fe f, fe g, uint32_t b)
-{
-    int32_t mask = -(int32_t)ct_barrier32(b);
-    for (int i = 0; i < 10; i++) {
-        int32_t x = mask & (f[i] ^ g[i]);
-        f[i] ^= x;
-        g[i] ^= x;
-    }
-}
-
-/* Carry chain shared by mul, sq and mul_small: brings |h_i| back under
- * 2^25 / 2^24 (ref10's bounds). The carries interleave two chains to
- * shorten the dependency path. */
-#define FE_CARRY(h)                                                           \
-    do {                                                                      \
-        int64_t c;                                                            \
-        c = (h0 + ((int64_t)1 << 25)) >> 26; h1 += c; h0 -= c * ((int64_t)1 << 26); \
-        c = (h4 + ((int64_t)1 << 25)) >> 26; h5 += c; h4 -= c * ((int64_t)1 << 26); \
-        c = (h1 + ((int64_t)1 << 24)) >> 25; h2 += c; h1 -= c * ((int64_t)1 << 25); \
-        c = (h5 + ((int64_t)1 << 24)) >> 25; h6 += c; h5 -= c * ((int64_t)1 << 25); \
-        c = (h2 + ((int64_t)1 << 25)) >> 26; h3 += c; h2 -= c * ((int64_t)1 << 26); \
-        c = (h6 + ((int64_t)1 << 25)) >> 26; h7 += c; h6 -= c * ((int64_t)1 << 26); \
-        c = (h3 + ((int64_t)1 << 24)) >> 25; h4 += c; h3 -= c * ((int64_t)1 << 25); \
-        c = (h7 + ((int64_t)1 << 24)) >> 25; h8 += c; h7 -= c * ((int64_t)1 << 25); \
-        c = (h4 + ((int64_t)1 << 25)) >> 26; h5 += c; h4 -= c * ((int64_t)1 << 26); \
-        c = (h8 + ((int64_t)1 << 25)) >> 26; h9 += c; h8 -= c * ((int64_t)1 << 26); \
-        c = (h9 + ((int64_t)1 << 24)) >> 25; h0 += c * 19; h9 -= c * ((int64_t)1 << 25); \
-        c = (h0 + ((int64_t)1 << 25)) >> 26; h1 += c; h0 -= c * ((int64_t)1 << 26); \
-        h[0] = (int32_t)h0; h[1] = (int32_t)h1; h[2] = (int32_t)h2;           \
-        h[3] = (int32_t)h3; h[4] = (int32_t)h4; h[5] = (int32_t)h5;           \
-        h[6] = (int32_t)h6; h[7] = (int32_t)h7; h[8] = (int32_t)h8;           \
-        h[9] = (int32_t)h9;                                                   \
-    } while (0)
-
-static void fe_mul(fe h, const fe f, const fe g)
-{
-    int32_t f0 = f[0], f1 = f[1], f2 = f[2], f3 = f[3], f4 = f[4];
-    int32_t f5 = f[5], f6 = f[6], f7 = f[7], f8 = f[8], f9 = f[9];
-    int32_t g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3], g4 = g[4];
-    int32_t g5 = g[5], g6 = g[6], g7 = g[7], g8 = g[8], g9 = g[9];
-    int32_t F1 = f1 * 2, F3 = f3 * 2, F5 = f5 * 2, F7 = f7 * 2, F9 = f9 * 2;
-    int32_t G1 = g1 * 19, G2 = g2 * 19, G3 = g3 * 19, G4 = g4 * 19;
-    int32_t G5 = g5 * 19, G6 = g6 * 19, G7 = g7 * 19, G8 = g8 * 19;
-    int32_t G9 = g9 * 19;
-    int64_t h0 = f0 * (int64_t)g0 + F1 * (int64_t)G9 + f2 * (int64_t)G8
-        + F3 * (int64_t)G7 + f4 * (int64_t)G6 + F5 * (int64_t)G5
-        + f6 * (int64_t)G4 + F7 * (int64_t)G3 + f8 * (int64_t)G2
-        + F9 * (int64_t)G1;
-    int64_t h1 = f0 * (int64_t)g1 + f1 * (int64_t)g0 + f2 * (int64_t)G9
-        + f3 * (int64_t)G8 + f4 * (int64_t)G7 + f5 * (int64_t)G6
-        + f6 * (int64_t)G5 + f7 * (int64_t)G4 + f8 * (int64_t)G3
-        + f9 * (int64_t)G2;
-    int64_t h2 = f0 * (int64_t)g2 + F1 * (int64_t)g1 + f2 * (int64_t)g0
-        + F3 * (int64_t)G9 + f4 * (int64_t)G8 + F5 * (int64_t)G7
-        + f6 * (int64_t)G6 + F7 * (int64_t)G5 + f8 * (int64_t)G4
-        + F9 * (int64_t)G3;
-    int64_t h3 = f0 * (int64_t)g3 + f1 * (int64_t)g2 + f2 * (int64_t)g1
-        + f3 * (int64_t)g0 + f4 * (int64_t)G9 + f5 * (int64_t)G8
-        + f6 * (int64_t)G7 + f7 * (int64_t)G6 + f8 * (int64_t)G5
-        + f9 * (int64_t)G4;
-    int64_t h4 = f0 * (int64_t)g4 + F1 * (int64_t)g3 + f2 * (int64_t)g2
-        + F3 * (int64_t)g1 + f4 * (int64_t)g0 + F5 * (int64_t)G9
-        + f6 * (int64_t)G8 + F7 * (int64_t)G7 + f8 * (int64_t)G6
-        + F9 * (int64_t)G5;
-    int64_t h5 = f0 * (int64_t)g5 + f1 * (int64_t)g4 + f2 * (int64_t)g3
-        + f3 * (int64_t)g2 + f4 * (int64_t)g1 + f5 * (int64_t)g0
-        + f6 * (int64_t)G9 + f7 * (int64_t)G8 + f8 * (int64_t)G7
-        + f9 * (int64_t)G6;
-    int64_t h6 = f0 * (int64_t)g6 + F1 * (int64_t)g5 + f2 * (int64_t)g4
-        + F3 * (int64_t)g3 + f4 * (int64_t)g2 + F5 * (int64_t)g1
-        + f6 * (int64_t)g0 + F7 * (int64_t)G9 + f8 * (int64_t)G8
-        + F9 * (int64_t)G7;
-    int64_t h7 = f0 * (int64_t)g7 + f1 * (int64_t)g6 + f2 * (int64_t)g5
-        + f3 * (int64_t)g4 + f4 * (int64_t)g3 + f5 * (int64_t)g2
-        + f6 * (int64_t)g1 + f7 * (int64_t)g0 + f8 * (int64_t)G9
-        + f9 * (int64_t)G8;
-    int64_t h8 = f0 * (int64_t)g8 + F1 * (int64_t)g7 + f2 * (int64_t)g6
-        + F3 * (int64_t)g5 + f4 * (int64_t)g4 + F5 * (int64_t)g3
-        + f6 * (int64_t)g2 + F7 * (int64_t)g1 + f8 * (int64_t)g0
-        + F9 * (int64_t)G9;
-    int64_t h9 = f0 * (int64_t)g9 + f1 * (int64_t)g8 + f2 * (int64_t)g7
-        + f3 * (int64_t)g6 + f4 * (int64_t)g5 + f5 * (int64_t)g4
-        + f6 * (int64_t)g3 + f7 * (int64_t)g2 + f8 * (int64_t)g1
-        + f9 * (int64_t)g0;
-    FE_CARRY(h);
-}
-
-static void fe_sq(fe h, const fe f)
-{
-    int32_t f0 = f[0], f1 = f[1], f2 = f[2], f3 = f[3], f4 = f[4];
-    int32_t f5 = f[5], f6 = f[6], f7 = f[7], f8 = f[8], f9 = f[9];
-    int32_t f0_2 = f0 * 2, f1_2 = f1 * 2, f2_2 = f2 * 2, f3_2 = f3 * 2;
-    int32_t f4_2 = f4 * 2, f5_2 = f5 * 2, f6_2 = f6 * 2, f7_2 = f7 * 2;
-    int32_t f8_2 = f8 * 2;
-    int32_t f5_38 = f5 * 38, f7_38 = f7 * 38, f9_38 = f9 * 38;
-    int32_t f6_19 = f6 * 19, f7_19 = f7 * 19, f8_19 = f8 * 19, f9_19 = f9 * 19;
-    int64_t h0 = f0 * (int64_t)f0 + f1_2 * (int64_t)f9_38 + f2_2 * (int64_t)f8_19
-        + f3_2 * (int64_t)f7_38 + f4_2 * (int64_t)f6_19 + f5 * (int64_t)f5_38;
-    int64_t h1 = f0_2 * (int64_t)f1 + f2_2 * (int64_t)f9_19 + f3_2 * (int64_t)f8_19
-        + f4_2 * (int64_t)f7_19 + f5_2 * (int64_t)f6_19;
-    int64_t h2 = f0_2 * (int64_t)f2 + f1 * (int64_t)f1_2 + f3_2 * (int64_t)f9_38
-        + f4_2 * (int64_t)f8_19 + f5_2 * (int64_t)f7_38 + f6 * (int64_t)f6_19;
-    int64_t h3 = f0_2 * (int64_t)f3 + f1_2 * (int64_t)f2 + f4_2 * (int64_t)f9_19
-        + f5_2 * (int64_t)f8_19 + f6_2 * (int64_t)f7_19;
-    int64_t h4 = f0_2 * (int64_t)f4 + f1_2 * (int64_t)f3_2 + f2 * (int64_t)f2
-        + f5_2 * (int64_t)f9_38 + f6_2 * (int64_t)f8_19 + f7 * (int64_t)f7_38;
-    int64_t h5 = f0_2 * (int64_t)f5 + f1_2 * (int64_t)f4 + f2_2 * (int64_t)f3
-        + f6_2 * (int64_t)f9_19 + f7_2 * (int64_t)f8_19;
-    int64_t h6 = f0_2 * (int64_t)f6 + f1_2 * (int64_t)f5_2 + f2_2 * (int64_t)f4
-        + f3 * (int64_t)f3_2 + f7_2 * (int64_t)f9_38 + f8 * (int64_t)f8_19;
-    int64_t h7 = f0_2 * (int64_t)f7 + f1_2 * (int64_t)f6 + f2_2 * (int64_t)f5
-        + f3_2 * (int64_t)f4 + f8_2 * (int64_t)f9_19;
-    int64_t h8 = f0_2 * (int64_t)f8 + f1_2 * (int64_t)f7_2 + f2_2 * (int64_t)f6
-        + f3_2 * (int64_t)f5_2 + f4 * (int64_t)f4 + f9 * (int64_t)f9_38;
-    int64_t h9 = f0_2 * (int64_t)f9 + f1_2 * (int64_t)f8 + f2_2 * (int64_t)f7
-        + f3_2 * (int64_t)f6 + f4_2 * (int64_t)f5;
-    FE_CARRY(h);
-}
-
-/* h = f * k for a small constant k (121666 in the ladder). */
-static void fe_mul_small(fe h, const fe f, int32_t k)
-{
-    int64_t h0 = f[0] * (int64_t)k, h1 = f[1] * (int64_t)k;
-    int64_t h2 = f[2] * (int64_t)k, h3 = f[3] * (int64_t)k;
-    int64_t h4 = f[4] * (int64_t)k, h5 = f[5] * (int64_t)k;
-    int64_t h6 = f[6] * (int64_t)k, h7 = f[7] * (int64_t)k;
-    int64_t h8 = f[8] * (int64_t)k, h9 = f[9] * (int64_t)k;
-    FE_CARRY(h);
-}
+/* The field representation is chosen per target at file scope: ten signed
+ * 25.5-bit limbs where the widest cheap product is 32x32->64 (the M33),
+ * five unsigned 51-bit limbs where 64x64->128 exists (64-bit hosts, where
+ * this is 2-3x faster). Both expose the same fe_* functions, both are
+ * tested on the host (KEEL_CRYPTO_FE32 forces the M33 one). */
+#if defined(__SIZEOF_INT128__) && !defined(KEEL_CRYPTO_FE32)
+#include "fe25519_51.inc"
+#else
+#include "fe25519_32.inc"
+#endif
 
 /* h = f^(2^n) */
 static void fe_sqn(fe h, const fe f, int n)
@@ -224,54 +66,6 @@ static void fe_sqn(fe h, const fe f, int n)
     fe_sq(h, f);
     while (--n > 0)
         fe_sq(h, h);
-}
-
-static void fe_frombytes(fe h, const uint8_t s[32])
-{
-    h[0] = (int32_t)(ct_load32_le(s) & 0x3ffffff);
-    h[1] = (int32_t)((ct_load32_le(s + 3) >> 2) & 0x1ffffff);
-    h[2] = (int32_t)((ct_load32_le(s + 6) >> 3) & 0x3ffffff);
-    h[3] = (int32_t)((ct_load32_le(s + 9) >> 5) & 0x1ffffff);
-    h[4] = (int32_t)((ct_load32_le(s + 12) >> 6) & 0x3ffffff);
-    h[5] = (int32_t)(ct_load32_le(s + 16) & 0x1ffffff);
-    h[6] = (int32_t)((ct_load32_le(s + 19) >> 1) & 0x3ffffff);
-    h[7] = (int32_t)((ct_load32_le(s + 22) >> 3) & 0x1ffffff);
-    h[8] = (int32_t)((ct_load32_le(s + 25) >> 4) & 0x3ffffff);
-    h[9] = (int32_t)((ct_load32_le(s + 28) >> 6) & 0x1ffffff);
-}
-
-/* Canonical little-endian encoding (value reduced below p). */
-static void fe_tobytes(uint8_t s[32], const fe f)
-{
-    static const uint8_t width[10] = {26, 25, 26, 25, 26, 25, 26, 25, 26, 25};
-    int32_t h[10];
-    int32_t q;
-    uint64_t acc = 0;
-    unsigned bits = 0, k = 0;
-
-    /* q = floor(f / p) in {0, 1} after the carries: computed from the top
-     * limb and rippled, then f - q*p = f + 19q - q*2^255. */
-    q = (19 * f[9] + ((int32_t)1 << 24)) >> 25;
-    for (int i = 0; i < 10; i++)
-        q = (f[i] + q) >> width[i];
-    memcpy(h, f, sizeof h);
-    h[0] += 19 * q;
-    for (int i = 0; i < 9; i++) {
-        int32_t c = h[i] >> width[i];
-        h[i + 1] += c;
-        h[i] -= c * ((int32_t)1 << width[i]);
-    }
-    h[9] &= 0x1ffffff; /* drops q * 2^255 */
-    for (int i = 0; i < 10; i++) {
-        acc |= (uint64_t)(uint32_t)h[i] << bits;
-        bits += width[i];
-        while (bits >= 8) {
-            s[k++] = (uint8_t)acc;
-            acc >>= 8;
-            bits -= 8;
-        }
-    }
-    s[31] = (uint8_t)acc;
 }
 
 static uint32_t fe_isnegative(const fe f)

@@ -28,7 +28,7 @@ static int t_checks;
 
 static uint64_t t_rng_state = 0x6b65656c63727970ULL;
 
-static uint64_t t_rand64(void)
+static inline uint64_t t_rand64(void)
 {
     uint64_t z = (t_rng_state += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -36,16 +36,16 @@ static uint64_t t_rand64(void)
     return z ^ (z >> 31);
 }
 
-static size_t t_rand_below(size_t n) { return n ? (size_t)(t_rand64() % n) : 0; }
+static inline size_t t_rand_below(size_t n) { return n ? (size_t)(t_rand64() % n) : 0; }
 
-static void t_fill(uint8_t *p, size_t n)
+static inline void t_fill(uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         p[i] = (uint8_t)t_rand64();
 }
 
 /* Decodes hex (whitespace ignored) into out; returns the byte count. */
-static size_t t_unhex(uint8_t *out, const char *hex)
+static inline size_t t_unhex(uint8_t *out, const char *hex)
 {
     size_t n = 0;
     int hi = -1;
@@ -66,7 +66,7 @@ static size_t t_unhex(uint8_t *out, const char *hex)
     return n;
 }
 
-static int t_report(const char *name)
+static inline int t_report(const char *name)
 {
     printf("%s: %d checks, %d failures\n", name, t_checks, t_failures);
     return t_failures ? 1 : 0;
