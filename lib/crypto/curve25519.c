@@ -22,11 +22,11 @@
  * formulas are the unified, complete ones, so the identity and doublings
  * need no special case.
  *
- * Secret scalar multiplication (key generation, signing) is a fixed-window
- * Horner scheme over signed 4-bit digits in [-8, 8]: a table of 1..8 times
- * the base point is built per call (no flash table: 24 KiB budget), each
- * digit is looked up with a full constant-time scan and a masked negation,
- * and every step does the same 4 doublings and one addition.
+ * Secret scalar multiplication (key generation, signing) is a 4-tooth comb
+ * (teeth 64 bits apart) over a 1,440-byte flash table of the 15 nonzero
+ * combinations of B, 2^64 B, 2^128 B, 2^192 B: 64 doublings and 64 mixed
+ * additions, each entry found by a full masked scan of the table. A bigger
+ * comb would be faster but the whole library has 24 KiB of M33 flash.
  *
  * Verification handles only public data and is variable time: a
  * double-scalar multiplication [S]B - [k]A with width-5 sliding windows
@@ -225,22 +225,6 @@ typedef struct { fe X, Y, Z, T; } ge_p3;
 typedef struct { fe X, Y, Z, T; } ge_p1p1;
 typedef struct { fe YplusX, YminusX, Z, T2d; } ge_cached;
 
-static void ge_p3_0(ge_p3 *h)
-{
-    fe_0(h->X);
-    fe_1(h->Y);
-    fe_1(h->Z);
-    fe_0(h->T);
-}
-
-static void ge_cached_0(ge_cached *h)
-{
-    fe_1(h->YplusX);
-    fe_1(h->YminusX);
-    fe_1(h->Z);
-    fe_0(h->T2d);
-}
-
 static void ge_p1p1_to_p2(ge_p2 *r, const ge_p1p1 *p)
 {
     fe_mul(r->X, p->X, p->T);
@@ -339,75 +323,99 @@ static void ge_base(ge_p3 *b)
     fe_copy(b->T, fe_bt);
 }
 
-/* Constant-time t = sign(e) * table[|e| - 1] (identity for e == 0). */
-static void ge_select(ge_cached *t, const ge_cached table[8], int8_t e)
-{
-    uint32_t neg = (uint32_t)(uint8_t)e >> 7;
-    uint32_t abs = (uint32_t)((e ^ -(int32_t)neg) + (int32_t)neg);
-    fe minus_t2d;
+/* Comb table for secret scalar multiplication by B (tools/gen_fe25519.py):
+ * comb[k - 1] = sum over the bits k_j of k of k_j 2^(64 j) B, k = 1..15,
+ * in niels form (y + x, y - x, 2dxy), little-endian 32-bit words. */
+static const uint32_t comb[15][24] = {
+    {0xf58c3b85, 0x2fbc93c6, 0xfb8c0e19, 0xcf932dc6, 0x643d42c2, 0x270b4898, 0x33d4ba65, 0x07cf9d3a, 0xd740913e, 0x9d103905, 0xd140beb3, 0xfd399f05, 0x688f8a09, 0xa5c18434, 0x98f81267, 0x44fd2f92, 0x877aaa68, 0xabc91205, 0xccaac49e, 0x26d9e823, 0xdd43598c, 0x5a1b7dcb, 0x9f0c65a8, 0x6f117b68},
+    {0x77d1f515, 0xcd2a65e7, 0x8faa60f1, 0x54899187, 0xdabc06e5, 0xb1b73bbc, 0xa97cc9fb, 0x654878cb, 0x8df6b0fe, 0x51138ec7, 0xe575f51b, 0x5397da89, 0x717af1b9, 0x09207a1d, 0x2b20d650, 0x2102fdba, 0x055ce6a1, 0x969ee405, 0x1251ad29, 0x36bca768, 0xaa7da415, 0x3a1af517, 0x29ecb2ba, 0x0ad725db},
+    {0x601e59e8, 0x0055c585, 0x66480e60, 0x8793342b, 0xfe45e44c, 0x3e14aad0, 0x4813cf2b, 0x26ead8e6, 0x9c8462a4, 0xcb75b8b6, 0x67d31cd7, 0x2dd86fc5, 0x881342f6, 0xcd1972ec, 0x0fc12f2f, 0x0975b597, 0xda5ba743, 0x63cf2303, 0x52f1ba6e, 0x04bf9d81, 0xaa7367da, 0x333790d0, 0x9df6c5ea, 0x53467047},
+    {0xacad8ea2, 0x583b04bf, 0x148be884, 0x29b743e8, 0x0810c5db, 0x2b1e583b, 0x8eb3bbaa, 0x2b5449e5, 0xeb3dbe47, 0x5f3a7562, 0x8ebda0b8, 0xf7ea3854, 0x45747299, 0x00c3e531, 0x1627d551, 0x1304e9e7, 0x6adc9cfe, 0x789814d2, 0x8b48dd0b, 0x3c1bab3f, 0xf979c60a, 0xda0fe1ff, 0x7c2dd693, 0x4468de2d},
+    {0xe3bc6748, 0x2118278d, 0xd0b20ef7, 0xe71ffd60, 0xc67bb198, 0xf551be51, 0xd0543d4d, 0x26a13664, 0x13a339ee, 0x29522d3b, 0x6cd89529, 0x85522550, 0xacf4f0f1, 0xdfea3ad4, 0x7942742e, 0x49d76bba, 0x8d56e61d, 0x14fa4233, 0xc351299a, 0x191d3946, 0xa7adb185, 0x247d576d, 0xa8fcedc2, 0x4e1fafe3},
+    {0x236a044c, 0x15e7053d, 0x3b8d87e3, 0x3cddbcb1, 0xd321a828, 0x519960d2, 0x0fc5bba4, 0x4e559a0f, 0x9c12701c, 0xfe00e876, 0x039c3b5f, 0x95dcdc0a, 0x0c02eb1b, 0xc169454b, 0x5f87530c, 0x727021d3, 0x27df241e, 0xa5710407, 0xb2900d36, 0xdf45efaa, 0x60a69ade, 0xfe6edb5c, 0x07bbc01d, 0x64fcb730},
+    {0x6fd390ca, 0x38ef58cc, 0x171a98fc, 0xef786575, 0xc442d65f, 0x8850b78f, 0x6fd086ef, 0x6f34c66d, 0x3898dc04, 0x93f3cbb4, 0x4307b727, 0x0791ffb2, 0xce34981d, 0xd7bd8096, 0x8b849f6d, 0x0b598b8e, 0x0cc2f689, 0x11cfc18a, 0xb529ce2a, 0x81114607, 0xc00b5940, 0x0a9bc046, 0xb1ac66c8, 0x412128b0},
+    {0xc80c1ac0, 0xa66dcc9d, 0x1b38a436, 0x97a05cf4, 0x95dbd7c6, 0xa7ebf3be, 0x8d7e7dab, 0x7da0b8f6, 0x385675a6, 0xef782014, 0xaafda9e8, 0xa2649f30, 0x5cdfa8cb, 0x4cd1eb50, 0x1d4dc0b3, 0x46115aba, 0xc3b5da76, 0xd40f1953, 0x21119e9b, 0x1dac6f73, 0xfeb25960, 0x03cc6021, 0x83674b4b, 0x5a5f887e},
+    {0x0ca2c1f4, 0x0a8d6018, 0xcc68df40, 0x815eb0db, 0xb82f4e99, 0xd7e67a47, 0x607f15c0, 0x45a02890, 0xfd41f184, 0xfef366d1, 0x01cfe11e, 0x8b694a11, 0x0150a74d, 0x4b39e15e, 0x6ad351ba, 0x4013f03d, 0x6ee065cc, 0xbd0282dc, 0x224ae646, 0x36b994fd, 0xfebce874, 0x534e9ad8, 0xd9f06e4f, 0x482255c1},
+    {0x71cef800, 0x3c03eacf, 0xca8afebb, 0x90367544, 0x6a29c477, 0x383fea28, 0xbc655462, 0x4e8593b0, 0xa3e5638c, 0x12de114a, 0x29c4f20d, 0xba2a4aa9, 0x7b8b13a3, 0x56b0d29d, 0x7b9b7944, 0x6bb91a49, 0xc5e7d206, 0x2a49e646, 0x9263c445, 0xb13ef9cd, 0xedab529e, 0x50ab6ce8, 0xb0ebe39b, 0x20cf7d79},
+    {0x8ae75c48, 0xcbd28f4e, 0x44000b60, 0x3cde0291, 0x98bc2170, 0x373bb9c8, 0x9f570886, 0x7c118853, 0xf0fe7dca, 0x7db4939d, 0xcba951ce, 0xf50eb90f, 0x357e1d1d, 0x098be61c, 0x8899469d, 0x02356237, 0xe15a4c03, 0x20f6effa, 0x3c778e05, 0x2f470a94, 0xfc99de67, 0x79f50a03, 0xd1061483, 0x38d20188},
+    {0x0e6315df, 0x23e811ad, 0xe2aeb290, 0x0b650d05, 0xa75d586c, 0xb7ba0f59, 0x5e1f4dee, 0x043eedd4, 0xc7073217, 0xf6c147f2, 0xf3afd20c, 0xc651b919, 0x7041f802, 0x258fdbfd, 0x4f45073e, 0x173c4fa9, 0x928df9c4, 0x3d71ea60, 0x3373562d, 0x5b7e7806, 0xa29552b2, 0xd9b0514c, 0x993cc472, 0x1e2a7024},
+    {0xd45c811f, 0x601a0fbc, 0x92ec0803, 0x24b7bc7d, 0x17d2407f, 0xa0cae62b, 0x06225b26, 0x5fcb43ee, 0x3509fba4, 0x310509b9, 0x05631b75, 0x0d8db376, 0x52401c87, 0x97deccba, 0x11b2e773, 0x044649f4, 0x9598215f, 0x0c0d24ad, 0xcc36628c, 0x1b7f9026, 0x7016dcea, 0x338e2f55, 0x5cc0e58f, 0x0c8a1bfa},
+    {0x681d104c, 0x8de703b5, 0x1263cb45, 0x3d2f7a59, 0x1ce56c63, 0xae710c17, 0xfcc3e6ca, 0x6b857c7e, 0x8b2801c0, 0x79d256b4, 0x3c400fc4, 0x7e9fbeac, 0x4733ba41, 0xa751ab1d, 0xdd418aca, 0x09de2bf5, 0xeff0687f, 0x3bf10ff3, 0xf1e37ba2, 0x5ebaea34, 0x1d66034d, 0xe49e6126, 0xc3b242ca, 0x5b466e2a},
+    {0x47fbb842, 0x137eeb67, 0x60811a8b, 0x79df5c75, 0x71f8c89a, 0x5a2ba76f, 0x3bc8ffc2, 0x09952a56, 0xdc7ef83c, 0xa2a8cb4b, 0x5f93c226, 0x96b5c6fa, 0x0664e3a5, 0xd4ebeb1b, 0xe5c6cf2f, 0x409b4adc, 0x834350c4, 0x44d53db9, 0xa5f505b4, 0x89299305, 0x5949ff2f, 0xfb22faa2, 0x04657d64, 0x69b968a7},
+};
 
-    ge_cached_0(t);
-    for (uint32_t i = 0; i < 8; i++) {
-        uint32_t hit = ct_eq_mask(abs, i + 1) & 1;
-        fe_cmov(t->YplusX, table[i].YplusX, hit);
-        fe_cmov(t->YminusX, table[i].YminusX, hit);
-        fe_cmov(t->Z, table[i].Z, hit);
-        fe_cmov(t->T2d, table[i].T2d, hit);
-    }
-    /* -(x, y) = (-x, y): swap Y+X and Y-X, negate 2dT. */
-    fe_cswap(t->YplusX, t->YminusX, neg);
-    fe_neg(minus_t2d, t->T2d);
-    fe_cmov(t->T2d, minus_t2d, neg);
+typedef struct { fe yplusx, yminusx, xy2d; } ge_niels;
+
+/* r = p + q for q in niels form (affine: Z = 1). */
+static void ge_madd(ge_p1p1 *r, const ge_p3 *p, const ge_niels *q)
+{
+    fe t0;
+    fe_add(r->X, p->Y, p->X);
+    fe_sub(r->Y, p->Y, p->X);
+    fe_mul(r->Z, r->X, q->yplusx);
+    fe_mul(r->Y, r->Y, q->yminusx);
+    fe_mul(r->T, q->xy2d, p->T);
+    fe_add(t0, p->Z, p->Z);
+    fe_sub(r->X, r->Z, r->Y);
+    fe_add(r->Y, r->Z, r->Y);
+    fe_add(r->Z, t0, r->T);
+    fe_sub(r->T, t0, r->T);
 }
 
-/* h = a * B for a secret scalar a (a[31] <= 127), constant time. */
+/* t = comb[k - 1], or the identity (1, 1, 0) for k == 0. k is secret: every
+ * entry is read and masked, none is indexed by k. */
+static void comb_select(ge_niels *t, uint32_t k)
+{
+    uint32_t w[24] = {0};
+    uint8_t b[96];
+    fe one;
+
+    for (uint32_t i = 0; i < 15; i++) {
+        uint32_t m = ct_eq_mask(k, i + 1);
+        for (int j = 0; j < 24; j++)
+            w[j] |= m & comb[i][j];
+    }
+    for (int j = 0; j < 24; j++)
+        ct_store32_le(b + 4 * j, w[j]);
+    fe_frombytes(t->yplusx, b);
+    fe_frombytes(t->yminusx, b + 32);
+    fe_frombytes(t->xy2d, b + 64);
+    fe_1(one);
+    fe_cmov(t->yplusx, one, ct_eq_mask(k, 0) & 1);
+    fe_cmov(t->yminusx, one, ct_eq_mask(k, 0) & 1);
+    crypto_wipe(w, sizeof w);
+    crypto_wipe(b, sizeof b);
+}
+
+/* h = a B for a secret 256-bit scalar a, constant time: a 4-tooth comb
+ * with teeth 64 bits apart, so 64 doublings and 64 mixed additions. */
 static void ge_scalarmult_base(ge_p3 *h, const uint8_t a[32])
 {
-    int8_t e[64];
-    int8_t carry = 0;
-    ge_cached table[8], t;
-    ge_p3 p;
     ge_p1p1 r;
+    ge_niels t;
+    ge_p2 q;
+    ge_p3 u;
 
-    for (int i = 0; i < 32; i++) {
-        e[2 * i] = (int8_t)(a[i] & 15);
-        e[2 * i + 1] = (int8_t)(a[i] >> 4);
-    }
-    for (int i = 0; i < 63; i++) { /* recode to [-8, 8) */
-        e[i] = (int8_t)(e[i] + carry);
-        carry = (int8_t)((e[i] + 8) >> 4);
-        e[i] = (int8_t)(e[i] - carry * 16);
-    }
-    e[63] = (int8_t)(e[63] + carry);
-
-    ge_base(&p); /* table[i] = (i + 1) B */
-    ge_p3_to_cached(&table[0], &p);
-    for (int i = 1; i < 8; i++) {
-        ge_add(&r, &p, &table[0]);
-        ge_p1p1_to_p3(&p, &r);
-        ge_p3_to_cached(&table[i], &p);
-    }
-
-    ge_p3_0(h);
+    fe_0(q.X); /* identity; doubling needs no T, so q stays projective */
+    fe_1(q.Y);
+    fe_1(q.Z);
     for (int i = 63; i >= 0; i--) {
-        ge_p2 q;
-        ge_p3_dbl(&r, h); /* 16 h: only the last doubling needs T */
-        ge_p1p1_to_p2(&q, &r);
+        uint32_t k = 0;
+        for (int j = 0; j < 4; j++) {
+            int bit = i + 64 * j;
+            k |= (uint32_t)((a[bit >> 3] >> (bit & 7)) & 1) << j;
+        }
         ge_p2_dbl(&r, &q);
+        ge_p1p1_to_p3(&u, &r);
+        comb_select(&t, k);
+        ge_madd(&r, &u, &t);
         ge_p1p1_to_p2(&q, &r);
-        ge_p2_dbl(&r, &q);
-        ge_p1p1_to_p2(&q, &r);
-        ge_p2_dbl(&r, &q);
-        ge_p1p1_to_p3(h, &r);
-        ge_select(&t, table, e[i]);
-        ge_add(&r, h, &t);
-        ge_p1p1_to_p3(h, &r);
     }
-    crypto_wipe(e, sizeof e);
-    crypto_wipe(table, sizeof table);
+    ge_p1p1_to_p3(h, &r);
+    crypto_wipe(&q, sizeof q);
+    crypto_wipe(&u, sizeof u);
     crypto_wipe(&t, sizeof t);
     crypto_wipe(&r, sizeof r);
-    crypto_wipe(&p, sizeof p);
 }
 
 /* ---- Scalars mod L = 2^252 + 27742317777372353535851937790883648493 ------------- */

@@ -74,3 +74,51 @@ if __name__ == "__main__":
     decl, body = gen_sq()
     print("/* sq: " + " ".join(decl) + " */")
     print(body)
+
+
+def fe51_consts():
+    """The same constants for fe25519_51.inc (five 51-bit limbs)."""
+    out = []
+    for name, x in (("fe_d", d), ("fe_d2", 2 * d), ("fe_sqrtm1", sqrtm1),
+                    ("fe_bx", bx), ("fe_by", by), ("fe_bt", bx * by)):
+        limbs51 = [((x % p) >> (51 * i)) & (2**51 - 1) for i in range(5)]
+        out.append("static const fe %s = {%s};" % (
+            name, ", ".join("0x%xULL" % v for v in limbs51)))
+    return "\n".join(out)
+
+
+def edwards_add(P, Q):
+    (x1, y1), (x2, y2) = P, Q
+    t = d * x1 * x2 * y1 * y2 % p
+    x3 = (x1 * y2 + y1 * x2) * pow(1 + t, p - 2, p) % p
+    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, p - 2, p) % p
+    return x3, y3
+
+
+def comb_table():
+    """comb[k - 1] = sum_j k_j 2^(64 j) B for k = 1..15, in niels form
+    (y + x, y - x, 2 d x y), each coordinate as 8 little-endian words."""
+    base = [(bx, by)]
+    for j in range(1, 4):
+        P = base[-1]
+        for _ in range(64):
+            P = edwards_add(P, P)
+        base.append(P)
+    rows = []
+    for k in range(1, 16):
+        P = (0, 1)
+        for j in range(4):
+            if k >> j & 1:
+                P = edwards_add(P, base[j])
+        x, y = P
+        words = []
+        for v in ((y + x) % p, (y - x) % p, 2 * d * x * y % p):
+            words += [(v >> (32 * i)) & 0xffffffff for i in range(8)]
+        rows.append("    {" + ", ".join("0x%08x" % w for w in words) + "},")
+    return "static const uint32_t comb[15][24] = {\n" + "\n".join(rows) + "\n};"
+
+
+if __name__ == "__main__":
+    print("/* fe51 */")
+    print(fe51_consts())
+    print(comb_table())
