@@ -80,35 +80,6 @@ static inline uint64_t ct_rotr64(uint64_t x, unsigned n)
     return (x >> n) | (x << (64 - n));
 }
 
-/* 0xFFFFFFFF if x != 0, else 0, without a comparison the compiler could
- * turn into a branch. */
-static inline uint32_t ct_nonzero_mask(uint32_t x)
-{
-    return (uint32_t)0 - ((x | ((uint32_t)0 - x)) >> 31);
-}
-
-/* 0xFFFFFFFF if a == b, else 0. */
-static inline uint32_t ct_eq_mask(uint32_t a, uint32_t b)
-{
-    return ~ct_nonzero_mask(a ^ b);
-}
-
-/* 0xFFFFFFFF if a < b (unsigned), else 0. */
-static inline uint32_t ct_lt_mask(uint32_t a, uint32_t b)
-{
-    return (uint32_t)0 - (uint32_t)(((uint64_t)a - b) >> 63);
-}
-
-/* OR of a ^ b over len bytes: 0 iff equal. Reads every byte whatever the
- * content, so the time depends on len only. */
-static inline uint32_t ct_diff(const uint8_t *a, const uint8_t *b, size_t len)
-{
-    uint32_t d = 0;
-    for (size_t i = 0; i < len; i++)
-        d |= (uint32_t)(a[i] ^ b[i]);
-    return d;
-}
-
 /* An optimisation barrier: the compiler cannot see through the value, so it
  * cannot turn mask arithmetic on it back into a branch. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -124,5 +95,37 @@ static inline uint32_t ct_barrier32(uint32_t x)
     return v;
 }
 #endif
+
+/* 0xFFFFFFFF if x != 0, else 0, without a comparison the compiler could
+ * turn into a branch. */
+static inline uint32_t ct_nonzero_mask(uint32_t x)
+{
+    /* The barrier hides that the result is 0 or all ones: knowing that,
+     * clang turns `mask & value` into a conditional move or branch. */
+    return ct_barrier32((uint32_t)0 - ((x | ((uint32_t)0 - x)) >> 31));
+}
+
+/* 0xFFFFFFFF if a == b, else 0. */
+static inline uint32_t ct_eq_mask(uint32_t a, uint32_t b)
+{
+    return ~ct_nonzero_mask(a ^ b);
+}
+
+/* 0xFFFFFFFF if a < b (unsigned), else 0. */
+static inline uint32_t ct_lt_mask(uint32_t a, uint32_t b)
+{
+    return ct_barrier32((uint32_t)0 - (uint32_t)(((uint64_t)a - b) >> 63));
+}
+
+/* OR of a ^ b over len bytes: 0 iff equal. Reads every byte whatever the
+ * content, so the time depends on len only. */
+static inline uint32_t ct_diff(const uint8_t *a, const uint8_t *b, size_t len)
+{
+    uint32_t d = 0;
+    for (size_t i = 0; i < len; i++)
+        d |= (uint32_t)(a[i] ^ b[i]);
+    return d;
+}
+
 
 #endif
