@@ -15,6 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* CT_WIDE: the target multiplies 64x64->128 cheaply (64-bit hosts). A few
+ * hot spots (field arithmetic, Poly1305, ChaCha20's block loop) then use
+ * wider code chosen at file scope; 32-bit targets (the M33) get the 32-bit
+ * code. -DKEEL_CRYPTO_FE32 forces the 32-bit code so the host tests run
+ * the M33's code paths too. */
+#if defined(__SIZEOF_INT128__) && !defined(KEEL_CRYPTO_FE32)
+#define CT_WIDE 1
+#else
+#define CT_WIDE 0
+#endif
+
 static inline uint32_t ct_load32_le(const uint8_t *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |

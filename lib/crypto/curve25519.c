@@ -54,7 +54,7 @@
  * five unsigned 51-bit limbs where 64x64->128 exists (64-bit hosts, where
  * this is 2-3x faster). Both expose the same fe_* functions, both are
  * tested on the host (KEEL_CRYPTO_FE32 forces the M33 one). */
-#if defined(__SIZEOF_INT128__) && !defined(KEEL_CRYPTO_FE32)
+#if CT_WIDE
 #include "fe25519_51.inc"
 #else
 #include "fe25519_32.inc"

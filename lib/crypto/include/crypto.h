@@ -114,7 +114,8 @@ void crypto_chacha20(uint8_t *out, const uint8_t *in, size_t len,
                      uint32_t counter);
 
 typedef struct {
-    uint32_t r[5], h[5], pad[4];
+    uint32_t r[6], h[6]; /* 5 x 26-bit or 3 x 44-bit limbs, per target */
+    uint32_t pad[4];
     uint8_t buf[16];
     size_t fill;
 } crypto_poly1305_t;
