@@ -1,7 +1,8 @@
 /*
  * Known-answer tests: FIPS 180-4 examples, RFC 4231 (HMAC-SHA-256),
  * RFC 5869 (HKDF), RFC 8439 (ChaCha20, Poly1305, AEAD), RFC 7748 (X25519),
- * RFC 8032 section 7.1 (Ed25519), FIPS 197 C.1 and the GCM specification's
+ * RFC 8032 section 7.1 (Ed25519), FIPS 197 C.1, twelve NIST CAVP
+ * gcmEncryptExtIV128 vectors and the GCM specification's
  * AES-128 test cases 1-6 (as published by NIST with SP 800-38D).
  */
 #include "crypto.h"
@@ -273,6 +274,83 @@ static void gcm_case(const char *name, const char *k, const char *iv, const char
     CHECK_MEM(A, C, pn, "%s roundtrip", name);
 }
 
+/* A selection of NIST CAVP gcmEncryptExtIV128.rsp vectors (96-bit IV,
+ * 128-bit tag): key, iv, pt, aad, ct, tag. */
+static const char *const cavp_gcm[][6] = {
+    {"11754cd72aec309bf52f7687212e8957",
+     "3c819d9a9bed087615030b65",
+     "",
+     "",
+     "",
+     "250327c674aaf477aef2675748cf6971"},
+    {"ca47248ac0b6f8372a97ac43508308ed",
+     "ffd2b598feabc9019262d2be",
+     "",
+     "",
+     "",
+     "60d20404af527d248d893ae495707d1a"},
+    {"77be63708971c4e240d1cb79e8d77feb",
+     "e0e00f19fed7ba0136a797f3",
+     "",
+     "7a43ec1d9c0a5a78a0b16533a6213cab",
+     "",
+     "209fcc8d3675ed938e9c7166709dd946"},
+    {"7680c5d3ca6154758e510f4d25b98820",
+     "f8f105f9c3df4965780321f8",
+     "",
+     "c94c410194c765e3dcc7964379758ed3",
+     "",
+     "94dca8edfcf90bb74b153c8d48a17930"},
+    {"7fddb57453c241d03efbed3ac44e371c",
+     "ee283a3fc75575e33efd4887",
+     "d5de42b461646c255c87bd2962d3b9a2",
+     "",
+     "2ccda4a5415cb91e135c2a0f78c9b2fd",
+     "b36d1df9b9d5e596f83e8b7f52971cb3"},
+    {"ab72c77b97cb5fe9a382d9fe81ffdbed",
+     "54cc7dc2c37ec006bcc6d1da",
+     "007c5e5b3e59df24a7c355584fc1518d",
+     "",
+     "0e1bde206a07a9c2c1b65300f8c64997",
+     "2b4401346697138c7a4891ee59867d0c"},
+    {"fe47fcce5fc32665d2ae399e4eec72ba",
+     "5adb9609dbaeb58cbd6e7275",
+     "7c0e88c88899a779228465074797cd4c2e1498d259b54390b85e3eef1c02df60e743f1b840382c4bccaf3bafb4ca8429bea063",
+     "88319d6e1d3ffa5f987199166c8a9b56c2aeba5a",
+     "98f4826f05a265e6dd2be82db241c0fbbbf9ffb1c173aa83964b7cf5393043736365253ddbc5db8778371495da76d269e5db3e",
+     "291ef1982e4defedaa2249f898556b47"},
+    {"ec0c2ba17aa95cd6afffe949da9cc3a8",
+     "296bce5b50b7d66096d627ef",
+     "b85b3753535b825cbe5f632c0b843c741351f18aa484281aebec2f45bb9eea2d79d987b764b9611f6c0f8641843d5d58f3a242",
+     "f8d00f05d22bf68599bcdeb131292ad6e2df5d14",
+     "a7443d31c26bdf2a1c945e29ee4bd344a99cfaf3aa71f8b3f191f83c2adfc7a07162995506fde6309ffc19e716eddf1a828c5a",
+     "890147971946b627c40016da1ecf3e77"},
+    {"2c1f21cf0f6fb3661943155c3e3d8492",
+     "23cb5ff362e22426984d1907",
+     "42f758836986954db44bf37c6ef5e4ac0adaf38f27252a1b82d02ea949c8a1a2dbc0d68b5615ba7c1220ff6510e259f06655d8",
+     "5d3624879d35e46849953e45a32a624d6a6c536ed9857c613b572b0333e701557a713e3f010ecdf9a6bd6c9e3e44b065208645aff4aabee611b391528514170084ccf587177f4488f33cfb5e979e42b6e1cfc0a60238982a7aec",
+     "81824f0e0d523db30d3da369fdc0d60894c7a0a20646dd015073ad2732bd989b14a222b6ad57af43e1895df9dca2a5344a62cc",
+     "57a3ee28136e94c74838997ae9823f3a"},
+    {"d9f7d2411091f947b4d6f1e2d1f0fb2e",
+     "e1934f5db57cc983e6b180e7",
+     "73ed042327f70fe9c572a61545eda8b2a0c6e1d6c291ef19248e973aee6c312012f490c2c6f6166f4a59431e182663fcaea05a",
+     "0a8a18a7150e940c3d87b38e73baee9a5c049ee21795663e264b694a949822b639092d0e67015e86363583fcf0ca645af9f43375f05fdb4ce84f411dcbca73c2220dea03a20115d2e51398344b16bee1ed7c499b353d6c597af8",
+     "aaadbd5c92e9151ce3db7210b8714126b73e43436d242677afa50384f2149b831f1d573c7891c2a91fbc48db29967ec9542b23",
+     "21b51ca862cb637cdd03b99a0f93b134"},
+    {"fe9bb47deb3a61e423c2231841cfd1fb",
+     "4d328eb776f500a2f7fb47aa",
+     "f1cc3818e421876bb6b8bbd6c9",
+     "",
+     "b88c5c1977b35b517b0aeae967",
+     "43fd4727fe5cdb4b5b42818dea7ef8c9"},
+    {"6703df3701a7f54911ca72e24dca046a",
+     "12823ab601c350ea4bc2488c",
+     "793cd125b0b84a043e3ac67717",
+     "",
+     "b2051c80014f42f08735a7b0cd",
+     "38e6bcd29962e5f2c13626b85a877101"},
+};
+
 static void aes_gcm(void)
 {
     uint8_t key[16], in[16], out[16];
@@ -314,6 +392,10 @@ static void aes_gcm(void)
              "8ce24998625615b603a033aca13fb894be9112a5c3a211a8ba262a3cca7e2ca7"
              "01e4a9a4fba43c90ccdcb281d48c7c6fd62875d2aca417034c34aee5",
              "619cc5aefffe0bfa462af43c1699d050");
+    for (size_t i = 0; i < sizeof cavp_gcm / sizeof cavp_gcm[0]; i++) {
+        const char *const *v = cavp_gcm[i];
+        gcm_case("cavp", v[0], v[1], v[2], v[3], v[4], v[5]);
+    }
     CHECK(crypto_aes128gcm_init(&(crypto_aes128gcm_t){0}, key, B, 0, NULL, 0) == CRYPTO_EINVAL,
           "empty iv");
 }
