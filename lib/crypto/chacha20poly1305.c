@@ -270,6 +270,46 @@ static void poly1305_blocks(crypto_poly1305_t *ctx, const uint8_t *m,
     uint64_t h1 = ctx->h[2] | (uint64_t)ctx->h[3] << 32;
     uint64_t h2 = ctx->h[4] | (uint64_t)ctx->h[5] << 32;
 
+    if (nblocks >= 2) {
+        /* Two blocks per step: h = (h + m1) r^2 + m2 r, one carry chain
+         * per pair instead of per block (the chain is the critical path). */
+        uint64_t q0, q1, q2, qs1, qs2, c;
+        u128 d0, d1, d2;
+        d0 = (u128)r0 * r0 + (u128)r1 * s2 + (u128)r2 * s1;
+        d1 = (u128)r0 * r1 + (u128)r1 * r0 + (u128)r2 * s2;
+        d2 = (u128)r0 * r2 + (u128)r1 * r1 + (u128)r2 * r0;
+        c = (uint64_t)(d0 >> 44); q0 = (uint64_t)d0 & M44;
+        d1 += c; c = (uint64_t)(d1 >> 44); q1 = (uint64_t)d1 & M44;
+        d2 += c; c = (uint64_t)(d2 >> 42); q2 = (uint64_t)d2 & M42;
+        q0 += c * 5; c = q0 >> 44; q0 &= M44;
+        q1 += c;
+        qs1 = q1 * 20;
+        qs2 = q2 * 20;
+        while (nblocks >= 2) {
+            uint64_t t0 = ct_load64_le(m), t1 = ct_load64_le(m + 8);
+            uint64_t u0 = ct_load64_le(m + 16), u1 = ct_load64_le(m + 24);
+            uint64_t n0, n1, n2;
+            h0 += t0 & M44;
+            h1 += ((t0 >> 44) | (t1 << 20)) & M44;
+            h2 += ((t1 >> 24) & M42) | hb;
+            n0 = u0 & M44;
+            n1 = ((u0 >> 44) | (u1 << 20)) & M44;
+            n2 = ((u1 >> 24) & M42) | hb;
+            d0 = (u128)h0 * q0 + (u128)h1 * qs2 + (u128)h2 * qs1 +
+                 (u128)n0 * r0 + (u128)n1 * s2 + (u128)n2 * s1;
+            d1 = (u128)h0 * q1 + (u128)h1 * q0 + (u128)h2 * qs2 +
+                 (u128)n0 * r1 + (u128)n1 * r0 + (u128)n2 * s2;
+            d2 = (u128)h0 * q2 + (u128)h1 * q1 + (u128)h2 * q0 +
+                 (u128)n0 * r2 + (u128)n1 * r1 + (u128)n2 * r0;
+            c = (uint64_t)(d0 >> 44); h0 = (uint64_t)d0 & M44;
+            d1 += c; c = (uint64_t)(d1 >> 44); h1 = (uint64_t)d1 & M44;
+            d2 += c; c = (uint64_t)(d2 >> 42); h2 = (uint64_t)d2 & M42;
+            h0 += c * 5; c = h0 >> 44; h0 &= M44;
+            h1 += c;
+            m += 32;
+            nblocks -= 2;
+        }
+    }
     while (nblocks--) {
         uint64_t t0 = ct_load64_le(m), t1 = ct_load64_le(m + 8), c;
         u128 d0, d1, d2;
