@@ -96,26 +96,31 @@ def edwards_add(P, Q):
 
 
 def comb_table():
-    """comb[k - 1] = sum_j k_j 2^(64 j) B for k = 1..15, in niels form
+    """comb[t][k - 1] = sum_j k_j 2^(32 j + 128 t) B for k = 1..15, t = 0, 1:
+    two 4-tooth combs with teeth 32 bits apart, in niels form
     (y + x, y - x, 2 d x y), each coordinate as 8 little-endian words."""
     base = [(bx, by)]
-    for j in range(1, 4):
+    for j in range(1, 8):
         P = base[-1]
-        for _ in range(64):
+        for _ in range(32):
             P = edwards_add(P, P)
         base.append(P)
-    rows = []
-    for k in range(1, 16):
-        P = (0, 1)
-        for j in range(4):
-            if k >> j & 1:
-                P = edwards_add(P, base[j])
-        x, y = P
-        words = []
-        for v in ((y + x) % p, (y - x) % p, 2 * d * x * y % p):
-            words += [(v >> (32 * i)) & 0xffffffff for i in range(8)]
-        rows.append("    {" + ", ".join("0x%08x" % w for w in words) + "},")
-    return "static const uint32_t comb[15][24] = {\n" + "\n".join(rows) + "\n};"
+    tables = []
+    for t in range(2):
+        rows = []
+        for k in range(1, 16):
+            P = (0, 1)
+            for j in range(4):
+                if k >> j & 1:
+                    P = edwards_add(P, base[4 * t + j])
+            x, y = P
+            words = []
+            for v in ((y + x) % p, (y - x) % p, 2 * d * x * y % p):
+                words += [(v >> (32 * i)) & 0xffffffff for i in range(8)]
+            rows.append("        {" + ", ".join("0x%08x" % w for w in words) + "},")
+        tables.append("    {\n" + "\n".join(rows) + "\n    },")
+    return ("static const uint32_t comb[2][15][24] = {\n" + "\n".join(tables) +
+            "\n};")
 
 
 if __name__ == "__main__":

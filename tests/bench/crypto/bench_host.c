@@ -42,7 +42,7 @@ static void ratio(const char *name, void (*ours)(void), void (*ref)(void), int r
     double best_o = 1e9, best_r = 1e9;
     ours();
     ref();
-    for (int trial = 0; trial < 7; trial++) {
+    for (int trial = 0; trial < 15; trial++) {
         double o = run(ours, reps), r = run(ref, reps);
         if (o < best_o) best_o = o;
         if (r < best_r) best_r = r;
