@@ -58,9 +58,12 @@ function(keel_fuzz_target name)
   set(corpus ${KEEL_ROOT}/tests/fuzz/corpus/${name})
   set(args -runs=${A_RUNS} -seed=1 -max_len=4096)
   if(EXISTS ${corpus})
+    # A scratch corpus, emptied each run so the smoke run is repeatable,
+    # for what the run grows; then the committed seeds.
     set(work ${CMAKE_CURRENT_BINARY_DIR}/corpus-${name})
     add_test(NAME fuzz_smoke_${name}
-             COMMAND sh -c "mkdir -p ${work} && exec $<TARGET_FILE:${exe}> ${args} ${work} ${corpus}")
+             COMMAND sh -c "rm -rf \"$1\" && mkdir -p \"$1\" && shift && exec \"$@\""
+                     sh ${work} $<TARGET_FILE:${exe}> ${args} ${work} ${corpus})
   else()
     add_test(NAME fuzz_smoke_${name} COMMAND ${exe} ${args})
   endif()
