@@ -199,12 +199,157 @@ static void test_journal_compaction(void)
     free(u);
 }
 
+
+/* ---- Writing slots by hand, from docs/flash-layout.md alone ---------------- */
+
+static uint32_t crc32_ref(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    while (n--) {
+        c ^= *p++;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+    }
+    return ~c;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4); /* the host is little-endian, as the format */
+}
+
+/* A slot written the way the engine would, but with whatever bytes the
+ * test wants: envelope, image, and a VERIFIED progress entry or not. */
+static void raw_slot(uint32_t slot, const uint8_t *env, size_t env_len, const uint8_t *img,
+                     size_t img_len, bool verified)
+{
+    static uint8_t page[2 * PAGE];
+    memset(page, 0xFF, sizeof(page));
+    wr32(page, 0x4E414D4Bu);
+    wr32(page + 4, (uint32_t)env_len);
+    wr32(page + 8, crc32_ref(env, env_len));
+    wr32(page + 12, ~(uint32_t)env_len);
+    memcpy(page + 16, env, env_len);
+    uint8_t *e = page + PAGE;
+    wr32(e, 0x4752504Bu);
+    wr32(e + 4, 1);
+    wr32(e + 8, (uint32_t)img_len);
+    wr32(e + 12, crc32_ref(e, 12));
+    if (verified) {
+        e += 16;
+        wr32(e, 0x4752504Bu);
+        wr32(e + 4, 2);
+        wr32(e + 8, (uint32_t)img_len);
+        wr32(e + 12, crc32_ref(e, 12));
+    }
+    uint32_t len = (uint32_t)((2 * PAGE + img_len + PAGE - 1) / PAGE * PAGE);
+    CHECK(flash_erase(&fl, slot, len) == FLASH_OK);
+    CHECK(flash_program(&fl, slot, page, sizeof(page)) == FLASH_OK);
+    CHECK(flash_program(&fl, slot + 2 * PAGE, img, (img_len + 15) & ~(size_t)15) == FLASH_OK);
+}
+
+/* Every class of bad image, placed straight into a slot: the boot never
+ * runs it, and the slot check says why. */
+static void test_boot_rejections(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct update_slot_info info;
+    struct image good, evil, old, mvimg;
+    make_image(&good, MANIFEST_COMP_APP, 0x01000000, 5, 3000, 1, seed_app);
+    make_image(&evil, MANIFEST_COMP_APP, 0x01000000, 5, 3000, 1, seed_evil);
+    make_image(&old, MANIFEST_COMP_APP, 0x01000000, 4, 3000, 1, seed_app);
+    make_image(&mvimg, MANIFEST_COMP_MICROVISOR, 0x01000000, 5, 3000, 1, seed_mv);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    boot_ctx(u);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    const uint32_t B = FLASH_APP_SLOT_B;
+
+    /* the control: the hand-written slot is accepted */
+    raw_slot(B, good.env, good.env_len, good.bytes, good.size, true);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, true, &info), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_BOOT_B);
+
+    /* tampered image bytes */
+    good.bytes[7] ^= 1;
+    raw_slot(B, good.env, good.env_len, good.bytes, good.size, true);
+    good.bytes[7] ^= 1;
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, true, &info), UPDATE_E_VERIFY);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* tampered manifest (a payload byte; CRC fixed up, signature not) */
+    uint8_t env[MANIFEST_MAX_SIZE];
+    memcpy(env, good.env, good.env_len);
+    env[good.env_len - 70] ^= 1;
+    raw_slot(B, env, good.env_len, good.bytes, good.size, true);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_MANIFEST);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* signed by an untrusted key */
+    raw_slot(B, evil.env, evil.env_len, evil.bytes, evil.size, true);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_MANIFEST);
+    CHECK(u->manifest_err == MANIFEST_E_UNKNOWN_KID);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* unsigned: the payload in an envelope with no kid and no signature */
+    {
+        struct manifest_cose c;
+        uint8_t prot[16];
+        size_t pl, n;
+        CHECK(manifest_cose_parse(good.env, good.env_len, &c) == MANIFEST_OK);
+        manifest_protected_encode(NULL, 0, prot, sizeof(prot), &pl);
+        manifest_envelope_encode(prot, pl, c.payload, c.payload_len, NULL, 0, env, sizeof(env), &n);
+        raw_slot(B, env, n, good.bytes, good.size, true);
+        EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_MANIFEST);
+        CHECK(u->manifest_err == MANIFEST_E_KID);
+        EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    }
+    /* a microvisor's manifest in an app slot (a wrong-component signer) */
+    raw_slot(B, mvimg.env, mvimg.env_len, mvimg.bytes, mvimg.size, true);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_MANIFEST);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* truncated: download never finished (no VERIFIED), and image short */
+    raw_slot(B, good.env, good.env_len, good.bytes, good.size / 2, false);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_STATE);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* ... even if a forged VERIFIED entry says otherwise, the hash does not */
+    raw_slot(B, good.env, good.env_len, good.bytes, good.size / 2, true);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* rolled back: confirm counter 5 in A, then an older counter in B */
+    raw_slot(FLASH_APP_SLOT_A, good.env, good.env_len, good.bytes, good.size, true);
+    raw_slot(B, old.env, old.env_len, old.bytes, old.size, true);
+    boot_ctx(u);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK); /* newest: A */
+    CHECK(r.slot == 0);
+    EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);   /* B is verified */
+    /* put A on trial and confirm it to raise the floor to 5 */
+    {
+        struct update_slot_info ia;
+        EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 0, true, &ia), UPDATE_OK);
+    }
+    EXPECT(update_begin(u, good.env, good.env_len), UPDATE_OK);
+    EXPECT(send_rest(u, &good, 1000), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK);
+    EXPECT(update_activate(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    CHECK(update_state(u, MANIFEST_COMP_APP)->floor == 5);
+    raw_slot(r.slot ? FLASH_APP_SLOT_A : B, old.env, old.env_len, old.bytes, old.size, true);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1 - r.slot, true, &info), UPDATE_E_ROLLBACK);
+    /* damage the confirmed image: the rolled-back one still never boots */
+    mem[(r.slot ? B : FLASH_APP_SLOT_A) + 2 * PAGE + 9 - FLASH_BASE] ^= 4;
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    struct image *all[] = {&good, &evil, &old, &mvimg};
+    for (size_t i = 0; i < 4; i++)
+        free(all[i]->bytes);
+    free(u);
+}
+
 int main(void)
 {
     harness_init();
     test_decide_table();
     test_flow();
     test_journal_compaction();
+    test_boot_rejections();
     free(mem);
     free(bitmap);
     if (failures) {
