@@ -184,4 +184,23 @@ int update_reject(update_t *u, uint32_t comp);
 
 const char *update_strerror(int err);
 
+/* ---- Trusted signers, persisted ---------------------------------------------
+ * Two pages at addr hold snapshots of struct manifest_trust, each written
+ * in one program operation with a CRC; the valid one with the higher epoch
+ * is current. A rotation writes the next snapshot into the other page, so a
+ * cut leaves either the old or the new set, never a mix. */
+
+/* Factory: erases both pages and writes trust as epoch 1. */
+int update_trust_write(const flash_t *flash, uint32_t addr, const struct manifest_trust *trust);
+/* The current set into *trust; UPDATE_E_NONE if neither page is valid. */
+int update_trust_load(const flash_t *flash, uint32_t addr, struct manifest_trust *trust);
+/* Verifies a key-rotation envelope against *trust, applies it and persists
+ * the result; *trust changes only if everything succeeded. Rejections:
+ * UPDATE_E_MANIFEST with *manifest_err (MANIFEST_E_TYPE if it is not a
+ * rotation, MANIFEST_E_ROTATION if replayed or emptying a scope, ...). */
+int update_trust_rotate(const flash_t *flash, uint32_t addr, struct manifest_trust *trust,
+                        const uint8_t *envelope, size_t len,
+                        const struct manifest_crypto *crypto, uint8_t *scratch,
+                        size_t scratch_len, int *manifest_err);
+
 #endif /* KEEL_UPDATE_H */

@@ -343,6 +343,136 @@ static void test_boot_rejections(void)
     free(u);
 }
 
+/* ---- Trusted signers on flash ---------------------------------------------- */
+
+static size_t seal_rotation(const struct manifest_rotation *r, const uint8_t seed[32],
+                            uint8_t *env)
+{
+    uint8_t payload[512], prot[64], tbs[MANIFEST_SCRATCH_SIZE], sig[64], pk[32],
+        kid[MANIFEST_KID_SIZE];
+    size_t plen, prot_len, tbs_len, n = 0;
+    keel_ossl_ed25519_public(seed, pk);
+    keel_ossl_kid(pk, kid);
+    CHECK(manifest_rotation_encode(r, payload, sizeof(payload), &plen) == 0);
+    CHECK(manifest_protected_encode(kid, sizeof(kid), prot, sizeof(prot), &prot_len) == 0);
+    CHECK(manifest_sig_structure(prot, prot_len, payload, plen, tbs, sizeof(tbs), &tbs_len) == 0);
+    CHECK(keel_ossl_ed25519_sign(seed, tbs, tbs_len, sig) == 0);
+    CHECK(manifest_envelope_encode(prot, prot_len, payload, plen, sig, 64, env,
+                                   MANIFEST_MAX_SIZE, &n) == 0);
+    return n;
+}
+
+static bool same_trust(const struct manifest_trust *a, const struct manifest_trust *b)
+{
+    if (a->n_keys != b->n_keys || a->rotation_seq[1] != b->rotation_seq[1] ||
+        a->rotation_seq[2] != b->rotation_seq[2])
+        return false;
+    for (uint32_t i = 0; i < a->n_keys; i++)
+        if (a->keys[i].scopes != b->keys[i].scopes || a->keys[i].kid_len != b->keys[i].kid_len ||
+            memcmp(a->keys[i].kid, b->keys[i].kid, a->keys[i].kid_len) != 0 ||
+            memcmp(a->keys[i].public_key, b->keys[i].public_key, 32) != 0)
+            return false;
+    return true;
+}
+
+static void test_trust_store(void)
+{
+    static uint8_t scratch[MANIFEST_SCRATCH_SIZE];
+    const uint32_t T = FLASH_PROVISION + PAGE; /* two pages, docs/flash-layout.md */
+    const uint8_t seed_new[32] = {14};
+    uint8_t env[MANIFEST_MAX_SIZE], env_bad[MANIFEST_MAX_SIZE];
+    struct manifest_trust t, loaded, old = trust, want;
+    struct image img;
+    int merr = 0;
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(update_trust_load(&fl, T, &loaded), UPDATE_E_NONE);
+    EXPECT(update_trust_write(&fl, T, &trust), UPDATE_OK);
+    EXPECT(update_trust_load(&fl, T, &loaded), UPDATE_OK);
+    CHECK(same_trust(&loaded, &trust));
+
+    /* rotate the app signer: add the new key, remove the old one */
+    struct manifest_rotation r = {.scope = MANIFEST_COMP_APP, .sequence = 1, .n_add = 1,
+                                  .n_remove = 1};
+    r.add[0].kid_len = MANIFEST_KID_SIZE;
+    keel_ossl_ed25519_public(seed_new, r.add[0].public_key);
+    keel_ossl_kid(r.add[0].public_key, r.add[0].kid);
+    r.remove[0].kid_len = MANIFEST_KID_SIZE;
+    r.remove[0].kid_len = trust.keys[1].kid_len;
+    memcpy(r.remove[0].kid, trust.keys[1].kid, MANIFEST_KID_SIZE);
+    size_t n = seal_rotation(&r, seed_app, env);
+    want = trust;
+    CHECK(manifest_rotation_apply(&want, &r) == MANIFEST_OK);
+
+    /* rejections, nothing persisted */
+    size_t nb = seal_rotation(&r, seed_mv, env_bad); /* mv signer may not rotate app signers */
+    t = loaded;
+    EXPECT(update_trust_rotate(&fl, T, &t, env_bad, nb, &keel_ossl_crypto, scratch,
+                               sizeof(scratch), &merr), UPDATE_E_MANIFEST);
+    CHECK(merr == MANIFEST_E_UNKNOWN_KID && same_trust(&t, &loaded));
+    make_image(&img, MANIFEST_COMP_APP, 0x01000000, 1, 100, 1, seed_app);
+    EXPECT(update_trust_rotate(&fl, T, &t, img.env, img.env_len, &keel_ossl_crypto, scratch,
+                               sizeof(scratch), &merr), UPDATE_E_MANIFEST);
+    CHECK(merr == MANIFEST_E_TYPE);
+    free(img.bytes);
+
+    /* power cut at each of the rotation's operations: old set or new set */
+    uint8_t *snap = malloc(2 * PAGE), *snapbits = malloc(2 * PAGE / 16 / 8);
+    memcpy(snap, mem + (T - FLASH_BASE), 2 * PAGE);
+    memcpy(snapbits, bitmap + (T - FLASH_BASE) / 128, 2 * PAGE / 128);
+    unsigned cuts = 0, saw_old = 0, saw_new = 0;
+    for (uint32_t op = 0; op < 2; op++)
+        for (int mode = FLASH_SIM_CUT_BEFORE; mode <= FLASH_SIM_CUT_AFTER; mode++)
+            for (uint32_t seed = 0; seed < 8; seed++) {
+                memcpy(mem + (T - FLASH_BASE), snap, 2 * PAGE);
+                memcpy(bitmap + (T - FLASH_BASE) / 128, snapbits, 2 * PAGE / 128);
+                flash_sim_power_on(&sim);
+                flash_sim_reset_count(&sim);
+                flash_sim_arm(&sim, op, mode, seed);
+                t = loaded;
+                EXPECT(update_trust_rotate(&fl, T, &t, env, n, &keel_ossl_crypto, scratch,
+                                           sizeof(scratch), &merr), UPDATE_E_FLASH);
+                flash_sim_power_on(&sim);
+                EXPECT(update_trust_load(&fl, T, &t), UPDATE_OK);
+                CHECK(same_trust(&t, &old) || same_trust(&t, &want));
+                saw_old += same_trust(&t, &old);
+                saw_new += same_trust(&t, &want);
+                /* and the rotation can always be (re)done afterwards */
+                int rc = update_trust_rotate(&fl, T, &t, env, n, &keel_ossl_crypto, scratch,
+                                             sizeof(scratch), &merr);
+                /* (once applied, its signer is no longer trusted for apps) */
+                CHECK(rc == UPDATE_OK || (rc == UPDATE_E_MANIFEST && merr == MANIFEST_E_UNKNOWN_KID));
+                EXPECT(update_trust_load(&fl, T, &t), UPDATE_OK);
+                CHECK(same_trust(&t, &want));
+                cuts++;
+            }
+    CHECK(cuts == 48 && saw_old > 0 && saw_new > 0);
+    free(snap);
+    free(snapbits);
+    /* persisted: the old app key is gone after a reload, so its rotation
+     * cannot be replayed */
+    EXPECT(update_trust_load(&fl, T, &t), UPDATE_OK);
+    CHECK(manifest_trust_find(&t, trust.keys[1].kid, trust.keys[1].kid_len, MANIFEST_COMP_APP) == NULL);
+    CHECK(manifest_trust_find(&t, r.add[0].kid, r.add[0].kid_len, MANIFEST_COMP_APP) != NULL);
+    EXPECT(update_trust_rotate(&fl, T, &t, env, n, &keel_ossl_crypto, scratch, sizeof(scratch),
+                               &merr), UPDATE_E_MANIFEST);
+    CHECK(merr == MANIFEST_E_UNKNOWN_KID);
+    /* three rotations in a row use both pages in turn */
+    for (uint32_t k = 2; k <= 4; k++) {
+        struct manifest_rotation rk = {.scope = MANIFEST_COMP_MICROVISOR, .sequence = k,
+                                       .n_add = 1};
+        rk.add[0].kid_len = 1;
+        rk.add[0].kid[0] = (uint8_t)k;
+        n = seal_rotation(&rk, seed_mv, env);
+        EXPECT(update_trust_rotate(&fl, T, &t, env, n, &keel_ossl_crypto, scratch,
+                                   sizeof(scratch), &merr), UPDATE_OK);
+    }
+    EXPECT(update_trust_rotate(&fl, T, &t, env, n, &keel_ossl_crypto, scratch, sizeof(scratch),
+                               &merr), UPDATE_E_MANIFEST); /* a replay, signer still trusted */
+    CHECK(merr == MANIFEST_E_ROTATION);
+    EXPECT(update_trust_load(&fl, T, &loaded), UPDATE_OK);
+    CHECK(same_trust(&loaded, &t) && loaded.n_keys == 5 && loaded.rotation_seq[1] == 4);
+}
+
 int main(void)
 {
     harness_init();
@@ -350,6 +480,7 @@ int main(void)
     test_flow();
     test_journal_compaction();
     test_boot_rejections();
+    test_trust_store();
     free(mem);
     free(bitmap);
     if (failures) {
