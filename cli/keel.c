@@ -4,6 +4,7 @@
  *   keel pack --kind app|microvisor [--version X.Y.Z] IN.elf OUT.img
  *   keel run [options] APP.elf|APP.img [-- QEMU-ARGS...]
  *   keel keygen | bundle | sign | inspect | verify   (cli/keel_bundle.c)
+ *   keel provision                                   (cli/keel_provision.c)
  *
  * `keel <verb> --help` explains each verb. Later issues add keygen,
  * bundle, sign, verify and provision.
@@ -21,6 +22,7 @@
 #include "flash_file.h"
 #include "image.h"
 #include "memory_map.h"
+#include "provision.h"
 
 #ifndef KEEL_DEFAULT_FW_DIR
 #define KEEL_DEFAULT_FW_DIR "build/fw"
@@ -335,6 +337,7 @@ int main(int argc, char **argv)
              "  sign   sign a bundle's manifest\n"
              "  inspect print a bundle's manifest\n"
              "  verify check a bundle's signature and image as a device does\n"
+             "  provision write a device's flash: identity, signers, first images\n"
              "`keel <verb> --help` for details.");
         return argc < 2 ? 2 : 0;
     }
@@ -346,7 +349,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } verbs[] = {{"keygen", cmd_keygen}, {"bundle", cmd_bundle}, {"sign", cmd_sign},
-                 {"inspect", cmd_inspect}, {"verify", cmd_verify}};
+                 {"inspect", cmd_inspect}, {"verify", cmd_verify},
+                 {"provision", cmd_provision}};
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         if (!strcmp(argv[1], verbs[i].name))
             return verbs[i].fn(argc - 1, argv + 1);

@@ -139,6 +139,31 @@ void flash_sim_init(flash_sim_t *sim, flash_t *f, uint8_t *mem, uint8_t *bitmap,
     f->erased = 0xFF;
 }
 
+void flash_sim_attach(flash_sim_t *sim, flash_t *f, uint8_t *mem, uint8_t *bitmap,
+                      uint32_t base, uint32_t size, uint32_t page_size, uint32_t unit)
+{
+    memset(sim, 0, sizeof(*sim));
+    sim->mem = mem;
+    sim->programmed = bitmap;
+    sim->size = size;
+    sim->page_size = page_size;
+    sim->unit = unit;
+    memset(bitmap, 0, FLASH_SIM_BITMAP_SIZE(size, unit));
+    for (uint32_t u = 0; u < size / unit; u++)
+        for (uint32_t i = 0; i < unit; i++)
+            if (mem[u * unit + i] != 0xFF) {
+                unit_mark(sim, u, true);
+                break;
+            }
+    f->ops = &sim_ops;
+    f->ctx = sim;
+    f->base = base;
+    f->size = size;
+    f->page_size = page_size;
+    f->prog_unit = unit;
+    f->erased = 0xFF;
+}
+
 void flash_sim_arm(flash_sim_t *sim, uint32_t op_index, enum flash_sim_cut mode, uint32_t seed)
 {
     sim->cut_at = op_index;

@@ -37,6 +37,81 @@ def canonical(b):
     return cbor2.dumps(cbor2.loads(b), canonical=True) == b
 
 
+def provision(j, app_payload, app_blob, app_env, app_kid):
+    """keel provision: the flash image, read back by this script and openssl."""
+    mv_payload = bytes((i * 13 + 1) & 0xFF for i in range(7000))
+    hdr = struct.pack("<6I", 0x4C45454B, 64, 1, 0x10010000, len(mv_payload), 1 << 16) + bytes(40)
+    open(j("mv.img"), "wb").write(hdr + mv_payload)
+    keel("keygen", j("mv.pem"))
+    keel("bundle", "--kind", "microvisor", "--version", "1.4.0", "--counter", "3", "--key",
+         j("mv.pem"), j("mv.img"), j("mv.kb"))
+    keel("provision", "--new-ca", j("fleet"))
+    keel("provision", "--new-ca", j("fleet"), want=1, err="not overwriting")
+    args = ["provision", "--ca", j("fleet.pem"), "--ca-key", j("fleet.key"),
+            "--mv-signer", j("mv.pem.pub"), "--app-signer", j("k.pem.pub"),
+            "--microvisor", j("mv.kb"), "--app", j("app.kb")]
+    out = keel(*args, j("flash.img")).stdout
+    keel(*args, j("flash.img"), want=1, err="--force")
+    keel("provision", "--ca", j("fleet.pem"), "--ca-key", j("fleet.key"),
+         "--mv-signer", j("mv.pem.pub"), "--app-signer", j("other.pem.pub"),
+         "--microvisor", j("mv.kb"), "--app", j("app.kb"), j("bad.img"), want=1,
+         err="no trusted signer")
+    keel("provision", "--ca", j("fleet.pem"), "--ca-key", j("fleet.key"),
+         "--mv-signer", j("mv.pem.pub"), "--app-signer", j("k.pem.pub"),
+         "--microvisor", j("app.kb"), "--app", j("app.kb"), j("bad2.img"), want=1,
+         err="not a microvisor bundle")
+    keel("provision", "--ca", j("fleet.pem"), "--ca-key", j("k.pem"), "--mv-signer",
+         j("mv.pem.pub"), "--app-signer", j("k.pem.pub"), "--microvisor", j("mv.kb"),
+         "--app", j("app.kb"), j("bad3.img"), want=1, err="not a CA certificate")
+    keel("provision", "--ca", j("fleet.pem"), j("bad4.img"), want=2, err="required")
+    flash = open(j("flash.img"), "rb").read()
+    if len(flash) != 16 << 20:
+        fail("flash image is not 16 MiB")
+        return
+    dev_id = flash[8:42].decode()
+    if flash[:4] != b"PROV" or dev_id not in out:
+        fail("provisioning record")
+    # identity page: "KIDN", cert length, crc, ~crc, seed, certificate
+    magic, clen = struct.unpack_from("<4sI", flash, 3 * 8192)
+    if magic != b"KIDN":
+        fail("identity page")
+    open(j("dev.der"), "wb").write(flash[3 * 8192 + 48:3 * 8192 + 48 + clen])
+    subprocess.run(["openssl", "x509", "-inform", "DER", "-in", j("dev.der"), "-out",
+                    j("dev.pem")], check=True)
+    v = subprocess.run(["openssl", "verify", "-CAfile", j("fleet.pem"), j("dev.pem")],
+                       capture_output=True, text=True)
+    if v.returncode != 0:
+        fail(f"device certificate does not chain to the fleet CA: {v.stdout}{v.stderr}")
+    subj = subprocess.run(["openssl", "x509", "-in", j("dev.pem"), "-noout", "-subject"],
+                          capture_output=True, text=True).stdout
+    if dev_id not in subj:
+        fail(f"certificate subject {subj!r} is not the device id {dev_id}")
+    der = subprocess.run(["openssl", "x509", "-in", j("dev.pem"), "-noout", "-pubkey"],
+                         capture_output=True, check=True).stdout
+    pub = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=der,
+                         capture_output=True, check=True).stdout[-32:]
+    if "UV" + hashlib.sha256(pub).hexdigest()[:32].upper() != dev_id or flash[44:76] != pub:
+        fail("device id is not UV + SHA-256(certificate's public key)[0..16)")
+    # trusted signers: snapshot "KTRS" in page 1 with both kids
+    if flash[8192:8196] != b"KTRS" or struct.unpack_from("<I", flash, 8192 + 8)[0] != 2:
+        fail("trust snapshot")
+    kids = {flash[8192 + 32 + 64 * i + 8:8192 + 32 + 64 * i + 16].hex() for i in range(2)}
+    if app_kid not in kids:
+        fail("app signer not trusted")
+    # slot A of each component: manifest page (header + envelope), image after two pages
+    for base, bundle_blob in ((0x10000, open(j("mv.kb"), "rb").read()), (0x200000, app_blob)):
+        mlen = struct.unpack_from("<I", bundle_blob, 12)[0]
+        env = bundle_blob[32:32 + mlen]
+        image = bundle_blob[32 + ((mlen + 15) & ~15):]
+        magic, ln = struct.unpack_from("<4sI", flash, base)
+        if magic != b"KMAN" or flash[base + 16:base + 16 + ln] != env:
+            fail(f"slot at {base:#x}: manifest page")
+        if flash[base + 2 * 8192:base + 2 * 8192 + len(image)] != image:
+            fail(f"slot at {base:#x}: image bytes")
+    if flash[0xF00000:0xF00004] != b"JRN1":
+        fail("journal not formatted")
+
+
 def main():
     d = tempfile.mkdtemp(prefix="keel-interop-")
     j = lambda *p: os.path.join(d, *p)
@@ -45,7 +120,7 @@ def main():
     hdr = struct.pack("<6I", 0x4C45454B, 64, 2, 0x00200000, len(payload), 1 << 16) + bytes(40)
     open(j("app.img"), "wb").write(hdr + payload)
 
-    for verb in ("keygen", "bundle", "sign", "inspect", "verify"):
+    for verb in ("keygen", "bundle", "sign", "inspect", "verify", "provision"):
         if "usage: keel " + verb not in keel(verb, "--help").stdout:
             fail(f"keel {verb} --help prints no usage")
     out = keel("keygen", j("k.pem")).stdout
@@ -170,6 +245,7 @@ def main():
     keel("keygen", j("k.pem"), want=1, err="--force")
     keel("inspect", j("k.pem"), want=1, err="manifest rejected")
     keel("verify", j("app.kb"), want=2)
+    provision(j, payload, blob, env, kid_hex)
     if failures:
         sys.exit(f"interop_bundle: {failures} failures")
     print("interop_bundle: ok")

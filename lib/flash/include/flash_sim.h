@@ -48,6 +48,10 @@ typedef struct {
 /* Sets up sim and f (the flash_t to use) over mem, all erased. */
 void flash_sim_init(flash_sim_t *sim, flash_t *f, uint8_t *mem, uint8_t *bitmap,
                     uint32_t base, uint32_t size, uint32_t page_size, uint32_t unit);
+/* Like flash_sim_init, but keeps mem's contents (a flash image read from
+ * a file): every unit that does not read erased counts as programmed. */
+void flash_sim_attach(flash_sim_t *sim, flash_t *f, uint8_t *mem, uint8_t *bitmap,
+                      uint32_t base, uint32_t size, uint32_t page_size, uint32_t unit);
 /* Arms a cut at numbered operation op_index (counted from the last
  * flash_sim_reset_count, or init). seed varies torn outcomes. */
 void flash_sim_arm(flash_sim_t *sim, uint32_t op_index, enum flash_sim_cut mode,

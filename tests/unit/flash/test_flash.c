@@ -106,10 +106,22 @@ static void test_cuts(void)
     CHECK(flash_erase_page(&f, BASE) == FLASH_OK && flash_is_erased(&f, BASE, 8192));
 }
 
+static void test_attach(void)
+{
+    uint8_t in[16] = {1, 2, 3};
+    flash_sim_init(&sim, &f, mem, bitmap, BASE, SIZE, 8192, 16);
+    CHECK(flash_program(&f, BASE + 32, in, 16) == FLASH_OK);
+    flash_sim_attach(&sim, &f, mem, bitmap, BASE, SIZE, 8192, 16);
+    CHECK(flash_program(&f, BASE + 32, in, 16) == FLASH_EPROGRAMMED);
+    CHECK(flash_program(&f, BASE + 48, in, 16) == FLASH_OK);
+    CHECK(flash_sim_ops(&sim) == 1);
+}
+
 int main(void)
 {
     test_rules();
     test_cuts();
+    test_attach();
     if (failures) {
         fprintf(stderr, "test_flash: %d failures\n", failures);
         return 1;
