@@ -141,9 +141,10 @@ static int parse_protected(const uint8_t *p, size_t n, struct manifest_cose *out
 {
     cbor_dec_t d;
     struct mapw w;
-    uint64_t key;
     int rc;
     bool have_alg = false;
+    if (n == 0)
+        return MANIFEST_E_ALG; /* an empty protected header names no algorithm */
     cbor_dec_init(&d, p, n);
     if ((rc = map_open(&d, &w, MANIFEST_E_HEADER)))
         return rc;
@@ -203,7 +204,6 @@ static int parse_protected(const uint8_t *p, size_t n, struct manifest_cose *out
             return MANIFEST_E_CBOR;
         }
     }
-    (void)key;
     if (!cbor_dec_at_end(&d))
         return cbor_dec_error(&d) ? MANIFEST_E_CBOR : MANIFEST_E_TRAILING;
     if (!have_alg)

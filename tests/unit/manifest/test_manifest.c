@@ -348,6 +348,9 @@ static void test_envelope_faults(void)
     pl = prot_with(-8, kid, 8, 4, prot); /* crit naming a header we know */
     n = raw_envelope(prot, pl, payload, plen, seed_app, 64, 18, 4, env, sizeof(env));
     EXPECT(open_env(env, n, &msg), MANIFEST_OK);
+    /* an empty protected header names no algorithm */
+    n = raw_envelope((const uint8_t *)"", 0, payload, plen, seed_app, 64, 18, 4, env, sizeof(env));
+    EXPECT(open_env(env, n, &msg), MANIFEST_E_ALG);
     /* protected header not a map inside its bstr */
     n = raw_envelope((const uint8_t *)"\x01", 1, payload, plen, seed_app, 64, 18, 4, env,
                      sizeof(env));
