@@ -11,8 +11,10 @@
  *     never lower the floor,
  *   - and then finish the interrupted work by resuming it (the resumed
  *     download keeps every page recorded before the cut).
- * Usage: test_update_powercut [stride] [torn-seeds]; stride N tests every
- * Nth operation index (make test samples, `make soak` runs stride 1).
+ * Usage: test_update_powercut [stride] [torn-seeds] [stride2]; stride N
+ * tests every Nth operation index; with stride2 the work that completes
+ * each interrupted run is cut again at every stride2-th of its operations
+ * (double cuts, `make soak`).
  */
 #include "harness.h"
 
@@ -134,6 +136,8 @@ static bool is_img(const struct update_slot_info *i, const struct image *img)
 }
 
 static unsigned cut_failures;
+static bool tolerate_cut; /* complete() may itself be cut (double cuts) */
+static uint8_t *m2, *b2;  /* the flash after the first cut and reboot */
 
 static void fail(enum scenario s, uint32_t op, int mode, const char *what, int rc)
 {
@@ -198,25 +202,77 @@ static void complete(enum scenario s, uint32_t op, int mode, const struct expect
     if (rc == UPDATE_OK && (rc = send_rest(u, img, CHUNK)) == UPDATE_OK &&
         (rc = update_finish(u)) == UPDATE_OK)
         rc = update_activate(u);
+    if (rc && tolerate_cut && flash_sim_dead(&sim))
+        return; /* a second cut, in the middle of the resumed work */
     if (rc)
         return fail(s, op, mode, "resumed update failed", rc);
-    if ((rc = boot_ctx(u)) || (rc = update_boot(u, comp, &r)))
+    if ((rc = boot_ctx(u)) || (rc = update_boot(u, comp, &r))) {
+        if (tolerate_cut && flash_sim_dead(&sim))
+            return;
         return fail(s, op, mode, "boot after resume", rc);
+    }
     if (!is_img(&r.info, img) || update_action_slot(r.action) != 1 ||
         (r.action != UPDATE_TRIAL_B && r.action != UPDATE_TRIAL_A))
         fail(s, op, mode, "resumed update does not boot as a trial", 0);
+}
+
+/* Double cuts: after the first cut (op, mode) and the reboot, the work
+ * that completes it is cut again at every one of its operations (every
+ * stride2-th), then the device reboots once more and must still boot a
+ * valid image and finish. */
+static unsigned long second_cuts(enum scenario s, uint32_t op, int mode, const struct expect *e,
+                                 const uint32_t floor0[UPDATE_COMPONENTS],
+                                 struct update_boot_result res[UPDATE_COMPONENTS],
+                                 uint32_t stride2)
+{
+    const size_t bsize = FLASH_SIM_BITMAP_SIZE(FLASH_SIZE, 16);
+    unsigned long n = 0;
+    memcpy(m2, mem, FLASH_SIZE);
+    memcpy(b2, bitmap, bsize);
+    flash_sim_reset_count(&sim);
+    boot_ctx(u);
+    complete(s, op, mode, e, res, 0); /* count its operations */
+    uint32_t nops = flash_sim_ops(&sim);
+    for (uint32_t op2 = 0; op2 < nops; op2 += stride2)
+        for (int mode2 = FLASH_SIM_CUT_BEFORE; mode2 <= FLASH_SIM_CUT_AFTER; mode2++) {
+            struct update_boot_result res2[UPDATE_COMPONENTS];
+            memcpy(mem, m2, FLASH_SIZE);
+            memcpy(bitmap, b2, bsize);
+            flash_sim_power_on(&sim);
+            flash_sim_reset_count(&sim);
+            flash_sim_arm(&sim, op2, mode2, op2 * 31u + op);
+            boot_ctx(u);
+            tolerate_cut = true;
+            complete(s, op, mode, e, res, 0);
+            tolerate_cut = false;
+            if (!flash_sim_dead(&sim)) {
+                fail(s, op, mode, "the second cut did not happen", 0);
+                continue;
+            }
+            uint32_t frontier = u->dl == UPDATE_DOWNLOADING ? u->frontier : 0;
+            flash_sim_power_on(&sim);
+            check_boot(s, op, mode, e, floor0, res2);
+            complete(s, op, mode, e, res2, frontier);
+            n++;
+        }
+    return n;
 }
 
 int main(int argc, char **argv)
 {
     uint32_t stride = argc > 1 ? (uint32_t)atoi(argv[1]) : 1;
     uint32_t seeds = argc > 2 ? (uint32_t)atoi(argv[2]) : 2;
+    uint32_t stride2 = argc > 3 ? (uint32_t)atoi(argv[3]) : 0; /* 0: no double cuts */
     if (stride == 0)
         stride = 1;
     harness_init();
     u = malloc(sizeof(*u));
+    if (stride2) {
+        m2 = malloc(FLASH_SIZE);
+        b2 = malloc(FLASH_SIM_BITMAP_SIZE(FLASH_SIZE, 16));
+    }
     setup();
-    unsigned long cuts = 0;
+    unsigned long cuts = 0, double_cuts = 0;
     for (int s = 0; s < SC_COUNT; s++) {
         struct expect e = {{0}, {0}};
         e.old_img[1] = &mv1;
@@ -256,7 +312,10 @@ int main(int argc, char **argv)
                     uint32_t frontier = u->dl == UPDATE_DOWNLOADING ? u->frontier : 0;
                     flash_sim_power_on(&sim);
                     check_boot(s, op, mode, &e, floor0, res);
-                    complete(s, op, mode, &e, res, frontier);
+                    if (stride2)
+                        double_cuts += second_cuts(s, op, mode, &e, floor0, res, stride2);
+                    else
+                        complete(s, op, mode, &e, res, frontier);
                     sc_cuts++;
                 }
             }
@@ -266,7 +325,12 @@ int main(int argc, char **argv)
         printf("%-32s %4u flash operations, %5lu cuts\n", sc_name[s], nops, sc_cuts);
         cuts += sc_cuts;
     }
-    printf("total: %lu power cuts (stride %u, %u torn seeds)\n", cuts, stride, seeds);
+    printf("total: %lu power cuts (stride %u, %u torn seeds)", cuts, stride, seeds);
+    if (stride2)
+        printf(", each followed by %lu second cuts in all (stride %u)", double_cuts, stride2);
+    printf("\n");
+    free(m2);
+    free(b2);
     free(u);
     for (int s = 0; s < SC_COUNT; s++) {
         free(start_mem[s]);
