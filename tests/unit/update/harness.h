@@ -12,6 +12,16 @@
 #include "memory_map.h"
 #include "update.h"
 
+/* The crypto the device side runs on: OpenSSL by default; with
+ * -DUPDATE_TEST_LIBCRYPTO, lib/crypto (what the boot ROM and microvisor
+ * use). Signing is always OpenSSL, the independent implementation. */
+#ifdef UPDATE_TEST_LIBCRYPTO
+#include "manifest_crypto_keel.h"
+#define DEVICE_CRYPTO manifest_crypto_keel
+#else
+#define DEVICE_CRYPTO keel_ossl_crypto
+#endif
+
 static int failures;
 #define CHECK(c)                                                        \
     do {                                                                \
@@ -117,7 +127,7 @@ static void make_image(struct image *img, uint32_t comp, uint32_t version, uint3
 
 static int boot_ctx(update_t *u)
 {
-    int rc = update_init(u, &fl, &layout, &trust, &keel_ossl_crypto);
+    int rc = update_init(u, &fl, &layout, &trust, &DEVICE_CRYPTO);
     u->mv_version = 0x01000000;
     return rc;
 }

@@ -406,11 +406,11 @@ static void test_trust_store(void)
     /* rejections, nothing persisted */
     size_t nb = seal_rotation(&r, seed_mv, env_bad); /* mv signer may not rotate app signers */
     t = loaded;
-    EXPECT(update_trust_rotate(&fl, T, &t, env_bad, nb, &keel_ossl_crypto, scratch,
+    EXPECT(update_trust_rotate(&fl, T, &t, env_bad, nb, &DEVICE_CRYPTO, scratch,
                                sizeof(scratch), &merr), UPDATE_E_MANIFEST);
     CHECK(merr == MANIFEST_E_UNKNOWN_KID && same_trust(&t, &loaded));
     make_image(&img, MANIFEST_COMP_APP, 0x01000000, 1, 100, 1, seed_app);
-    EXPECT(update_trust_rotate(&fl, T, &t, img.env, img.env_len, &keel_ossl_crypto, scratch,
+    EXPECT(update_trust_rotate(&fl, T, &t, img.env, img.env_len, &DEVICE_CRYPTO, scratch,
                                sizeof(scratch), &merr), UPDATE_E_MANIFEST);
     CHECK(merr == MANIFEST_E_TYPE);
     free(img.bytes);
@@ -429,7 +429,7 @@ static void test_trust_store(void)
                 flash_sim_reset_count(&sim);
                 flash_sim_arm(&sim, op, mode, seed);
                 t = loaded;
-                EXPECT(update_trust_rotate(&fl, T, &t, env, n, &keel_ossl_crypto, scratch,
+                EXPECT(update_trust_rotate(&fl, T, &t, env, n, &DEVICE_CRYPTO, scratch,
                                            sizeof(scratch), &merr), UPDATE_E_FLASH);
                 flash_sim_power_on(&sim);
                 EXPECT(update_trust_load(&fl, T, &t), UPDATE_OK);
@@ -437,7 +437,7 @@ static void test_trust_store(void)
                 saw_old += same_trust(&t, &old);
                 saw_new += same_trust(&t, &want);
                 /* and the rotation can always be (re)done afterwards */
-                int rc = update_trust_rotate(&fl, T, &t, env, n, &keel_ossl_crypto, scratch,
+                int rc = update_trust_rotate(&fl, T, &t, env, n, &DEVICE_CRYPTO, scratch,
                                              sizeof(scratch), &merr);
                 /* (once applied, its signer is no longer trusted for apps) */
                 CHECK(rc == UPDATE_OK || (rc == UPDATE_E_MANIFEST && merr == MANIFEST_E_UNKNOWN_KID));
@@ -453,7 +453,7 @@ static void test_trust_store(void)
     EXPECT(update_trust_load(&fl, T, &t), UPDATE_OK);
     CHECK(manifest_trust_find(&t, trust.keys[1].kid, trust.keys[1].kid_len, MANIFEST_COMP_APP) == NULL);
     CHECK(manifest_trust_find(&t, r.add[0].kid, r.add[0].kid_len, MANIFEST_COMP_APP) != NULL);
-    EXPECT(update_trust_rotate(&fl, T, &t, env, n, &keel_ossl_crypto, scratch, sizeof(scratch),
+    EXPECT(update_trust_rotate(&fl, T, &t, env, n, &DEVICE_CRYPTO, scratch, sizeof(scratch),
                                &merr), UPDATE_E_MANIFEST);
     CHECK(merr == MANIFEST_E_UNKNOWN_KID);
     /* three rotations in a row use both pages in turn */
@@ -463,10 +463,10 @@ static void test_trust_store(void)
         rk.add[0].kid_len = 1;
         rk.add[0].kid[0] = (uint8_t)k;
         n = seal_rotation(&rk, seed_mv, env);
-        EXPECT(update_trust_rotate(&fl, T, &t, env, n, &keel_ossl_crypto, scratch,
+        EXPECT(update_trust_rotate(&fl, T, &t, env, n, &DEVICE_CRYPTO, scratch,
                                    sizeof(scratch), &merr), UPDATE_OK);
     }
-    EXPECT(update_trust_rotate(&fl, T, &t, env, n, &keel_ossl_crypto, scratch, sizeof(scratch),
+    EXPECT(update_trust_rotate(&fl, T, &t, env, n, &DEVICE_CRYPTO, scratch, sizeof(scratch),
                                &merr), UPDATE_E_MANIFEST); /* a replay, signer still trusted */
     CHECK(merr == MANIFEST_E_ROTATION);
     EXPECT(update_trust_load(&fl, T, &loaded), UPDATE_OK);
