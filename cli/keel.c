@@ -3,6 +3,8 @@
  *
  *   keel pack --kind app|microvisor [--version X.Y.Z] IN.elf OUT.img
  *   keel run [options] APP.elf|APP.img [-- QEMU-ARGS...]
+ *   keel keygen | bundle | sign | inspect | verify   (cli/keel_bundle.c)
+ *   keel provision                                   (cli/keel_provision.c)
  *
  * `keel <verb> --help` explains each verb. Later issues add keygen,
  * bundle, sign, verify and provision.
@@ -15,10 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "elf_image.h"
 #include "flash_file.h"
 #include "image.h"
 #include "memory_map.h"
+#include "provision.h"
 
 #ifndef KEEL_DEFAULT_FW_DIR
 #define KEEL_DEFAULT_FW_DIR "build/fw"
@@ -328,6 +332,12 @@ int main(int argc, char **argv)
              "verbs:\n"
              "  pack   turn an ELF into a Keel image\n"
              "  run    boot the emulated device with an application\n"
+             "  keygen make an Ed25519 signing key\n"
+             "  bundle turn an ELF into a bundle: signed manifest + image\n"
+             "  sign   sign a bundle's manifest\n"
+             "  inspect print a bundle's manifest\n"
+             "  verify check a bundle's signature and image as a device does\n"
+             "  provision write a device's flash: identity, signers, first images\n"
              "`keel <verb> --help` for details.");
         return argc < 2 ? 2 : 0;
     }
@@ -335,6 +345,15 @@ int main(int argc, char **argv)
         return cmd_pack(argc - 1, argv + 1);
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } verbs[] = {{"keygen", cmd_keygen}, {"bundle", cmd_bundle}, {"sign", cmd_sign},
+                 {"inspect", cmd_inspect}, {"verify", cmd_verify},
+                 {"provision", cmd_provision}};
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (!strcmp(argv[1], verbs[i].name))
+            return verbs[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "keel: unknown verb '%s' (see keel --help)\n", argv[1]);
     return 2;
 }

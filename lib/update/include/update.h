@@ -1,0 +1,206 @@
+/*
+ * update.h: Keel's update engine and boot decision (lib/update), shared by
+ * the boot ROM (microvisor slots), the microvisor (app slots, FOTA) and
+ * host tools. One strategy: A/B slots, no swap, no scratch; the image is
+ * run from RAM after verification. docs/flash-layout.md draws every byte.
+ *
+ *   download:  update_begin(envelope) -> update_write(offset, chunk)...
+ *              -> update_finish() (hash check) -> update_activate()
+ *   boot:      update_boot(component) -> slot to load (writes ATTEMPT or
+ *              REJECT first when the decision says so)
+ *   health:    update_confirm(component) | update_reject(component)
+ *
+ * Every persistent step is a record written once into erased flash (the
+ * slot's manifest page, its progress log, the state journal); nothing is
+ * ever rewritten in place. A power cut at any flash operation leaves a
+ * state the decision table maps to a valid, signed image whose security
+ * counter is not below the floor (tests/unit/update cuts at every one).
+ *
+ * Ownership: update_t is the caller's (about 5 KiB: it holds the manifest
+ * scratch); flash, layout, trust and crypto are borrowed for the life of
+ * the context. Data passed to update_write is borrowed for the call.
+ */
+#ifndef KEEL_UPDATE_H
+#define KEEL_UPDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flash.h"
+#include "manifest.h"
+
+#define UPDATE_OK 0
+#define UPDATE_E_FLASH (-1)     /* flash failed (power cut, I/O); see flash_err */
+#define UPDATE_E_MANIFEST (-2)  /* manifest rejected; see manifest_err */
+#define UPDATE_E_ROLLBACK (-3)  /* security counter below the device's floor */
+#define UPDATE_E_COMPONENT (-4) /* unknown component */
+#define UPDATE_E_TOO_BIG (-5)   /* layers do not fit the slot, or write past the end */
+#define UPDATE_E_OFFSET (-6)    /* chunk not at update_next_offset() */
+#define UPDATE_E_STATE (-7)     /* call out of sequence */
+#define UPDATE_E_VERIFY (-8)    /* image bytes do not hash to the manifest's digests */
+#define UPDATE_E_NONE (-9)      /* nothing to resume, confirm or reject */
+#define UPDATE_E_MIN_MV (-10)   /* app needs a newer microvisor */
+#define UPDATE_E_NO_IMAGE (-11) /* no bootable image: panic */
+#define UPDATE_E_COUNT 12
+
+#define UPDATE_SLOTS 2
+#define UPDATE_COMPONENTS 3     /* indexed by enum manifest_component (0 unused) */
+
+/* Where things live; the board fills it from its memory map. Every address
+ * page aligned; each slot at least 3 pages. */
+struct update_layout {
+    uint32_t slot[UPDATE_COMPONENTS][UPDATE_SLOTS];
+    uint32_t slot_size[UPDATE_COMPONENTS];
+    uint32_t journal;           /* two pages */
+};
+
+/* ---- The boot decision, a pure function ---------------------------------- */
+
+enum update_action {
+    UPDATE_PANIC = 0,           /* nothing bootable */
+    UPDATE_BOOT_A,              /* boot slot A, no write */
+    UPDATE_BOOT_B,
+    UPDATE_TRIAL_A,             /* write ATTEMPT, then boot the trial in A */
+    UPDATE_TRIAL_B,
+    UPDATE_REVERT_TO_A,         /* write REJECT for the trial in B, boot A */
+    UPDATE_REVERT_TO_B,
+};
+
+#define UPDATE_NONE (-1)
+struct update_decide_in {
+    bool valid[UPDATE_SLOTS];   /* signed, trusted, counter >= floor, complete */
+    int confirmed;              /* slot the journal confirms (digest matching), or UPDATE_NONE */
+    int trial;                  /* slot activated for trial, or UPDATE_NONE */
+    bool attempted;             /* the trial has been booted once */
+    int newer;                  /* slot with the higher counter (ties: A) */
+};
+
+/* Table lookup from persisted state to action; UPDATE_PANIC by default. */
+enum update_action update_decide(const struct update_decide_in *in);
+/* The slot an action boots (0 or 1), or UPDATE_NONE for UPDATE_PANIC. */
+int update_action_slot(enum update_action a);
+
+/* ---- Persisted state ---------------------------------------------------------- */
+
+struct update_ref {
+    bool set;
+    uint8_t slot;
+    uint8_t digest[8];          /* SHA-256(manifest envelope)[0..8) */
+};
+
+struct update_comp_state {
+    struct update_ref confirmed;
+    struct update_ref trial;
+    bool attempted;
+    uint32_t floor;             /* anti-rollback: highest confirmed counter */
+};
+
+struct update_slot_info {
+    struct manifest m;
+    uint8_t digest[8];
+    uint32_t addr;              /* slot address */
+    uint32_t data;              /* address of layer 0 */
+};
+
+struct update_boot_result {
+    enum update_action action;
+    int slot;
+    struct update_slot_info info;
+};
+
+enum update_dl_state { UPDATE_IDLE = 0, UPDATE_DOWNLOADING, UPDATE_DOWNLOADED, UPDATE_VERIFIED };
+
+typedef struct {
+    const flash_t *flash;
+    const struct update_layout *layout;
+    const struct manifest_trust *trust;
+    const struct manifest_crypto *crypto;
+    uint32_t mv_version;        /* running microvisor (app min check); 0 = skip */
+    int flash_err;              /* last flash error behind UPDATE_E_FLASH */
+    int manifest_err;           /* last manifest reason behind UPDATE_E_MANIFEST */
+
+    /* journal */
+    struct update_comp_state st[UPDATE_COMPONENTS];
+    uint32_t jpage;             /* address of the current journal page, 0 if none */
+    uint32_t jepoch;
+    uint32_t jnext;             /* byte offset of the next free record */
+
+    /* download */
+    enum update_dl_state dl;
+    uint32_t dl_comp, dl_slot;
+    struct update_slot_info dl_info;
+    uint32_t total;             /* image bytes (layers, each padded to 16) */
+    uint32_t next;              /* next image offset the caller must send */
+    uint32_t pnext;             /* image bytes programmed */
+    uint32_t frontier;          /* last progress record */
+    uint32_t plog_next;         /* next free progress record, byte offset */
+    uint8_t tail[16];
+    uint32_t tail_len;
+
+    uint8_t env[MANIFEST_MAX_SIZE];
+    uint8_t scratch[MANIFEST_SCRATCH_SIZE];
+    struct manifest_msg msg;
+} update_t;
+
+/* Reads the journal. UPDATE_OK or UPDATE_E_FLASH. */
+int update_init(update_t *u, const flash_t *flash, const struct update_layout *layout,
+                const struct manifest_trust *trust, const struct manifest_crypto *crypto);
+/* Factory: erases the journal and starts it empty. */
+int update_journal_format(update_t *u);
+const struct update_comp_state *update_state(const update_t *u, uint32_t comp);
+
+/* Checks slot `slot` of comp: manifest page, signature, component,
+ * counter >= floor, min microvisor, download complete; with full, the
+ * layer hashes too. UPDATE_OK with *info, or the reason. */
+int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
+                      struct update_slot_info *info);
+/* Decides which slot comp boots, performs the decision's journal write,
+ * fully verifies the slot before returning it. */
+int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out);
+
+/* Starts (or, for the manifest already in the target slot, resumes) a
+ * download of the image envelope describes. */
+int update_begin(update_t *u, const uint8_t *envelope, size_t len);
+/* After a reboot: picks up the download in comp's inactive slot.
+ * UPDATE_E_NONE if there is none worth resuming. */
+int update_resume(update_t *u, uint32_t comp);
+/* The image offset the next update_write must start at. */
+uint32_t update_next_offset(const update_t *u);
+uint32_t update_total_size(const update_t *u);
+/* Writes data at image offset (== update_next_offset()). Layer i's bytes
+ * start at the sum of the earlier layers' sizes, each rounded up to 16. */
+int update_write(update_t *u, uint32_t offset, const void *data, size_t len);
+/* All bytes written: flushes, hashes every layer against the manifest,
+ * records the slot complete. */
+int update_finish(update_t *u);
+/* Marks the verified download as the trial to boot next. */
+int update_activate(update_t *u);
+/* The running trial of comp is healthy: make it the confirmed image and
+ * raise the anti-rollback floor to its counter. */
+int update_confirm(update_t *u, uint32_t comp);
+/* The running trial of comp failed (crash, health rule): revert. */
+int update_reject(update_t *u, uint32_t comp);
+
+const char *update_strerror(int err);
+
+/* ---- Trusted signers, persisted ---------------------------------------------
+ * Two pages at addr hold snapshots of struct manifest_trust, each written
+ * in one program operation with a CRC; the valid one with the higher epoch
+ * is current. A rotation writes the next snapshot into the other page, so a
+ * cut leaves either the old or the new set, never a mix. */
+
+/* Factory: erases both pages and writes trust as epoch 1. */
+int update_trust_write(const flash_t *flash, uint32_t addr, const struct manifest_trust *trust);
+/* The current set into *trust; UPDATE_E_NONE if neither page is valid. */
+int update_trust_load(const flash_t *flash, uint32_t addr, struct manifest_trust *trust);
+/* Verifies a key-rotation envelope against *trust, applies it and persists
+ * the result; *trust changes only if everything succeeded. Rejections:
+ * UPDATE_E_MANIFEST with *manifest_err (MANIFEST_E_TYPE if it is not a
+ * rotation, MANIFEST_E_ROTATION if replayed or emptying a scope, ...). */
+int update_trust_rotate(const flash_t *flash, uint32_t addr, struct manifest_trust *trust,
+                        const uint8_t *envelope, size_t len,
+                        const struct manifest_crypto *crypto, uint8_t *scratch,
+                        size_t scratch_len, int *manifest_err);
+
+#endif /* KEEL_UPDATE_H */

@@ -1,0 +1,863 @@
+/*
+ * IMPLEMENTATION NOTES
+ * Three kinds of persistent record, all written once into erased flash
+ * and never rewritten (docs/flash-layout.md draws them):
+ *  - a slot's manifest page: the signed envelope, then a 16-byte header
+ *    programmed last as the commit (magic, length, CRC-32 of the envelope);
+ *  - a slot's progress log: 16-byte entries, each "the first N image bytes
+ *    are programmed" (FRONTIER), "the image hashed right" (VERIFIED) or
+ *    "it did not" (BAD);
+ *  - the state journal: 32-byte records (TRIAL, ATTEMPT, CONFIRM, REJECT)
+ *    in one of two pages; a page opens with PAGE(epoch), a snapshot of the
+ *    current state and SNAP_END(count); the valid page with the highest
+ *    epoch is the truth. When a page fills, the other is erased and a new
+ *    snapshot written into it, so the old page stays valid until the new
+ *    one is complete.
+ * Every record carries a CRC-32, so a torn record (a prefix landed, then
+ * garbage) reads as "not there" and is skipped; the next record goes after
+ * it. Scans stop at the first all-erased record.
+ *
+ * Image bytes are programmed in order; a page is erased just before its
+ * first byte is programmed and its FRONTIER record is written before the
+ * next page is touched, so after a cut the page at the frontier is the only
+ * one that can hold partial data, and resuming re-erases exactly it.
+ */
+#include "update.h"
+
+#include <string.h>
+
+#define MAN_MAGIC 0x4E414D4Bu  /* "KMAN" */
+#define PRG_MAGIC 0x4752504Bu  /* "KPRG" */
+#define JRN_MAGIC 0x314E524Au  /* "JRN1" */
+#define HDR_SIZE 16u
+#define PRG_SIZE 16u
+#define JREC_SIZE 32u
+
+enum { PRG_FRONTIER = 1, PRG_VERIFIED = 2, PRG_BAD = 3 };
+enum { J_PAGE = 1, J_SNAP_END = 2, J_TRIAL = 3, J_ATTEMPT = 4, J_CONFIRM = 5, J_REJECT = 6 };
+
+struct jrec {
+    uint8_t type, comp, slot;
+    uint32_t value;
+    uint8_t digest[8];
+};
+
+static const char *const reasons[UPDATE_E_COUNT] = {
+    "ok",
+    "flash operation failed",
+    "manifest rejected",
+    "security counter below the device's anti-rollback floor",
+    "unknown component",
+    "image does not fit the slot, or write past its end",
+    "chunk not at the expected offset",
+    "call out of sequence",
+    "image does not match the manifest's digests",
+    "nothing to resume, confirm or reject",
+    "app needs a newer microvisor",
+    "no bootable image",
+};
+
+const char *update_strerror(int err)
+{
+    if (err > 0 || err <= -UPDATE_E_COUNT)
+        return "unknown update error";
+    return reasons[-err];
+}
+
+/* ---- Helpers ---------------------------------------------------------------- */
+
+static uint32_t crc32(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static bool all_erased(const update_t *u, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != flash_erased_val(u->flash))
+            return false;
+    return true;
+}
+
+static int ferr(update_t *u, int rc)
+{
+    u->flash_err = rc;
+    return UPDATE_E_FLASH;
+}
+
+static uint32_t page(const update_t *u)
+{
+    return flash_page_size(u->flash);
+}
+
+static bool comp_ok(uint32_t comp)
+{
+    return comp == MANIFEST_COMP_MICROVISOR || comp == MANIFEST_COMP_APP;
+}
+
+static uint32_t slot_addr(const update_t *u, uint32_t comp, unsigned slot)
+{
+    return u->layout->slot[comp][slot];
+}
+
+static uint32_t data_addr(const update_t *u, uint32_t comp, unsigned slot)
+{
+    return slot_addr(u, comp, slot) + 2 * page(u);
+}
+
+static uint32_t image_total(const struct manifest *m)
+{
+    uint64_t t = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++)
+        t += ((uint64_t)m->layers[i].size + 15u) & ~(uint64_t)15u;
+    return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+static void digest8(update_t *u, const uint8_t *env, size_t len, uint8_t out[8])
+{
+    manifest_sha256_ctx c;
+    uint8_t h[32];
+    u->crypto->sha256_init(&c);
+    u->crypto->sha256_update(&c, env, len);
+    u->crypto->sha256_final(&c, h);
+    memcpy(out, h, 8);
+}
+
+/* ---- Journal ------------------------------------------------------------------ */
+
+static void jrec_encode(const struct jrec *r, uint8_t out[JREC_SIZE])
+{
+    memset(out, 0, JREC_SIZE);
+    put32(out, JRN_MAGIC);
+    out[4] = r->type;
+    out[5] = r->comp;
+    out[6] = r->slot;
+    put32(out + 8, r->value);
+    memcpy(out + 16, r->digest, 8);
+    put32(out + 28, crc32(out, 28));
+}
+
+static bool jrec_decode(const uint8_t in[JREC_SIZE], struct jrec *r)
+{
+    if (get32(in) != JRN_MAGIC || get32(in + 28) != crc32(in, 28))
+        return false;
+    r->type = in[4];
+    r->comp = in[5];
+    r->slot = in[6];
+    r->value = get32(in + 8);
+    memcpy(r->digest, in + 16, 8);
+    return true;
+}
+
+static bool ref_is(const struct update_ref *ref, unsigned slot, const uint8_t d[8])
+{
+    return ref->set && ref->slot == slot && memcmp(ref->digest, d, 8) == 0;
+}
+
+static void fold(update_t *u, const struct jrec *r)
+{
+    if (!comp_ok(r->comp) || r->slot >= UPDATE_SLOTS)
+        return;
+    struct update_comp_state *s = &u->st[r->comp];
+    struct update_ref ref = {.set = true, .slot = r->slot};
+    memcpy(ref.digest, r->digest, 8);
+    switch (r->type) {
+    case J_TRIAL:
+        s->trial = ref;
+        s->attempted = false;
+        break;
+    case J_ATTEMPT:
+        if (ref_is(&s->trial, r->slot, r->digest))
+            s->attempted = true;
+        break;
+    case J_CONFIRM:
+        s->confirmed = ref;
+        if (r->value > s->floor)
+            s->floor = r->value;
+        if (ref_is(&s->trial, r->slot, r->digest)) {
+            s->trial.set = false;
+            s->attempted = false;
+        }
+        break;
+    case J_REJECT:
+        if (ref_is(&s->trial, r->slot, r->digest)) {
+            s->trial.set = false;
+            s->attempted = false;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+struct jpage_scan {
+    bool valid;
+    uint32_t epoch;
+    uint32_t next;    /* first erased record offset (page size if full) */
+};
+
+/* Scans one journal page; with apply, folds its records into u->st. */
+static int jpage_scan(update_t *u, uint32_t addr, bool apply, struct jpage_scan *out)
+{
+    uint8_t b[JREC_SIZE];
+    struct jrec r;
+    uint32_t count = 0;
+    bool have_page = false;
+    out->valid = false;
+    out->epoch = 0;
+    out->next = page(u);
+    for (uint32_t off = 0; off < page(u); off += JREC_SIZE) {
+        int rc = flash_read(u->flash, addr + off, b, JREC_SIZE);
+        if (rc)
+            return ferr(u, rc);
+        if (all_erased(u, b, JREC_SIZE)) {
+            out->next = off;
+            break;
+        }
+        if (!jrec_decode(b, &r))
+            continue; /* torn: skip it */
+        if (off == 0 && r.type == J_PAGE) {
+            have_page = true;
+            out->epoch = r.value;
+            continue;
+        }
+        if (!have_page)
+            break;
+        if (r.type == J_SNAP_END) {
+            if (r.value == count)
+                out->valid = true;
+            continue;
+        }
+        if (!out->valid)
+            count++;
+        if (apply)
+            fold(u, &r);
+    }
+    return UPDATE_OK;
+}
+
+static int journal_load(update_t *u)
+{
+    struct jpage_scan s[2];
+    int best = -1;
+    memset(u->st, 0, sizeof(u->st));
+    u->jpage = 0;
+    for (int i = 0; i < 2; i++) {
+        int rc = jpage_scan(u, u->layout->journal + (uint32_t)i * page(u), false, &s[i]);
+        if (rc)
+            return rc;
+        if (s[i].valid && (best < 0 || s[i].epoch > s[best].epoch))
+            best = i;
+    }
+    if (best < 0)
+        return UPDATE_OK; /* unformatted: empty state */
+    u->jpage = u->layout->journal + (uint32_t)best * page(u);
+    u->jepoch = s[best].epoch;
+    u->jnext = s[best].next;
+    struct jpage_scan again;
+    return jpage_scan(u, u->jpage, true, &again);
+}
+
+static int jwrite(update_t *u, uint32_t addr, const struct jrec *r)
+{
+    uint8_t b[JREC_SIZE];
+    jrec_encode(r, b);
+    int rc = flash_program(u->flash, addr, b, JREC_SIZE);
+    return rc ? ferr(u, rc) : UPDATE_OK;
+}
+
+static int snap_ref(update_t *u, uint32_t addr, uint32_t *off, uint8_t type, uint32_t comp,
+                    const struct update_ref *ref, uint32_t value)
+{
+    struct jrec r = {.type = type, .comp = (uint8_t)comp, .slot = ref->slot, .value = value};
+    memcpy(r.digest, ref->digest, 8);
+    int rc = jwrite(u, addr + *off, &r);
+    *off += JREC_SIZE;
+    return rc;
+}
+
+/* Opens the other journal page with a snapshot of the current state. */
+static int journal_compact(update_t *u)
+{
+    uint32_t target = u->layout->journal;
+    if (u->jpage == target)
+        target += page(u);
+    uint32_t off = 0, count = 0;
+    int rc = flash_erase_page(u->flash, target);
+    if (rc)
+        return ferr(u, rc);
+    struct jrec pg = {.type = J_PAGE, .value = u->jepoch + 1};
+    if ((rc = jwrite(u, target, &pg)))
+        return rc;
+    off = JREC_SIZE;
+    for (uint32_t c = 1; c < UPDATE_COMPONENTS; c++) {
+        const struct update_comp_state *s = &u->st[c];
+        if (s->confirmed.set) {
+            if ((rc = snap_ref(u, target, &off, J_CONFIRM, c, &s->confirmed, s->floor)))
+                return rc;
+            count++;
+        }
+        if (s->trial.set) {
+            if ((rc = snap_ref(u, target, &off, J_TRIAL, c, &s->trial, 0)))
+                return rc;
+            count++;
+            if (s->attempted) {
+                if ((rc = snap_ref(u, target, &off, J_ATTEMPT, c, &s->trial, 0)))
+                    return rc;
+                count++;
+            }
+        }
+    }
+    struct jrec end = {.type = J_SNAP_END, .value = count};
+    if ((rc = jwrite(u, target + off, &end)))
+        return rc;
+    u->jpage = target;
+    u->jepoch++;
+    u->jnext = off + JREC_SIZE;
+    return UPDATE_OK;
+}
+
+static int journal_append(update_t *u, const struct jrec *r)
+{
+    int rc;
+    if (u->jpage == 0 || u->jnext > page(u) - JREC_SIZE)
+        if ((rc = journal_compact(u)))
+            return rc;
+    rc = jwrite(u, u->jpage + u->jnext, r);
+    u->jnext += JREC_SIZE;
+    if (rc)
+        return rc;
+    fold(u, r);
+    return UPDATE_OK;
+}
+
+int update_journal_format(update_t *u)
+{
+    int rc = flash_erase(u->flash, u->layout->journal, 2 * page(u));
+    if (rc)
+        return ferr(u, rc);
+    memset(u->st, 0, sizeof(u->st));
+    u->jpage = 0;
+    u->jepoch = 0;
+    return journal_compact(u);
+}
+
+int update_init(update_t *u, const flash_t *flash, const struct update_layout *layout,
+                const struct manifest_trust *trust, const struct manifest_crypto *crypto)
+{
+    memset(u, 0, sizeof(*u));
+    u->flash = flash;
+    u->layout = layout;
+    u->trust = trust;
+    u->crypto = crypto;
+    return journal_load(u);
+}
+
+const struct update_comp_state *update_state(const update_t *u, uint32_t comp)
+{
+    return comp_ok(comp) ? &u->st[comp] : NULL;
+}
+
+/* ---- Slots ------------------------------------------------------------------- */
+
+/* Reads and verifies the manifest page of a slot into u->env / u->msg. */
+static int read_manifest(update_t *u, uint32_t comp, unsigned slot, struct update_slot_info *info)
+{
+    uint8_t h[HDR_SIZE];
+    uint32_t a = slot_addr(u, comp, slot);
+    int rc = flash_read(u->flash, a, h, HDR_SIZE);
+    if (rc)
+        return ferr(u, rc);
+    uint32_t len = get32(h + 4);
+    if (get32(h) != MAN_MAGIC || len == 0 || len > MANIFEST_MAX_SIZE || get32(h + 12) != ~len)
+        return UPDATE_E_NONE;
+    if ((rc = flash_read(u->flash, a + HDR_SIZE, u->env, len)))
+        return ferr(u, rc);
+    if (crc32(u->env, len) != get32(h + 8))
+        return UPDATE_E_NONE;
+    memset(info, 0, sizeof(*info));
+    digest8(u, u->env, len, info->digest);
+    info->addr = a;
+    info->data = data_addr(u, comp, slot);
+    rc = manifest_open(u->env, len, u->trust, u->crypto, u->scratch, sizeof(u->scratch),
+                       &u->msg);
+    if (rc) {
+        u->manifest_err = rc;
+        return UPDATE_E_MANIFEST;
+    }
+    if (u->msg.type != MANIFEST_TYPE_IMAGE || u->msg.u.image.component != comp) {
+        u->manifest_err = MANIFEST_E_COMPONENT;
+        return UPDATE_E_MANIFEST;
+    }
+    info->m = u->msg.u.image;
+    return UPDATE_OK;
+}
+
+/* Rules every image must pass besides its signature. */
+static int image_rules(update_t *u, uint32_t comp, const struct manifest *m)
+{
+    if (m->security_counter < u->st[comp].floor)
+        return UPDATE_E_ROLLBACK;
+    if (comp == MANIFEST_COMP_APP && u->mv_version && m->min_mv_version > u->mv_version)
+        return UPDATE_E_MIN_MV;
+    if (image_total(m) > u->layout->slot_size[comp] - 2 * page(u))
+        return UPDATE_E_TOO_BIG;
+    return UPDATE_OK;
+}
+
+struct progress {
+    uint32_t frontier;
+    bool verified, bad;
+    uint32_t next; /* byte offset of the first free entry; page size if full */
+};
+
+static int progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress *p)
+{
+    uint8_t b[PRG_SIZE];
+    uint32_t a = slot_addr(u, comp, slot) + page(u);
+    memset(p, 0, sizeof(*p));
+    p->next = page(u);
+    for (uint32_t off = 0; off < page(u); off += PRG_SIZE) {
+        int rc = flash_read(u->flash, a + off, b, PRG_SIZE);
+        if (rc)
+            return ferr(u, rc);
+        if (all_erased(u, b, PRG_SIZE)) {
+            p->next = off;
+            break;
+        }
+        if (get32(b) != PRG_MAGIC || get32(b + 12) != crc32(b, 12))
+            continue;
+        if (get32(b + 4) == PRG_FRONTIER)
+            p->frontier = get32(b + 8);
+        else if (get32(b + 4) == PRG_VERIFIED)
+            p->verified = true;
+        else if (get32(b + 4) == PRG_BAD)
+            p->bad = true;
+    }
+    return UPDATE_OK;
+}
+
+static int progress_append(update_t *u, uint32_t kind, uint32_t value)
+{
+    uint8_t b[PRG_SIZE];
+    if (u->plog_next > page(u) - PRG_SIZE)
+        return UPDATE_E_TOO_BIG; /* cannot happen: more entries than pages */
+    put32(b, PRG_MAGIC);
+    put32(b + 4, kind);
+    put32(b + 8, value);
+    put32(b + 12, crc32(b, 12));
+    int rc = flash_program(u->flash, slot_addr(u, u->dl_comp, u->dl_slot) + page(u) + u->plog_next,
+                           b, PRG_SIZE);
+    u->plog_next += PRG_SIZE;
+    if (rc)
+        return ferr(u, rc);
+    if (kind == PRG_FRONTIER)
+        u->frontier = value;
+    return UPDATE_OK;
+}
+
+static int hash_layers(update_t *u, const struct update_slot_info *info)
+{
+    uint8_t buf[256], h[32];
+    uint32_t off = 0;
+    for (uint32_t i = 0; i < info->m.n_layers; i++) {
+        const struct manifest_layer *l = &info->m.layers[i];
+        manifest_sha256_ctx c;
+        u->crypto->sha256_init(&c);
+        for (uint32_t done = 0; done < l->size;) {
+            uint32_t n = l->size - done < sizeof(buf) ? l->size - done : (uint32_t)sizeof(buf);
+            int rc = flash_read(u->flash, info->data + off + done, buf, n);
+            if (rc) {
+                u->crypto->sha256_final(&c, h);
+                return ferr(u, rc);
+            }
+            u->crypto->sha256_update(&c, buf, n);
+            done += n;
+        }
+        u->crypto->sha256_final(&c, h);
+        if (memcmp(h, l->sha256, 32) != 0)
+            return UPDATE_E_VERIFY;
+        off += (l->size + 15u) & ~15u;
+    }
+    return UPDATE_OK;
+}
+
+int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
+                      struct update_slot_info *info)
+{
+    struct progress p;
+    if (!comp_ok(comp) || slot >= UPDATE_SLOTS)
+        return UPDATE_E_COMPONENT;
+    int rc = read_manifest(u, comp, slot, info);
+    if (rc)
+        return rc;
+    if ((rc = image_rules(u, comp, &info->m)))
+        return rc;
+    if ((rc = progress_scan(u, comp, slot, &p)))
+        return rc;
+    if (!p.verified || p.bad)
+        return UPDATE_E_STATE;
+    return full ? hash_layers(u, info) : UPDATE_OK;
+}
+
+/* ---- Boot --------------------------------------------------------------------- */
+
+static void decide_inputs(update_t *u, uint32_t comp, const bool bad[UPDATE_SLOTS],
+                          struct update_slot_info inf[UPDATE_SLOTS],
+                          struct update_decide_in *in)
+{
+    const struct update_comp_state *s = &u->st[comp];
+    for (unsigned k = 0; k < UPDATE_SLOTS; k++)
+        in->valid[k] = !bad[k] && update_slot_check(u, comp, k, false, &inf[k]) == UPDATE_OK;
+    in->confirmed = UPDATE_NONE;
+    if (s->confirmed.set) {
+        unsigned c = s->confirmed.slot;
+        if (!in->valid[c] || memcmp(inf[c].digest, s->confirmed.digest, 8) == 0)
+            in->confirmed = (int)c;
+    }
+    in->trial = UPDATE_NONE;
+    if (s->trial.set && in->valid[s->trial.slot] &&
+        memcmp(inf[s->trial.slot].digest, s->trial.digest, 8) == 0)
+        in->trial = s->trial.slot;
+    in->attempted = s->attempted;
+    in->newer = 0;
+    if (in->valid[0] && in->valid[1] &&
+        inf[1].m.security_counter > inf[0].m.security_counter)
+        in->newer = 1;
+    else if (in->valid[0] && in->valid[1] &&
+             inf[1].m.security_counter == inf[0].m.security_counter &&
+             inf[1].m.version > inf[0].m.version)
+        in->newer = 1;
+}
+
+int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
+{
+    bool bad[UPDATE_SLOTS] = {false, false};
+    struct update_slot_info inf[UPDATE_SLOTS];
+    struct update_decide_in in;
+    if (!comp_ok(comp))
+        return UPDATE_E_COMPONENT;
+    for (int tries = 0; tries <= UPDATE_SLOTS; tries++) {
+        decide_inputs(u, comp, bad, inf, &in);
+        enum update_action a = update_decide(&in);
+        int s = update_action_slot(a);
+        if (s == UPDATE_NONE)
+            return UPDATE_E_NO_IMAGE;
+        int rc = update_slot_check(u, comp, (unsigned)s, true, &out->info);
+        if (rc == UPDATE_E_FLASH)
+            return rc;
+        if (rc) {
+            bad[s] = true; /* damaged bytes: decide again without it */
+            continue;
+        }
+        const struct update_comp_state *st = &u->st[comp];
+        struct jrec r = {.comp = (uint8_t)comp, .slot = st->trial.slot};
+        memcpy(r.digest, st->trial.digest, 8);
+        if (a == UPDATE_TRIAL_A || a == UPDATE_TRIAL_B) {
+            r.type = J_ATTEMPT;
+            if ((rc = journal_append(u, &r)))
+                return rc;
+        } else if (a == UPDATE_REVERT_TO_A || a == UPDATE_REVERT_TO_B) {
+            r.type = J_REJECT;
+            if ((rc = journal_append(u, &r)))
+                return rc;
+        }
+        out->action = a;
+        out->slot = s;
+        return UPDATE_OK;
+    }
+    return UPDATE_E_NO_IMAGE;
+}
+
+/* ---- Download ----------------------------------------------------------------- */
+
+/* The slot a download may overwrite: never the valid confirmed image,
+ * never the one this device would boot otherwise. */
+static unsigned target_slot(update_t *u, uint32_t comp)
+{
+    bool bad[UPDATE_SLOTS] = {false, false};
+    struct update_slot_info inf[UPDATE_SLOTS];
+    struct update_decide_in in;
+    decide_inputs(u, comp, bad, inf, &in);
+    if (in.confirmed != UPDATE_NONE && in.valid[in.confirmed])
+        return (unsigned)(1 - in.confirmed);
+    int s = update_action_slot(update_decide(&in));
+    return s == UPDATE_NONE ? 0u : (unsigned)(1 - s);
+}
+
+/* Restores a download from the slot's progress log. UPDATE_E_NONE if it
+ * must start over. */
+static int load_progress(update_t *u)
+{
+    struct progress p;
+    int rc = progress_scan(u, u->dl_comp, u->dl_slot, &p);
+    if (rc)
+        return rc;
+    if (p.bad || p.frontier > u->total)
+        return UPDATE_E_NONE;
+    /* room left in the log for every remaining page, the last frontier and
+     * the verdict; if torn entries ate it, start over */
+    uint32_t need = ((u->total - p.frontier) / page(u) + 3) * PRG_SIZE;
+    if (p.next > page(u) || need > page(u) - p.next)
+        return UPDATE_E_NONE;
+    u->plog_next = p.next;
+    u->frontier = p.frontier;
+    u->next = u->pnext = p.frontier;
+    u->tail_len = 0;
+    u->dl = p.verified ? UPDATE_VERIFIED
+            : p.frontier == u->total ? UPDATE_DOWNLOADED : UPDATE_DOWNLOADING;
+    return UPDATE_OK;
+}
+
+static int write_manifest_page(update_t *u, const uint8_t *env, size_t len)
+{
+    uint32_t a = slot_addr(u, u->dl_comp, u->dl_slot);
+    uint8_t last[16], h[HDR_SIZE];
+    size_t whole = len & ~(size_t)15;
+    int rc = flash_erase(u->flash, a, 2 * page(u));
+    if (rc)
+        return ferr(u, rc);
+    if (whole && (rc = flash_program(u->flash, a + HDR_SIZE, env, whole)))
+        return ferr(u, rc);
+    if (len > whole) {
+        memset(last, 0xFF, sizeof(last));
+        memcpy(last, env + whole, len - whole);
+        if ((rc = flash_program(u->flash, a + HDR_SIZE + (uint32_t)whole, last, 16)))
+            return ferr(u, rc);
+    }
+    put32(h, MAN_MAGIC);
+    put32(h + 4, (uint32_t)len);
+    put32(h + 8, crc32(env, len));
+    put32(h + 12, ~(uint32_t)len);
+    if ((rc = flash_program(u->flash, a, h, HDR_SIZE)))
+        return ferr(u, rc);
+    return UPDATE_OK;
+}
+
+static int start(update_t *u, uint32_t comp, unsigned slot, const struct update_slot_info *info)
+{
+    u->dl_comp = comp;
+    u->dl_slot = slot;
+    u->dl_info = *info;
+    u->total = image_total(&info->m);
+    u->next = u->pnext = u->frontier = u->plog_next = 0;
+    u->tail_len = 0;
+    u->dl = UPDATE_DOWNLOADING;
+    return UPDATE_OK;
+}
+
+int update_begin(update_t *u, const uint8_t *env, size_t len)
+{
+    struct update_slot_info info, there;
+    struct manifest_msg msg;
+    u->dl = UPDATE_IDLE;
+    int rc = manifest_open(env, len, u->trust, u->crypto, u->scratch, sizeof(u->scratch), &msg);
+    if (rc) {
+        u->manifest_err = rc;
+        return UPDATE_E_MANIFEST;
+    }
+    if (msg.type != MANIFEST_TYPE_IMAGE) {
+        u->manifest_err = MANIFEST_E_TYPE;
+        return UPDATE_E_MANIFEST;
+    }
+    uint32_t comp = msg.u.image.component;
+    if ((rc = image_rules(u, comp, &msg.u.image)))
+        return rc;
+    memset(&info, 0, sizeof(info));
+    info.m = msg.u.image;
+    digest8(u, env, len, info.digest);
+    unsigned slot = target_slot(u, comp);
+    info.addr = slot_addr(u, comp, slot);
+    info.data = data_addr(u, comp, slot);
+    start(u, comp, slot, &info);
+    /* the same manifest already there: resume where it stopped */
+    if (read_manifest(u, comp, slot, &there) == UPDATE_OK &&
+        memcmp(there.digest, info.digest, 8) == 0) {
+        rc = load_progress(u);
+        if (rc != UPDATE_E_NONE)
+            return rc;
+    }
+    if ((rc = write_manifest_page(u, env, len)))
+        return rc;
+    return start(u, comp, slot, &info);
+}
+
+int update_resume(update_t *u, uint32_t comp)
+{
+    struct update_slot_info info;
+    if (!comp_ok(comp))
+        return UPDATE_E_COMPONENT;
+    unsigned slot = target_slot(u, comp);
+    int rc = read_manifest(u, comp, slot, &info);
+    if (rc)
+        return rc == UPDATE_E_FLASH ? rc : UPDATE_E_NONE;
+    if ((rc = image_rules(u, comp, &info.m)))
+        return rc;
+    start(u, comp, slot, &info);
+    rc = load_progress(u);
+    if (rc)
+        u->dl = UPDATE_IDLE;
+    return rc;
+}
+
+uint32_t update_next_offset(const update_t *u)
+{
+    return u->next;
+}
+
+uint32_t update_total_size(const update_t *u)
+{
+    return u->total;
+}
+
+/* Programs n (a multiple of 16) bytes at the image frontier, erasing each
+ * page just before its first byte and recording each completed page. */
+static int program_data(update_t *u, const uint8_t *p, uint32_t n)
+{
+    uint32_t pg = page(u), base = u->dl_info.data;
+    int rc;
+    while (n > 0) {
+        uint32_t in_page = u->pnext & (pg - 1);
+        if (in_page == 0 && (rc = flash_erase_page(u->flash, base + u->pnext)))
+            return ferr(u, rc);
+        uint32_t k = pg - in_page < n ? pg - in_page : n;
+        if ((rc = flash_program(u->flash, base + u->pnext, p, k)))
+            return ferr(u, rc);
+        u->pnext += k;
+        p += k;
+        n -= k;
+        if ((u->pnext & (pg - 1)) == 0 && (rc = progress_append(u, PRG_FRONTIER, u->pnext)))
+            return rc;
+    }
+    return UPDATE_OK;
+}
+
+int update_write(update_t *u, uint32_t offset, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    int rc;
+    if (u->dl != UPDATE_DOWNLOADING)
+        return UPDATE_E_STATE;
+    if (offset != u->next)
+        return UPDATE_E_OFFSET;
+    if (len > u->total - u->next)
+        return UPDATE_E_TOO_BIG;
+    while (len > 0) {
+        if (u->tail_len == 0 && len >= 16) {
+            uint32_t n = (uint32_t)(len & ~(size_t)15);
+            u->next += n;
+            if ((rc = program_data(u, p, n)))
+                return rc;
+            p += n;
+            len -= n;
+            continue;
+        }
+        uint32_t take = 16 - u->tail_len < len ? 16 - u->tail_len : (uint32_t)len;
+        memcpy(u->tail + u->tail_len, p, take);
+        u->tail_len += take;
+        u->next += take;
+        p += take;
+        len -= take;
+        if (u->tail_len == 16) {
+            u->tail_len = 0;
+            if ((rc = program_data(u, u->tail, 16)))
+                return rc;
+        }
+    }
+    return UPDATE_OK;
+}
+
+int update_finish(update_t *u)
+{
+    int rc;
+    if (u->dl == UPDATE_DOWNLOADING) {
+        if (u->next != u->total)
+            return UPDATE_E_STATE;
+        /* the last layer ends inside a unit: pad it with the erased value */
+        if (u->tail_len > 0) {
+            memset(u->tail + u->tail_len, flash_erased_val(u->flash), 16 - u->tail_len);
+            u->tail_len = 0;
+            if ((rc = program_data(u, u->tail, 16)))
+                return rc;
+        }
+        if (u->frontier != u->total && (rc = progress_append(u, PRG_FRONTIER, u->total)))
+            return rc;
+        u->dl = UPDATE_DOWNLOADED;
+    }
+    if (u->dl != UPDATE_DOWNLOADED)
+        return u->dl == UPDATE_VERIFIED ? UPDATE_OK : UPDATE_E_STATE;
+    rc = hash_layers(u, &u->dl_info);
+    if (rc == UPDATE_E_VERIFY) {
+        u->dl = UPDATE_IDLE;
+        int rc2 = progress_append(u, PRG_BAD, 0);
+        return rc2 ? rc2 : rc;
+    }
+    if (rc)
+        return rc;
+    if ((rc = progress_append(u, PRG_VERIFIED, u->total)))
+        return rc;
+    u->dl = UPDATE_VERIFIED;
+    return UPDATE_OK;
+}
+
+int update_activate(update_t *u)
+{
+    if (u->dl != UPDATE_VERIFIED)
+        return UPDATE_E_STATE;
+    struct jrec r = {.type = J_TRIAL, .comp = (uint8_t)u->dl_comp, .slot = (uint8_t)u->dl_slot};
+    memcpy(r.digest, u->dl_info.digest, 8);
+    int rc = journal_append(u, &r);
+    if (rc == UPDATE_OK)
+        u->dl = UPDATE_IDLE;
+    return rc;
+}
+
+int update_confirm(update_t *u, uint32_t comp)
+{
+    struct update_slot_info info;
+    if (!comp_ok(comp))
+        return UPDATE_E_COMPONENT;
+    const struct update_comp_state *s = &u->st[comp];
+    if (!s->trial.set || !s->attempted)
+        return UPDATE_E_NONE;
+    int rc = update_slot_check(u, comp, s->trial.slot, false, &info);
+    if (rc)
+        return rc;
+    if (memcmp(info.digest, s->trial.digest, 8) != 0)
+        return UPDATE_E_NONE;
+    struct jrec r = {.type = J_CONFIRM, .comp = (uint8_t)comp, .slot = s->trial.slot,
+                     .value = info.m.security_counter};
+    memcpy(r.digest, s->trial.digest, 8);
+    return journal_append(u, &r);
+}
+
+int update_reject(update_t *u, uint32_t comp)
+{
+    if (!comp_ok(comp))
+        return UPDATE_E_COMPONENT;
+    const struct update_comp_state *s = &u->st[comp];
+    if (!s->trial.set)
+        return UPDATE_E_NONE;
+    struct jrec r = {.type = J_REJECT, .comp = (uint8_t)comp, .slot = s->trial.slot};
+    memcpy(r.digest, s->trial.digest, 8);
+    return journal_append(u, &r);
+}

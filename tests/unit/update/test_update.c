@@ -1,0 +1,492 @@
+/* lib/update: the decision table against a reference model, the full
+ * update / confirm / revert flow, resume after a reboot, and every
+ * rejection with its reason. */
+#include "harness.h"
+
+/* Reference model of the boot decision, written as plain logic. */
+static int model(const struct update_decide_in *in)
+{
+    const bool *v = in->valid;
+    int t = in->trial, c = in->confirmed;
+    if (t != UPDATE_NONE && v[t]) {
+        if (!in->attempted)
+            return t == 0 ? UPDATE_TRIAL_A : UPDATE_TRIAL_B;
+        if (v[1 - t])
+            return t == 0 ? UPDATE_REVERT_TO_B : UPDATE_REVERT_TO_A;
+        return t == 0 ? UPDATE_BOOT_A : UPDATE_BOOT_B;
+    }
+    if (c != UPDATE_NONE) {
+        int s = v[c] ? c : v[1 - c] ? 1 - c : UPDATE_NONE;
+        return s == UPDATE_NONE ? UPDATE_PANIC : s == 0 ? UPDATE_BOOT_A : UPDATE_BOOT_B;
+    }
+    if (v[0] && v[1])
+        return in->newer == 1 ? UPDATE_BOOT_B : UPDATE_BOOT_A;
+    return v[0] ? UPDATE_BOOT_A : v[1] ? UPDATE_BOOT_B : UPDATE_PANIC;
+}
+
+static void test_decide_table(void)
+{
+    unsigned n = 0;
+    for (int va = 0; va < 2; va++)
+        for (int vb = 0; vb < 2; vb++)
+            for (int c = -1; c < 2; c++)
+                for (int t = -1; t < 2; t++)
+                    for (int att = 0; att < 2; att++)
+                        for (int nw = 0; nw < 2; nw++) {
+                            struct update_decide_in in = {
+                                .valid = {va, vb}, .confirmed = c, .trial = t,
+                                .attempted = att, .newer = nw};
+                            enum update_action a = update_decide(&in);
+                            int s = update_action_slot(a);
+                            if ((int)a != model(&in))
+                                fprintf(stderr, "v%d%d c%d t%d a%d n%d: %d vs %d\n", va, vb, c, t, att, nw, a, model(&in));
+                            CHECK((int)a == model(&in));
+                            /* never boots an invalid slot; panics only with none valid */
+                            CHECK(s == UPDATE_NONE ? !va && !vb : in.valid[s]);
+                            n++;
+                        }
+    CHECK(n == 144);
+}
+
+static void test_flow(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct image mv1, app1, app2, app_old, app_evil, app_big, app_newmv;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 9000, 2, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x01010000, 2, 20000, 2, seed_app);
+    make_image(&app_old, MANIFEST_COMP_APP, 0x00090000, 0, 1000, 1, seed_app);
+    make_image(&app_evil, MANIFEST_COMP_APP, 0x09000000, 9, 1000, 1, seed_evil);
+    make_image(&app_big, MANIFEST_COMP_APP, 0x01020000, 3, FLASH_APP_SLOT_SIZE, 1, seed_app);
+
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE); /* blank flash */
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
+    EXPECT(install(u, &app1, 777), UPDATE_OK);
+    /* first boot: the trial runs once, then is confirmed */
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_A && r.info.m.version == 0x01000000);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_E_NONE);
+    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_A);
+    EXPECT(update_confirm(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_BOOT_A && r.slot == 0);
+    CHECK(update_state(u, MANIFEST_COMP_APP)->floor == 1);
+
+    /* rejections, each with its reason */
+    EXPECT(update_begin(u, app_old.env, app_old.env_len), UPDATE_E_ROLLBACK);
+    EXPECT(update_begin(u, app_evil.env, app_evil.env_len), UPDATE_E_MANIFEST);
+    CHECK(u->manifest_err == MANIFEST_E_UNKNOWN_KID);
+    EXPECT(update_begin(u, app1.env, app1.env_len - 1), UPDATE_E_MANIFEST);
+    CHECK(u->manifest_err == MANIFEST_E_CBOR);
+    EXPECT(update_begin(u, app_big.env, app_big.env_len), UPDATE_E_TOO_BIG);
+    u->mv_version = 0x00090000;
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_E_MIN_MV);
+    u->mv_version = 0x01000000;
+    EXPECT(update_activate(u), UPDATE_E_STATE);
+    EXPECT(update_write(u, 0, app2.bytes, 16), UPDATE_E_STATE);
+
+    /* an app update, interrupted by a clean reboot half way */
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    EXPECT(update_write(u, 16, app2.bytes, 16), UPDATE_E_OFFSET);
+    EXPECT(update_write(u, 0, app2.bytes, 12000), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_E_STATE);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+    CHECK(update_next_offset(u) == PAGE); /* the completed page survives */
+    EXPECT(update_write(u, update_next_offset(u), app2.bytes + PAGE, app2.size), UPDATE_E_TOO_BIG);
+    EXPECT(send_rest(u, &app2, 4096), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK);
+    EXPECT(update_activate(u), UPDATE_OK);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_resume(u, MANIFEST_COMP_MICROVISOR), UPDATE_E_NONE);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_B && r.info.m.version == 0x01010000);
+    /* the trial crashes: revert */
+    EXPECT(update_reject(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(update_reject(u, MANIFEST_COMP_APP), UPDATE_E_NONE);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_BOOT_A && r.info.m.version == 0x01000000);
+    /* a trial booted and not confirmed before a reset also reverts */
+    EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK); /* B still verified */
+    EXPECT(update_activate(u), UPDATE_OK);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_B);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_REVERT_TO_A);
+    /* activate again, boot, confirm: the floor rises and A is now too old */
+    EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(update_activate(u), UPDATE_OK);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    CHECK(update_state(u, MANIFEST_COMP_APP)->floor == 2);
+    struct update_slot_info info;
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 0, true, &info), UPDATE_E_ROLLBACK);
+    EXPECT(update_begin(u, app1.env, app1.env_len), UPDATE_E_ROLLBACK);
+
+    /* a corrupted download is caught by finish and started over */
+    make_image(&app_newmv, MANIFEST_COMP_APP, 0x01030000, 3, 3000, 1, seed_app);
+    EXPECT(update_begin(u, app_newmv.env, app_newmv.env_len), UPDATE_OK);
+    app_newmv.bytes[100] ^= 1;
+    EXPECT(send_rest(u, &app_newmv, 1000), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_E_VERIFY);
+    app_newmv.bytes[100] ^= 1;
+    EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_E_NONE);
+    EXPECT(install(u, &app_newmv, 1000), UPDATE_OK);
+    /* tampered bytes in the trial slot after activation: never booted */
+    uint32_t data = FLASH_APP_SLOT_A + 2 * PAGE;
+    mem[data - FLASH_BASE + 5] ^= 0x80;
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_BOOT_B && r.info.m.version == 0x01010000);
+    mem[data - FLASH_BASE + 5] ^= 0x80;
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_A && r.info.m.version == 0x01030000);
+    CHECK(strcmp(update_strerror(UPDATE_E_ROLLBACK),
+                 "security counter below the device's anti-rollback floor") == 0);
+    struct image *all[] = {&mv1, &app1, &app2, &app_old, &app_evil, &app_big, &app_newmv};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        free(all[i]->bytes);
+    free(u);
+}
+
+/* The journal fills and moves to its other page without losing state. */
+static void test_journal_compaction(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct image mv1, app1, app2;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 3000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x01010000, 2, 3000, 1, seed_app);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    boot_ctx(u);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, &mv1, 3000), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+    EXPECT(install(u, &app1, 3000), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(install(u, &app2, 3000), UPDATE_OK);
+    for (int i = 0; i < 600; i++) { /* ~4.7 journal pages of records */
+        EXPECT(update_reject(u, MANIFEST_COMP_APP), UPDATE_OK);
+        EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+        EXPECT(update_activate(u), UPDATE_OK);
+    }
+    CHECK(u->jepoch >= 5);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    CHECK(u->jepoch >= 5);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_B);
+    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_BOOT_A);
+    CHECK(update_state(u, MANIFEST_COMP_MICROVISOR)->floor == 1);
+    free(mv1.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(u);
+}
+
+
+/* ---- Writing slots by hand, from docs/flash-layout.md alone ---------------- */
+
+static uint32_t crc32_ref(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    while (n--) {
+        c ^= *p++;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+    }
+    return ~c;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4); /* the host is little-endian, as the format */
+}
+
+/* A slot written the way the engine would, but with whatever bytes the
+ * test wants: envelope, image, and a VERIFIED progress entry or not. */
+static void raw_slot(uint32_t slot, const uint8_t *env, size_t env_len, const uint8_t *img,
+                     size_t img_len, bool verified)
+{
+    static uint8_t page[2 * PAGE];
+    memset(page, 0xFF, sizeof(page));
+    wr32(page, 0x4E414D4Bu);
+    wr32(page + 4, (uint32_t)env_len);
+    wr32(page + 8, crc32_ref(env, env_len));
+    wr32(page + 12, ~(uint32_t)env_len);
+    memcpy(page + 16, env, env_len);
+    uint8_t *e = page + PAGE;
+    wr32(e, 0x4752504Bu);
+    wr32(e + 4, 1);
+    wr32(e + 8, (uint32_t)img_len);
+    wr32(e + 12, crc32_ref(e, 12));
+    if (verified) {
+        e += 16;
+        wr32(e, 0x4752504Bu);
+        wr32(e + 4, 2);
+        wr32(e + 8, (uint32_t)img_len);
+        wr32(e + 12, crc32_ref(e, 12));
+    }
+    uint32_t len = (uint32_t)((2 * PAGE + img_len + PAGE - 1) / PAGE * PAGE);
+    CHECK(flash_erase(&fl, slot, len) == FLASH_OK);
+    CHECK(flash_program(&fl, slot, page, sizeof(page)) == FLASH_OK);
+    CHECK(flash_program(&fl, slot + 2 * PAGE, img, (img_len + 15) & ~(size_t)15) == FLASH_OK);
+}
+
+/* Every class of bad image, placed straight into a slot: the boot never
+ * runs it, and the slot check says why. */
+static void test_boot_rejections(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct update_slot_info info;
+    struct image good, evil, old, mvimg;
+    make_image(&good, MANIFEST_COMP_APP, 0x01000000, 5, 3000, 1, seed_app);
+    make_image(&evil, MANIFEST_COMP_APP, 0x01000000, 5, 3000, 1, seed_evil);
+    make_image(&old, MANIFEST_COMP_APP, 0x01000000, 4, 3000, 1, seed_app);
+    make_image(&mvimg, MANIFEST_COMP_MICROVISOR, 0x01000000, 5, 3000, 1, seed_mv);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    boot_ctx(u);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    const uint32_t B = FLASH_APP_SLOT_B;
+
+    /* the control: the hand-written slot is accepted */
+    raw_slot(B, good.env, good.env_len, good.bytes, good.size, true);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, true, &info), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_BOOT_B);
+
+    /* tampered image bytes */
+    good.bytes[7] ^= 1;
+    raw_slot(B, good.env, good.env_len, good.bytes, good.size, true);
+    good.bytes[7] ^= 1;
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, true, &info), UPDATE_E_VERIFY);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* tampered manifest (a payload byte; CRC fixed up, signature not) */
+    uint8_t env[MANIFEST_MAX_SIZE];
+    memcpy(env, good.env, good.env_len);
+    env[good.env_len - 70] ^= 1;
+    raw_slot(B, env, good.env_len, good.bytes, good.size, true);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_MANIFEST);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* signed by an untrusted key */
+    raw_slot(B, evil.env, evil.env_len, evil.bytes, evil.size, true);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_MANIFEST);
+    CHECK(u->manifest_err == MANIFEST_E_UNKNOWN_KID);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* unsigned: the payload in an envelope with no kid and no signature */
+    {
+        struct manifest_cose c;
+        uint8_t prot[16];
+        size_t pl, n;
+        CHECK(manifest_cose_parse(good.env, good.env_len, &c) == MANIFEST_OK);
+        manifest_protected_encode(NULL, 0, prot, sizeof(prot), &pl);
+        manifest_envelope_encode(prot, pl, c.payload, c.payload_len, NULL, 0, env, sizeof(env), &n);
+        raw_slot(B, env, n, good.bytes, good.size, true);
+        EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_MANIFEST);
+        CHECK(u->manifest_err == MANIFEST_E_KID);
+        EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    }
+    /* a microvisor's manifest in an app slot (a wrong-component signer) */
+    raw_slot(B, mvimg.env, mvimg.env_len, mvimg.bytes, mvimg.size, true);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_MANIFEST);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* truncated: download never finished (no VERIFIED), and image short */
+    raw_slot(B, good.env, good.env_len, good.bytes, good.size / 2, false);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_STATE);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* ... even if a forged VERIFIED entry says otherwise, the hash does not */
+    raw_slot(B, good.env, good.env_len, good.bytes, good.size / 2, true);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    /* rolled back: confirm counter 5 in A, then an older counter in B */
+    raw_slot(FLASH_APP_SLOT_A, good.env, good.env_len, good.bytes, good.size, true);
+    raw_slot(B, old.env, old.env_len, old.bytes, old.size, true);
+    boot_ctx(u);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK); /* newest: A */
+    CHECK(r.slot == 0);
+    EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);   /* B is verified */
+    /* put A on trial and confirm it to raise the floor to 5 */
+    {
+        struct update_slot_info ia;
+        EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 0, true, &ia), UPDATE_OK);
+    }
+    EXPECT(update_begin(u, good.env, good.env_len), UPDATE_OK);
+    EXPECT(send_rest(u, &good, 1000), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK);
+    EXPECT(update_activate(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    CHECK(update_state(u, MANIFEST_COMP_APP)->floor == 5);
+    raw_slot(r.slot ? FLASH_APP_SLOT_A : B, old.env, old.env_len, old.bytes, old.size, true);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1 - r.slot, true, &info), UPDATE_E_ROLLBACK);
+    /* damage the confirmed image: the rolled-back one still never boots */
+    mem[(r.slot ? B : FLASH_APP_SLOT_A) + 2 * PAGE + 9 - FLASH_BASE] ^= 4;
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    struct image *all[] = {&good, &evil, &old, &mvimg};
+    for (size_t i = 0; i < 4; i++)
+        free(all[i]->bytes);
+    free(u);
+}
+
+/* ---- Trusted signers on flash ---------------------------------------------- */
+
+static size_t seal_rotation(const struct manifest_rotation *r, const uint8_t seed[32],
+                            uint8_t *env)
+{
+    uint8_t payload[512], prot[64], tbs[MANIFEST_SCRATCH_SIZE], sig[64], pk[32],
+        kid[MANIFEST_KID_SIZE];
+    size_t plen, prot_len, tbs_len, n = 0;
+    keel_ossl_ed25519_public(seed, pk);
+    keel_ossl_kid(pk, kid);
+    CHECK(manifest_rotation_encode(r, payload, sizeof(payload), &plen) == 0);
+    CHECK(manifest_protected_encode(kid, sizeof(kid), prot, sizeof(prot), &prot_len) == 0);
+    CHECK(manifest_sig_structure(prot, prot_len, payload, plen, tbs, sizeof(tbs), &tbs_len) == 0);
+    CHECK(keel_ossl_ed25519_sign(seed, tbs, tbs_len, sig) == 0);
+    CHECK(manifest_envelope_encode(prot, prot_len, payload, plen, sig, 64, env,
+                                   MANIFEST_MAX_SIZE, &n) == 0);
+    return n;
+}
+
+static bool same_trust(const struct manifest_trust *a, const struct manifest_trust *b)
+{
+    if (a->n_keys != b->n_keys || a->rotation_seq[1] != b->rotation_seq[1] ||
+        a->rotation_seq[2] != b->rotation_seq[2])
+        return false;
+    for (uint32_t i = 0; i < a->n_keys; i++)
+        if (a->keys[i].scopes != b->keys[i].scopes || a->keys[i].kid_len != b->keys[i].kid_len ||
+            memcmp(a->keys[i].kid, b->keys[i].kid, a->keys[i].kid_len) != 0 ||
+            memcmp(a->keys[i].public_key, b->keys[i].public_key, 32) != 0)
+            return false;
+    return true;
+}
+
+static void test_trust_store(void)
+{
+    static uint8_t scratch[MANIFEST_SCRATCH_SIZE];
+    const uint32_t T = FLASH_PROVISION + PAGE; /* two pages, docs/flash-layout.md */
+    const uint8_t seed_new[32] = {14};
+    uint8_t env[MANIFEST_MAX_SIZE], env_bad[MANIFEST_MAX_SIZE];
+    struct manifest_trust t, loaded, old = trust, want;
+    struct image img;
+    int merr = 0;
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(update_trust_load(&fl, T, &loaded), UPDATE_E_NONE);
+    EXPECT(update_trust_write(&fl, T, &trust), UPDATE_OK);
+    EXPECT(update_trust_load(&fl, T, &loaded), UPDATE_OK);
+    CHECK(same_trust(&loaded, &trust));
+
+    /* rotate the app signer: add the new key, remove the old one */
+    struct manifest_rotation r = {.scope = MANIFEST_COMP_APP, .sequence = 1, .n_add = 1,
+                                  .n_remove = 1};
+    r.add[0].kid_len = MANIFEST_KID_SIZE;
+    keel_ossl_ed25519_public(seed_new, r.add[0].public_key);
+    keel_ossl_kid(r.add[0].public_key, r.add[0].kid);
+    r.remove[0].kid_len = MANIFEST_KID_SIZE;
+    r.remove[0].kid_len = trust.keys[1].kid_len;
+    memcpy(r.remove[0].kid, trust.keys[1].kid, MANIFEST_KID_SIZE);
+    size_t n = seal_rotation(&r, seed_app, env);
+    want = trust;
+    CHECK(manifest_rotation_apply(&want, &r) == MANIFEST_OK);
+
+    /* rejections, nothing persisted */
+    size_t nb = seal_rotation(&r, seed_mv, env_bad); /* mv signer may not rotate app signers */
+    t = loaded;
+    EXPECT(update_trust_rotate(&fl, T, &t, env_bad, nb, &DEVICE_CRYPTO, scratch,
+                               sizeof(scratch), &merr), UPDATE_E_MANIFEST);
+    CHECK(merr == MANIFEST_E_UNKNOWN_KID && same_trust(&t, &loaded));
+    make_image(&img, MANIFEST_COMP_APP, 0x01000000, 1, 100, 1, seed_app);
+    EXPECT(update_trust_rotate(&fl, T, &t, img.env, img.env_len, &DEVICE_CRYPTO, scratch,
+                               sizeof(scratch), &merr), UPDATE_E_MANIFEST);
+    CHECK(merr == MANIFEST_E_TYPE);
+    free(img.bytes);
+
+    /* power cut at each of the rotation's operations: old set or new set */
+    uint8_t *snap = malloc(2 * PAGE), *snapbits = malloc(2 * PAGE / 16 / 8);
+    memcpy(snap, mem + (T - FLASH_BASE), 2 * PAGE);
+    memcpy(snapbits, bitmap + (T - FLASH_BASE) / 128, 2 * PAGE / 128);
+    unsigned cuts = 0, saw_old = 0, saw_new = 0;
+    for (uint32_t op = 0; op < 2; op++)
+        for (int mode = FLASH_SIM_CUT_BEFORE; mode <= FLASH_SIM_CUT_AFTER; mode++)
+            for (uint32_t seed = 0; seed < 8; seed++) {
+                memcpy(mem + (T - FLASH_BASE), snap, 2 * PAGE);
+                memcpy(bitmap + (T - FLASH_BASE) / 128, snapbits, 2 * PAGE / 128);
+                flash_sim_power_on(&sim);
+                flash_sim_reset_count(&sim);
+                flash_sim_arm(&sim, op, mode, seed);
+                t = loaded;
+                EXPECT(update_trust_rotate(&fl, T, &t, env, n, &DEVICE_CRYPTO, scratch,
+                                           sizeof(scratch), &merr), UPDATE_E_FLASH);
+                flash_sim_power_on(&sim);
+                EXPECT(update_trust_load(&fl, T, &t), UPDATE_OK);
+                CHECK(same_trust(&t, &old) || same_trust(&t, &want));
+                saw_old += same_trust(&t, &old);
+                saw_new += same_trust(&t, &want);
+                /* and the rotation can always be (re)done afterwards */
+                int rc = update_trust_rotate(&fl, T, &t, env, n, &DEVICE_CRYPTO, scratch,
+                                             sizeof(scratch), &merr);
+                /* (once applied, its signer is no longer trusted for apps) */
+                CHECK(rc == UPDATE_OK || (rc == UPDATE_E_MANIFEST && merr == MANIFEST_E_UNKNOWN_KID));
+                EXPECT(update_trust_load(&fl, T, &t), UPDATE_OK);
+                CHECK(same_trust(&t, &want));
+                cuts++;
+            }
+    CHECK(cuts == 48 && saw_old > 0 && saw_new > 0);
+    free(snap);
+    free(snapbits);
+    /* persisted: the old app key is gone after a reload, so its rotation
+     * cannot be replayed */
+    EXPECT(update_trust_load(&fl, T, &t), UPDATE_OK);
+    CHECK(manifest_trust_find(&t, trust.keys[1].kid, trust.keys[1].kid_len, MANIFEST_COMP_APP) == NULL);
+    CHECK(manifest_trust_find(&t, r.add[0].kid, r.add[0].kid_len, MANIFEST_COMP_APP) != NULL);
+    EXPECT(update_trust_rotate(&fl, T, &t, env, n, &DEVICE_CRYPTO, scratch, sizeof(scratch),
+                               &merr), UPDATE_E_MANIFEST);
+    CHECK(merr == MANIFEST_E_UNKNOWN_KID);
+    /* three rotations in a row use both pages in turn */
+    for (uint32_t k = 2; k <= 4; k++) {
+        struct manifest_rotation rk = {.scope = MANIFEST_COMP_MICROVISOR, .sequence = k,
+                                       .n_add = 1};
+        rk.add[0].kid_len = 1;
+        rk.add[0].kid[0] = (uint8_t)k;
+        n = seal_rotation(&rk, seed_mv, env);
+        EXPECT(update_trust_rotate(&fl, T, &t, env, n, &DEVICE_CRYPTO, scratch,
+                                   sizeof(scratch), &merr), UPDATE_OK);
+    }
+    EXPECT(update_trust_rotate(&fl, T, &t, env, n, &DEVICE_CRYPTO, scratch, sizeof(scratch),
+                               &merr), UPDATE_E_MANIFEST); /* a replay, signer still trusted */
+    CHECK(merr == MANIFEST_E_ROTATION);
+    EXPECT(update_trust_load(&fl, T, &loaded), UPDATE_OK);
+    CHECK(same_trust(&loaded, &t) && loaded.n_keys == 5 && loaded.rotation_seq[1] == 4);
+}
+
+int main(void)
+{
+    harness_init();
+    test_decide_table();
+    test_flow();
+    test_journal_compaction();
+    test_boot_rejections();
+    test_trust_store();
+    free(mem);
+    free(bitmap);
+    if (failures) {
+        fprintf(stderr, "test_update: %d failures\n", failures);
+        return 1;
+    }
+    puts("test_update: ok");
+    return 0;
+}
