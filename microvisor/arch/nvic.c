@@ -24,3 +24,8 @@ uint32_t nvic_ns_vtor(void)
 {
     return SCB_NS_VTOR;
 }
+
+void nvic_set_priority(uint32_t irq, uint8_t prio)
+{
+    NVIC_IPR(irq) = prio;
+}

@@ -12,6 +12,8 @@
 void nvic_enable(uint32_t irq, bool on);
 bool nvic_is_enabled(uint32_t irq);
 void nvic_pend(uint32_t irq);
+/* Raw (non-secure view) priority of an application line. */
+void nvic_set_priority(uint32_t irq, uint8_t prio);
 /* The application's vector table base (VTOR_NS). */
 uint32_t nvic_ns_vtor(void);
 

@@ -25,9 +25,6 @@
 #define SCHED_IRQ_WORDS 4u /* up to 128 external interrupts */
 
 static struct sched_stats stats;
-static uint32_t fast_mask[SCHED_IRQ_WORDS];
-static uint32_t fast_count;
-static bool fast_enabled = true;
 
 static void sched_pend_work(void)
 {
@@ -137,7 +134,7 @@ uint32_t sched_work_handler(uint32_t exc_return, uint32_t *msp)
     uint32_t words = (board_irq_count() + 31u) / 32u;
 
     for (uint32_t w = 0; w < words && w < SCHED_IRQ_WORDS; w++) {
-        uint32_t keep = fast_enabled ? fast_mask[w] : 0u;
+        uint32_t keep = sched_fast_irq_word(w);
         masked[w] = NVIC_ISER(w) & NVIC_ITNS(w) & ~keep;
         NVIC_ICER(w) = masked[w];
     }
@@ -154,37 +151,3 @@ uint32_t sched_work_handler(uint32_t exc_return, uint32_t *msp)
     return exc_return;
 }
 
-int sched_fast_irq_set(uint32_t irq)
-{
-    if (irq >= board_irq_count() || !board_irq_is_app(irq))
-        return -1;
-    if (sched_fast_irq_is_set(irq))
-        return 0;
-    if (fast_count >= MV_FAST_IRQ_MAX)
-        return -2;
-    fast_mask[irq / 32u] |= 1u << (irq % 32u);
-    fast_count++;
-    /* NS priority 0 (0x80 in the secure view): above deferred work. */
-    NVIC_IPR(irq) = 0;
-    return 0;
-}
-
-int sched_fast_irq_clear(uint32_t irq)
-{
-    if (irq >= board_irq_count() || !sched_fast_irq_is_set(irq))
-        return -1;
-    fast_mask[irq / 32u] &= ~(1u << (irq % 32u));
-    fast_count--;
-    return 0;
-}
-
-bool sched_fast_irq_is_set(uint32_t irq)
-{
-    return irq < SCHED_IRQ_WORDS * 32u &&
-           (fast_mask[irq / 32u] & (1u << (irq % 32u))) != 0;
-}
-
-void sched_fast_irqs_enable(bool on)
-{
-    fast_enabled = on;
-}

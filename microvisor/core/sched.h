@@ -44,6 +44,9 @@ bool sched_fast_irq_is_set(uint32_t irq);
 /* Global switch: while disabled (the app's critical section), fast IRQs
  * are masked like the others during deferred work. */
 void sched_fast_irqs_enable(bool on);
+/* The fast IRQs among lines 32*w .. 32*w+31 that may pre-empt deferred
+ * work now (none while the global switch is off). */
+uint32_t sched_fast_irq_word(uint32_t w);
 
 /* Counters for diagnostics and tests. */
 struct sched_stats {

@@ -31,9 +31,6 @@ const char fake_device_id[34] = "UV0123456789ABCDEF0123456789ABCDEF";
 
 #define AN505_NUM_IRQS 96u
 
-static uint32_t fast_mask[4];
-static uint32_t fast_count;
-static bool fast_enabled = true;
 
 static void fake_die(const char *what, uint32_t irq)
 {
@@ -153,39 +150,14 @@ uint32_t nvic_ns_vtor(void)
     return fake_vtor;
 }
 
-/* --- sched.h fast interrupts (the rules of sched.c) ---------------- */
-
-int sched_fast_irq_set(uint32_t irq)
+void nvic_set_priority(uint32_t irq, uint8_t prio)
 {
-    if (irq >= board_irq_count() || !board_irq_is_app(irq))
-        return -1;
-    if (sched_fast_irq_is_set(irq))
-        return 0;
-    if (fast_count >= MV_FAST_IRQ_MAX)
-        return -2;
-    fast_mask[irq / 32u] |= 1u << (irq % 32u);
-    fast_count++;
-    return 0;
+    (void)prio;
+    if (!fake_irq_is_app(irq))
+        fake_die("NVIC priority of a non-application IRQ", irq);
 }
 
-int sched_fast_irq_clear(uint32_t irq)
-{
-    if (irq >= board_irq_count() || !sched_fast_irq_is_set(irq))
-        return -1;
-    fast_mask[irq / 32u] &= ~(1u << (irq % 32u));
-    fast_count--;
-    return 0;
-}
-
-bool sched_fast_irq_is_set(uint32_t irq)
-{
-    return irq < 4u * 32u && (fast_mask[irq / 32u] & (1u << (irq % 32u))) != 0;
-}
-
-void sched_fast_irqs_enable(bool on)
-{
-    fast_enabled = on;
-}
+/* sched.h fast interrupts: the real microvisor/core/fast_irq.c. */
 
 /* --- app.h, provision.h -------------------------------------------- */
 
