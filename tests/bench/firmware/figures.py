@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "qemu"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "qemu"))
 import harness  # noqa: E402
 
 BUDGETS = {
