@@ -35,6 +35,12 @@ int bundle_read(const char *path, struct bundle *b, char *err, size_t errlen);
 int bundle_write(const char *path, const uint8_t *env, size_t env_len, const uint8_t *image,
                  size_t image_len);
 void bundle_free(struct bundle *b);
+/* An Ed25519 private key (PEM, from keel keygen) as its 32-byte seed. 0 or -1. */
+int bundle_load_seed(const char *path, uint8_t seed[32]);
+/* A COSE_Sign1 envelope (MANIFEST_MAX_SIZE bytes of room) around payload,
+ * signed with seed (unsigned if NULL). 0 or -1. */
+int bundle_seal(const uint8_t *payload, size_t plen, const uint8_t seed[32], uint8_t *env,
+                size_t *env_len);
 
 int cmd_keygen(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);

@@ -17,12 +17,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+
 #include "bundle.h"
 #include "elf_image.h"
 #include "flash_file.h"
+#include "flash_sim.h"
 #include "image.h"
+#include "keel_ossl.h"
 #include "memory_map.h"
 #include "provision.h"
+#include "update.h"
 
 #ifndef KEEL_DEFAULT_FW_DIR
 #define KEEL_DEFAULT_FW_DIR "build/fw"
@@ -139,16 +147,182 @@ static int cmd_pack(int argc, char **argv)
     return 0;
 }
 
+/* ---- keel run: signing and installing --------------------------------------
+ * keel run installs through the path keel provision uses: the images are
+ * signed (with a development key), and the device's own update engine
+ * (lib/update on a flash simulator over the flash file) installs and
+ * confirms them, so the boot ROM and the microvisor verify exactly what a
+ * provisioned device verifies. */
+
+#define RUN_VERSION (1u << 16) /* 0.1.0, the microvisor's own version */
+#define RUN_COUNTER 1u
+
+/* The development key: KEY if given, else FWDIR/keel-dev-key.pem, made on
+ * first use. Concurrent runs agree on one key: it is written to a private
+ * name and linked into place, and whoever links first wins. */
+static int run_dev_key(const char *fw, const char *given, uint8_t seed[32])
+{
+    char path[4096], tmp[4200];
+    if (given)
+        return bundle_load_seed(given, seed);
+    snprintf(path, sizeof(path), "%s/keel-dev-key.pem", fw);
+    if (access(path, R_OK) != 0) {
+        snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+        EVP_PKEY *k = NULL;
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        int ok = c && f && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_keygen(c, &k) == 1 &&
+                 PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1;
+        if (f && fclose(f) != 0)
+            ok = 0;
+        else if (!f && fd >= 0)
+            close(fd);
+        EVP_PKEY_free(k);
+        EVP_PKEY_CTX_free(c);
+        if (ok && link(tmp, path) != 0 && errno != EEXIST)
+            ok = 0;
+        unlink(tmp);
+        if (!ok) {
+            fprintf(stderr, "keel run: cannot make the development key %s\n", path);
+            return -1;
+        }
+    }
+    return bundle_load_seed(path, seed);
+}
+
+struct run_image {
+    uint8_t env[MANIFEST_MAX_SIZE];
+    size_t env_len;
+    uint8_t *bytes; /* the slot's image bytes, padded to 16 with 0xFF */
+    size_t len;
+};
+
+/* An ELF (or keel pack image) as a signed manifest and its slot bytes. */
+static int run_seal(const char *path, uint32_t kind, const uint8_t seed[32],
+                    struct run_image *out)
+{
+    uint8_t *img, payload[1024];
+    size_t len, plen;
+    struct image_header h;
+    if (load_image(path, kind, RUN_VERSION, &img, &len) != 0)
+        return -1;
+    memcpy(&h, img, sizeof(h));
+    int app = kind == IMAGE_KIND_APP;
+    struct manifest m = {
+        .component = app ? MANIFEST_COMP_APP : MANIFEST_COMP_MICROVISOR,
+        .version = RUN_VERSION, .security_counter = RUN_COUNTER, .n_layers = 1,
+        .min_mv_version = app ? RUN_VERSION : 0, .has_policy = app,
+        .policy = {.politeness = MANIFEST_UPDATE_POLITE},
+    };
+    m.layers[0].target = h.load_addr;
+    m.layers[0].size = h.image_size;
+    keel_ossl_sha256(img + IMAGE_HEADER_SIZE, h.image_size, m.layers[0].sha256);
+    out->len = (h.image_size + 15u) & ~15u;
+    out->bytes = malloc(out->len);
+    int rc = -1;
+    if (out->bytes && manifest_image_encode(&m, payload, sizeof(payload), &plen) == 0 &&
+        bundle_seal(payload, plen, seed, out->env, &out->env_len) == 0) {
+        memset(out->bytes, 0xFF, out->len);
+        memcpy(out->bytes, img + IMAGE_HEADER_SIZE, h.image_size);
+        rc = 0;
+    } else {
+        fprintf(stderr, "keel run: %s: cannot make its manifest\n", path);
+    }
+    free(img);
+    return rc;
+}
+
+/* Erases what keel run rewrites: signers, both components' slots and the
+ * journal. The identity (provisioning record) stays. */
+static void run_erase(uint8_t *mem)
+{
+    static const uint32_t areas[][2] = {
+        {FLASH_TRUST, 2 * FLASH_PAGE_SIZE},
+        {FLASH_MV_SLOT_A, 2 * FLASH_MV_SLOT_SIZE},
+        {FLASH_APP_SLOT_A, FLASH_APP_SLOT_B - FLASH_APP_SLOT_A + FLASH_APP_SLOT_SIZE},
+        {FLASH_STATE, 2 * FLASH_PAGE_SIZE},
+    };
+    for (size_t i = 0; i < sizeof(areas) / sizeof(areas[0]); i++)
+        memset(mem + (areas[i][0] - FLASH_BASE), 0xFF, areas[i][1]);
+}
+
+/* Trusts the development key for both components, formats the journal and
+ * installs mv and app with the update engine, as keel provision does. */
+static int run_install_images(uint8_t *mem, const uint8_t seed[32], struct run_image *mv,
+                              struct run_image *app, const char *mv_name, const char *app_name)
+{
+    static uint8_t bitmap[FLASH_SIM_BITMAP_SIZE(FLASH_SIZE, 16)];
+    struct manifest_trust trust;
+    flash_sim_t sim;
+    flash_t fl;
+    memset(&trust, 0, sizeof(trust));
+    trust.n_keys = 1;
+    trust.keys[0].kid_len = MANIFEST_KID_SIZE;
+    trust.keys[0].scopes = (1u << MANIFEST_COMP_MICROVISOR) | (1u << MANIFEST_COMP_APP);
+    keel_ossl_ed25519_public(seed, trust.keys[0].public_key);
+    keel_ossl_kid(trust.keys[0].public_key, trust.keys[0].kid);
+    run_erase(mem);
+    flash_sim_attach(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, FLASH_PAGE_SIZE, 16);
+    update_t *u = calloc(1, sizeof(*u));
+    int rc = !u || update_trust_write(&fl, FLASH_TRUST, &trust) != UPDATE_OK ||
+             update_init(u, &fl, &keel_an505_layout, &trust, &keel_ossl_crypto) != UPDATE_OK ||
+             update_journal_format(u) != UPDATE_OK;
+    if (rc)
+        fprintf(stderr, "keel run: cannot write the signers and update state\n");
+    if (!rc)
+        rc = provision_install(u, mv->env, mv->env_len, mv->bytes, mv->len,
+                               MANIFEST_COMP_MICROVISOR, mv_name, true) ||
+             provision_install(u, app->env, app->env_len, app->bytes, app->len,
+                               MANIFEST_COMP_APP, app_name, true);
+    free(u);
+    return rc ? -1 : 0;
+}
+
+/* Signs the microvisor and the app with the development key and installs
+ * them into the flash file (provisioning the device first if it has no
+ * identity). 0 or -1. */
+static int run_install(int fd, const char *fw, const char *key, const char *mv,
+                       const char *app)
+{
+    uint8_t seed[32];
+    struct run_image *im = calloc(2, sizeof(*im));
+    uint8_t *mem = malloc(FLASH_SIZE);
+    int rc = -1;
+    if (!im || !mem || run_dev_key(fw, key, seed) != 0 ||
+        run_seal(mv, IMAGE_KIND_MICROVISOR, seed, &im[0]) != 0 ||
+        run_seal(app, IMAGE_KIND_APP, seed, &im[1]) != 0)
+        goto out;
+    if (flash_file_read(fd, FLASH_BASE, mem, FLASH_SIZE) != 0 ||
+        run_install_images(mem, seed, &im[0], &im[1], mv, app) != 0 ||
+        flash_file_write(fd, FLASH_BASE, mem, FLASH_SIZE) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (im) {
+        free(im[0].bytes);
+        free(im[1].bytes);
+    }
+    free(im);
+    free(mem);
+    return rc;
+}
+
 static const char run_usage[] =
     "usage: keel run [options] APP.elf|APP.img [-- QEMU-ARGS...]\n"
     "Boots the emulated device (QEMU mps2-an505): boot ROM, microvisor, and the\n"
-    "given application installed in its flash slot. Both consoles (microvisor\n"
+    "given application. Both images are signed and installed as keel provision\n"
+    "installs them (signers, journal, slot A, confirmed); the device's identity\n"
+    "is kept if the flash has one. Both consoles (microvisor\n"
     "and application UARTs) print on the terminal; Ctrl-A x quits QEMU.\n"
     "  --flash FILE    keep the device's flash in FILE (created and provisioned\n"
     "                  if missing); default: a temporary flash\n"
     "  --fw DIR        firmware build directory (default " KEEL_DEFAULT_FW_DIR ",\n"
     "                  or $KEEL_FW_DIR)\n"
     "  --microvisor F  microvisor ELF or image (default DIR/microvisor/microvisor.elf)\n"
+    "  --key KEY.pem   sign the images with KEY (default: a development key,\n"
+    "                  DIR/keel-dev-key.pem, made on first use); the device then\n"
+    "                  trusts KEY for both microvisor and app\n"
     "  --no-install    boot whatever the flash holds; APP is not needed\n"
     "  --timeout SEC   stop QEMU after SEC seconds (exit status 124)\n"
     "  --icount        deterministic instruction-counted time (1 ns per instruction)\n"
@@ -167,6 +341,7 @@ static void on_alarm(int sig)
 static int cmd_run(int argc, char **argv)
 {
     const char *flash = NULL, *fw = getenv("KEEL_FW_DIR"), *mv = NULL, *app = NULL;
+    const char *key = NULL;
     int install = 1, icount = 0, gdb = 0, noreboot = 0, timeout = 0;
     int i = 1;
     char **extra = NULL;
@@ -185,6 +360,8 @@ static int cmd_run(int argc, char **argv)
             fw = argv[++i];
         } else if (!strcmp(a, "--microvisor") && i + 1 < argc) {
             mv = argv[++i];
+        } else if (!strcmp(a, "--key") && i + 1 < argc) {
+            key = argv[++i];
         } else if (!strcmp(a, "--timeout") && i + 1 < argc) {
             timeout = atoi(argv[++i]);
             if (timeout <= 0) {
@@ -242,23 +419,8 @@ static int cmd_run(int argc, char **argv)
         return 1;
     }
     int rc = flash_file_provision(fd);
-    if (rc == 0 && install) {
-        uint8_t *img;
-        size_t len;
-        rc = load_image(mvpath, IMAGE_KIND_MICROVISOR, 1u << 16, &img, &len);
-        if (rc == 0) {
-            rc = flash_file_erase(fd, FLASH_MV_SLOT_A, FLASH_MV_SLOT_SIZE) ||
-                 flash_file_write(fd, FLASH_MV_SLOT_A, img, len);
-            free(img);
-        }
-        if (rc == 0)
-            rc = load_image(app, IMAGE_KIND_APP, 1u << 16, &img, &len);
-        if (rc == 0) {
-            rc = flash_file_erase(fd, FLASH_APP_SLOT_A, FLASH_APP_SLOT_SIZE) ||
-                 flash_file_write(fd, FLASH_APP_SLOT_A, img, len);
-            free(img);
-        }
-    }
+    if (rc == 0 && install)
+        rc = run_install(fd, fw, key, mvpath, app);
     close(fd);
     if (rc != 0) {
         fprintf(stderr, "keel run: could not prepare the flash\n");

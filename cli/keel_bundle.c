@@ -520,6 +520,17 @@ int cmd_bundle(int argc, char **argv)
     return 0;
 }
 
+int bundle_load_seed(const char *path, uint8_t seed[32])
+{
+    return load_seed(path, seed);
+}
+
+int bundle_seal(const uint8_t *payload, size_t plen, const uint8_t seed[32], uint8_t *env,
+                size_t *env_len)
+{
+    return seal(payload, plen, seed, env, env_len);
+}
+
 /* ---- sign ------------------------------------------------------------------------ */
 
 static const char sign_usage[] =

@@ -35,11 +35,7 @@
 #define PAGE 8192u
 #define IDENTITY_MAGIC 0x4E44494Bu /* "KIDN" */
 
-const struct update_layout keel_an505_layout = {
-    .slot = {{0, 0}, {FLASH_MV_SLOT_A, FLASH_MV_SLOT_B}, {FLASH_APP_SLOT_A, FLASH_APP_SLOT_B}},
-    .slot_size = {0, FLASH_MV_SLOT_SIZE, FLASH_APP_SLOT_SIZE},
-    .journal = FLASH_STATE,
-};
+const struct update_layout keel_an505_layout = KEEL_AN505_UPDATE_LAYOUT;
 
 static const char usage[] =
     "usage: keel provision --ca CA.pem --ca-key CA.key --mv-signer KEY.pub\n"
@@ -190,28 +186,21 @@ static int add_signer(struct manifest_trust *t, const char *path, uint32_t comp)
     return 0;
 }
 
-/* Installs a bundle with the update engine, boots it once and confirms it. */
-static int install(update_t *u, const char *path, uint32_t comp)
+int provision_install(update_t *u, const uint8_t *env, size_t env_len, const uint8_t *image,
+                      size_t image_len, uint32_t comp, const char *name, bool quiet)
 {
-    struct bundle b;
     struct update_boot_result r;
-    char err[512];
     const char *what = comp == MANIFEST_COMP_APP ? "app" : "microvisor";
-    if (bundle_read(path, &b, err, sizeof(err)) != 0) {
-        fprintf(stderr, "keel provision: %s\n", err);
-        return -1;
-    }
-    int rc = update_begin(u, b.envelope, b.envelope_len);
+    int rc = update_begin(u, env, env_len);
     if (rc == UPDATE_OK && u->dl_comp != comp) {
-        fprintf(stderr, "keel provision: %s: not a%s bundle\n", path,
+        fprintf(stderr, "keel: %s: not a%s bundle\n", name,
                 comp == MANIFEST_COMP_APP ? "n app" : " microvisor");
-        bundle_free(&b);
         return -1;
     }
-    if (rc == UPDATE_OK && b.image_len != update_total_size(u))
+    if (rc == UPDATE_OK && image_len != update_total_size(u))
         rc = UPDATE_E_TOO_BIG;
     if (rc == UPDATE_OK)
-        rc = update_write(u, 0, b.image, b.image_len);
+        rc = update_write(u, 0, image, image_len);
     if (rc == UPDATE_OK)
         rc = update_finish(u);
     if (rc == UPDATE_OK)
@@ -220,20 +209,35 @@ static int install(update_t *u, const char *path, uint32_t comp)
         rc = update_boot(u, comp, &r);
     if (rc == UPDATE_OK)
         rc = update_confirm(u, comp);
-    bundle_free(&b);
     if (rc) {
-        fprintf(stderr, "keel provision: %s (%s): %s%s%s\n", path, what, update_strerror(rc),
+        fprintf(stderr, "keel: %s (%s): %s%s%s\n", name, what, update_strerror(rc),
                 rc == UPDATE_E_MANIFEST ? ": " : "",
                 rc == UPDATE_E_MANIFEST ? manifest_strerror(u->manifest_err) : "");
         return -1;
     }
     const struct update_comp_state *st = update_state(u, comp);
-    printf("%s: %s %u.%u.%u, security counter %u, slot %c, confirmed\n", what, path,
+    if (!quiet)
+        printf("%s: %s %u.%u.%u, security counter %u, slot %c, confirmed\n", what, name,
            r.info.m.version >> 24, (r.info.m.version >> 16) & 0xFF, r.info.m.version & 0xFFFF,
            st->floor, 'A' + r.slot);
     if (comp == MANIFEST_COMP_MICROVISOR)
         u->mv_version = r.info.m.version;
     return 0;
+}
+
+/* Installs a bundle with the update engine, boots it once and confirms it. */
+static int install(update_t *u, const char *path, uint32_t comp)
+{
+    struct bundle b;
+    char err[512];
+    if (bundle_read(path, &b, err, sizeof(err)) != 0) {
+        fprintf(stderr, "keel provision: %s\n", err);
+        return -1;
+    }
+    int rc = provision_install(u, b.envelope, b.envelope_len, b.image, b.image_len, comp, path,
+                               false);
+    bundle_free(&b);
+    return rc;
 }
 
 /* The identity page: "KIDN", cert length, CRC-32 of seed and certificate,

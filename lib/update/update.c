@@ -55,6 +55,7 @@ static const char *const reasons[UPDATE_E_COUNT] = {
     "nothing to resume, confirm or reject",
     "app needs a newer microvisor",
     "no bootable image",
+    "a layer's target is outside the component's run-time window",
 };
 
 const char *update_strerror(int err)
@@ -501,6 +502,32 @@ static int hash_layers(update_t *u, const struct update_slot_info *info)
     return UPDATE_OK;
 }
 
+/* Copies each layer to where it runs (the loader's map) and hashes it
+ * there; layers in increasing, non-overlapping target order. */
+static int load_layers(update_t *u, uint32_t comp, const struct update_slot_info *info)
+{
+    uint8_t h[32];
+    uint32_t off = 0, end = 0;
+    for (uint32_t i = 0; i < info->m.n_layers; i++) {
+        const struct manifest_layer *l = &info->m.layers[i];
+        uint8_t *dst = u->loader->map(u->loader->ctx, comp, l->target, l->size);
+        if (!dst || l->target < end)
+            return UPDATE_E_TARGET;
+        end = l->target + l->size;
+        int rc = flash_read(u->flash, info->data + off, dst, l->size);
+        if (rc)
+            return ferr(u, rc);
+        manifest_sha256_ctx c;
+        u->crypto->sha256_init(&c);
+        u->crypto->sha256_update(&c, dst, l->size);
+        u->crypto->sha256_final(&c, h);
+        if (memcmp(h, l->sha256, 32) != 0)
+            return UPDATE_E_VERIFY;
+        off += (l->size + 15u) & ~15u;
+    }
+    return UPDATE_OK;
+}
+
 int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
                       struct update_slot_info *info)
 {
@@ -516,18 +543,33 @@ int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
         return rc;
     if (!p.verified || p.bad)
         return UPDATE_E_STATE;
-    return full ? hash_layers(u, info) : UPDATE_OK;
+    if (!full)
+        return UPDATE_OK;
+    return u->loader ? load_layers(u, comp, info) : hash_layers(u, info);
 }
 
 /* ---- Boot --------------------------------------------------------------------- */
 
+/* The decision's inputs; why[k] (may be NULL) gets slot k's check result
+ * unless it is marked bad. */
 static void decide_inputs(update_t *u, uint32_t comp, const bool bad[UPDATE_SLOTS],
                           struct update_slot_info inf[UPDATE_SLOTS],
-                          struct update_decide_in *in)
+                          struct update_decide_in *in, struct update_boot_result *why)
 {
     const struct update_comp_state *s = &u->st[comp];
-    for (unsigned k = 0; k < UPDATE_SLOTS; k++)
-        in->valid[k] = !bad[k] && update_slot_check(u, comp, k, false, &inf[k]) == UPDATE_OK;
+    for (unsigned k = 0; k < UPDATE_SLOTS; k++) {
+        if (bad[k]) {
+            in->valid[k] = false;
+            continue;
+        }
+        u->manifest_err = MANIFEST_OK;
+        int rc = update_slot_check(u, comp, k, false, &inf[k]);
+        in->valid[k] = rc == UPDATE_OK;
+        if (why) {
+            why->check[k] = rc;
+            why->manifest_err[k] = u->manifest_err;
+        }
+    }
     in->confirmed = UPDATE_NONE;
     if (s->confirmed.set) {
         unsigned c = s->confirmed.slot;
@@ -557,7 +599,7 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
     if (!comp_ok(comp))
         return UPDATE_E_COMPONENT;
     for (int tries = 0; tries <= UPDATE_SLOTS; tries++) {
-        decide_inputs(u, comp, bad, inf, &in);
+        decide_inputs(u, comp, bad, inf, &in, out);
         enum update_action a = update_decide(&in);
         int s = update_action_slot(a);
         if (s == UPDATE_NONE)
@@ -567,6 +609,8 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
             return rc;
         if (rc) {
             bad[s] = true; /* damaged bytes: decide again without it */
+            out->check[s] = rc;
+            out->manifest_err[s] = u->manifest_err;
             continue;
         }
         const struct update_comp_state *st = &u->st[comp];
@@ -597,7 +641,7 @@ static unsigned target_slot(update_t *u, uint32_t comp)
     bool bad[UPDATE_SLOTS] = {false, false};
     struct update_slot_info inf[UPDATE_SLOTS];
     struct update_decide_in in;
-    decide_inputs(u, comp, bad, inf, &in);
+    decide_inputs(u, comp, bad, inf, &in, NULL);
     if (in.confirmed != UPDATE_NONE && in.valid[in.confirmed])
         return (unsigned)(1 - in.confirmed);
     int s = update_action_slot(update_decide(&in));

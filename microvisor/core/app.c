@@ -48,9 +48,10 @@
 #include "armv8m.h"
 #include "backoff.h"
 #include "board.h"
+#include "board_flash.h"
 #include "console.h"
 #include "gateway.h"
-#include "image.h"
+#include "manifest_crypto_keel.h"
 #include "mv_config.h"
 #include "mv_syscalls.h"
 #include "ns_mem.h"
@@ -166,46 +167,99 @@ static void app_write_stubs(void)
     ns_stub_idle_entry = l->stubs_base + STUB_IDLE;
 }
 
-int app_load(void)
+/* The loader's map: an app layer runs inside the app's code window. */
+static void *app_map(void *ctx, uint32_t comp, uint32_t target, uint32_t size)
 {
-    const struct board_app_layout *l = board_app_layout();
-    struct image_header hdr;
+    const struct board_app_layout *l = ctx;
+    if (comp != MANIFEST_COMP_APP || target < l->code_base || size > l->code_size ||
+        target - l->code_base > l->code_size - size)
+        return NULL;
+    return (void *)(uintptr_t)target;
+}
 
-    memcpy(&hdr, (const void *)(uintptr_t)l->slot_a, sizeof(hdr));
-    int err = image_header_check(&hdr, IMAGE_KIND_APP, l->slot_size,
-                                 l->code_base, l->code_size);
-    if (err != IMAGE_OK) {
-        console_printf("[mv] app slot A: %s\n", image_strerror(err));
-        app.state = APP_NONE;
+/* One line per app slot that cannot boot, with the reason. */
+static void app_report(const struct update_boot_result *r)
+{
+    for (int s = 0; s < UPDATE_SLOTS; s++) {
+        if (r->check[s] == UPDATE_OK)
+            continue;
+        if (r->check[s] == UPDATE_E_NONE) {
+            console_printf("[mv] app slot %c: empty\n", 'A' + s);
+            continue;
+        }
+        console_printf("[mv] app slot %c: rejected: %s%s%s\n", 'A' + s,
+                       update_strerror(r->check[s]),
+                       r->check[s] == UPDATE_E_MANIFEST ? ": " : "",
+                       r->check[s] == UPDATE_E_MANIFEST ? manifest_strerror(r->manifest_err[s])
+                                                        : "");
+    }
+}
+
+/* Secure boot of the app: lib/update's decision over the app slots with
+ * the trusted app signers, then the chosen slot copied into NS code memory
+ * and hashed there. 0 with *r, or -1. */
+static int app_verify_load(uint32_t mv_version, struct update_boot_result *r)
+{
+    static struct manifest_trust trust;
+    static update_t u;
+    static struct update_loader loader;
+
+    loader.map = app_map;
+    loader.ctx = (void *)(uintptr_t)board_app_layout();
+    if (update_trust_load(board_flash(), board_trust_addr(), &trust) != UPDATE_OK) {
+        console_printf("[mv] app: no trusted signers in the provisioning area\n");
         return -1;
     }
-    memcpy((void *)(uintptr_t)hdr.load_addr,
-           (const void *)(uintptr_t)(l->slot_a + IMAGE_HEADER_SIZE), hdr.image_size);
+    if (update_init(&u, board_flash(), board_update_layout(), &trust,
+                    &manifest_crypto_keel) != UPDATE_OK) {
+        console_printf("[mv] app: cannot read the update journal\n");
+        return -1;
+    }
+    u.loader = &loader;
+    u.mv_version = mv_version;
+    memset(r, 0, sizeof(*r));
+    int rc = update_boot(&u, MANIFEST_COMP_APP, r);
+    app_report(r);
+    return rc == UPDATE_OK ? 0 : -1;
+}
 
-    uint32_t sp = ((const uint32_t *)(uintptr_t)hdr.load_addr)[0];
-    uint32_t entry = ((const uint32_t *)(uintptr_t)hdr.load_addr)[1];
-    uint32_t entry_off = (entry & ~1u) - hdr.load_addr;
+int app_load(uint32_t mv_version)
+{
+    const struct board_app_layout *l = board_app_layout();
+    static struct update_boot_result r;
+
+    app.state = APP_NONE;
+    if (app_verify_load(mv_version, &r) != 0)
+        return -1;
+    const struct manifest_layer *code = &r.info.m.layers[0];
+    uint32_t base = code->target;
+    uint32_t sp = ((const uint32_t *)(uintptr_t)base)[0];
+    uint32_t entry = ((const uint32_t *)(uintptr_t)base)[1];
+    uint32_t entry_off = (entry & ~1u) - base;
     if ((sp & 7u) || sp < l->ram_base || sp - l->ram_base > l->ram_size ||
         sp - l->ram_base < APP_UNWIND_STACK) {
         console_printf("[mv] app: initial stack %08x outside app RAM, or less than "
                        "%u bytes above its start\n", sp, APP_UNWIND_STACK);
-        app.state = APP_NONE;
         return -1;
     }
-    if (!(entry & 1u) || (entry & ~1u) < hdr.load_addr || entry_off >= hdr.image_size) {
+    if (!(entry & 1u) || (entry & ~1u) < base || entry_off >= code->size) {
         console_printf("[mv] app: entry %08x outside the image\n", entry);
-        app.state = APP_NONE;
         return -1;
     }
     app.entry = entry;
     app.stack_top = sp;
-    app.vtor = hdr.load_addr;
+    app.vtor = base;
     ns_mem_set_app_regions((struct ns_region){ l->code_base, l->code_size },
                            (struct ns_region){ l->ram_base, l->ram_size });
     app_write_stubs();
-    console_printf("[mv] app %u.%u.%u loaded: %u bytes at %08x, entry %08x\n",
-                   hdr.version >> 24, (hdr.version >> 16) & 0xFFu,
-                   hdr.version & 0xFFFFu, hdr.image_size, hdr.load_addr, entry);
+    bool trial = r.action == UPDATE_TRIAL_A || r.action == UPDATE_TRIAL_B;
+    if (trial)
+        wake_reason_set(MV_WAKEREASON_APPLICATIONUPDATE);
+    console_printf("[mv] app %u.%u.%u loaded from slot %c: %u bytes at %08x, entry %08x, "
+                   "security counter %u%s\n",
+                   r.info.m.version >> 24, (r.info.m.version >> 16) & 0xFFu,
+                   r.info.m.version & 0xFFFFu, 'A' + r.slot, code->size, base, entry,
+                   r.info.m.security_counter, trial ? ", first boot (trial)" : "");
     return 0;
 }
 

@@ -30,9 +30,13 @@ enum app_stop_kind {
 
 const char *app_stop_name(enum app_stop_kind kind);
 
-/* Loads the image from the application slot into NS code memory and checks
- * its vector table. 0 on success, negative if there is no runnable image. */
-int app_load(void);
+/* Secure boot of the application: picks the app slot with lib/update's
+ * decision (signed by a trusted app signer, counter not below the floor,
+ * needing no newer microvisor than mv_version; 0 skips that check), loads
+ * it into NS code memory, hashes it there and checks its vector table. A
+ * first boot of a new image sets the wake reason APPLICATIONUPDATE.
+ * 0 on success, negative if there is no runnable image. */
+int app_load(uint32_t mv_version);
 
 /* First start, from the microvisor's thread: never returns. */
 void app_start_first(void) __attribute__((noreturn));

@@ -52,7 +52,7 @@ int mv_main(void)
     sched_every(mv_watchdog_feed, MV_WATCHDOG_MS * 1000u / 4u);
     board_watchdog_start(MV_WATCHDOG_MS);
 
-    if (app_load() != 0) {
+    if (app_load(handoff.magic == BOOT_HANDOFF_MAGIC ? handoff.version : 0) != 0) {
         console_printf("[mv] no runnable application; microvisor idle\n");
         for (;;)
             __asm volatile("wfi");

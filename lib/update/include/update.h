@@ -42,7 +42,8 @@
 #define UPDATE_E_NONE (-9)      /* nothing to resume, confirm or reject */
 #define UPDATE_E_MIN_MV (-10)   /* app needs a newer microvisor */
 #define UPDATE_E_NO_IMAGE (-11) /* no bootable image: panic */
-#define UPDATE_E_COUNT 12
+#define UPDATE_E_TARGET (-12)   /* a layer's target is not where comp's images run */
+#define UPDATE_E_COUNT 13
 
 #define UPDATE_SLOTS 2
 #define UPDATE_COMPONENTS 3     /* indexed by enum manifest_component (0 unused) */
@@ -107,6 +108,25 @@ struct update_boot_result {
     enum update_action action;
     int slot;
     struct update_slot_info info;
+    /* Why each slot was not bootable (UPDATE_OK if it was), with the
+     * manifest reason behind UPDATE_E_MANIFEST: what the console shows. */
+    int check[UPDATE_SLOTS];
+    int manifest_err[UPDATE_SLOTS];
+};
+
+/*
+ * The device's loader (optional). map returns where the bytes of
+ * [target, target + size) of a comp image run, or NULL if that range is
+ * not inside comp's run-time window. With a loader, the full check of a
+ * slot (update_slot_check with full, hence update_boot) copies every layer
+ * there and hashes it in place: the bytes checked are the bytes that run,
+ * and the image is hashed once. Layers must not overlap, in target order.
+ * Without a loader (host tools) the layers are hashed in flash.
+ * Ownership: the loader and ctx are borrowed for the life of the context.
+ */
+struct update_loader {
+    void *(*map)(void *ctx, uint32_t comp, uint32_t target, uint32_t size);
+    void *ctx;
 };
 
 enum update_dl_state { UPDATE_IDLE = 0, UPDATE_DOWNLOADING, UPDATE_DOWNLOADED, UPDATE_VERIFIED };
@@ -116,6 +136,7 @@ typedef struct {
     const struct update_layout *layout;
     const struct manifest_trust *trust;
     const struct manifest_crypto *crypto;
+    const struct update_loader *loader; /* NULL, or set after update_init */
     uint32_t mv_version;        /* running microvisor (app min check); 0 = skip */
     int flash_err;              /* last flash error behind UPDATE_E_FLASH */
     int manifest_err;           /* last manifest reason behind UPDATE_E_MANIFEST */

@@ -16,6 +16,8 @@
 #include "an505.h"
 #include "armv8m.h"
 #include "board.h"
+#include "board_flash.h"
+#include "flash_an505.h"
 #include "memory_map.h"
 #include "semihosting.h"
 #include "uart.h"
@@ -180,6 +182,26 @@ const struct board_app_layout *board_app_layout(void)
 const void *board_provisioning(void)
 {
     return (const void *)FLASH_PROVISION;
+}
+
+static flash_t an505_flash;
+static const struct update_layout an505_update_layout = KEEL_AN505_UPDATE_LAYOUT;
+
+const flash_t *board_flash(void)
+{
+    if (!an505_flash.ops)
+        flash_an505_init(&an505_flash, FLASH_BASE, FLASH_SIZE);
+    return &an505_flash;
+}
+
+const struct update_layout *board_update_layout(void)
+{
+    return &an505_update_layout;
+}
+
+uint32_t board_trust_addr(void)
+{
+    return FLASH_TRUST;
 }
 
 /* ---- partitioning ---------------------------------------------------- */

@@ -41,7 +41,7 @@
 #define MV_NSC_SIZE         MM_(0x00001000) /* 512 slots of 8 bytes */
 #define MV_RAM_BASE         MM_(0x38000000)
 #define MV_RAM_SIZE         MM_(0x00010000)
-#define MV_STACK_SIZE       MM_(0x00001000) /* main stack, in MV RAM */
+#define MV_STACK_SIZE       MM_(0x00002000) /* main stack, in MV RAM (Ed25519 verify at app load) */
 
 #define NS_CODE_BASE        MM_(0x00200000)
 #define NS_CODE_SIZE        MM_(0x00200000)
@@ -54,7 +54,9 @@
 /* Flash (PSRAM), 8 KiB pages. */
 #define FLASH_BASE          MM_(0x80000000)
 #define FLASH_SIZE          MM_(0x01000000)
+#define FLASH_PAGE_SIZE     MM_(0x00002000)
 #define FLASH_PROVISION     MM_(0x80000000) /* 64 KiB: identity, trust anchors */
+#define FLASH_TRUST         MM_(0x80002000) /* trusted signers: two pages */
 #define FLASH_MV_SLOT_A     MM_(0x80010000) /* 512 KiB each */
 #define FLASH_MV_SLOT_B     MM_(0x80090000)
 #define FLASH_MV_SLOT_SIZE  MM_(0x00080000)
@@ -65,5 +67,14 @@
 #define FLASH_STATE_SIZE    MM_(0x00080000)
 #define FLASH_LOG_SPOOL     MM_(0x80F80000)
 #define FLASH_LOG_SPOOL_SIZE MM_(0x00080000)
+
+/* lib/update's struct update_layout of these areas (boot ROM, microvisor,
+ * keel CLI): index 1 the microvisor, 2 the app (enum manifest_component). */
+#define KEEL_AN505_UPDATE_LAYOUT {                                          \
+    .slot = {{0, 0}, {FLASH_MV_SLOT_A, FLASH_MV_SLOT_B},                    \
+             {FLASH_APP_SLOT_A, FLASH_APP_SLOT_B}},                         \
+    .slot_size = {0, FLASH_MV_SLOT_SIZE, FLASH_APP_SLOT_SIZE},              \
+    .journal = FLASH_STATE,                                                 \
+}
 
 #endif /* MEMORY_MAP_H */
