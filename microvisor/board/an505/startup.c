@@ -13,6 +13,7 @@ extern uint32_t __stack_top[], __stack_limit, __data_load, __data_start,
 int mv_main(void);
 void mv_unexpected_irq(void);
 void board_clock_irq(void);
+void board_netif_irq(void);
 void sched_work_handler(void);
 void mv_nmi_entry(void);
 void mv_hardfault_entry(void);
@@ -62,4 +63,5 @@ static void (*const mv_vectors[VECTORS])(void) = {
     mv_tick_entry,       /* SysTick: the secure tick */
     [16 ... VECTORS - 1] = mv_unexpected_irq,
     [16 + AN505_IRQ_TIMER1] = board_clock_irq,
+    [16 + AN505_IRQ_ETHERNET] = board_netif_irq, /* Secure-targeted */
 };
