@@ -133,8 +133,14 @@ static void tcp_segment(struct net *n, struct tcp_sock *s, uint32_t seq, uint8_t
                   b->data + b->off, len);
     b->len = (uint16_t)len;
     uint32_t wnd = rcv_window(s);
-    if (SEQ_LT(s->rcv_nxt + wnd, s->rcv_adv))
-        wnd = s->rcv_adv - s->rcv_nxt; /* never shrink the window */
+    bool hole = false;
+    for (unsigned i = 0; i < NET_TCP_OOO_N; i++)
+        hole |= s->ooo[i].buf != NULL;
+    /* Never shrink the window; and while a hole is open keep its right
+     * edge still, so our duplicate ACKs count as such (same window) and
+     * the sender's fast retransmit fires. */
+    if (SEQ_LT(s->rcv_nxt + wnd, s->rcv_adv) || (hole && SEQ_GE(s->rcv_adv, s->rcv_nxt)))
+        wnd = s->rcv_adv - s->rcv_nxt;
     if (flags & TCP_ACK) {
         s->rcv_adv = s->rcv_nxt + wnd;
         s->ack_pending = 0;
