@@ -15,7 +15,7 @@
 #define NET_BUF_SIZE 1536u
 #endif
 #ifndef NET_POOL_N
-#define NET_POOL_N 8u
+#define NET_POOL_N 7u
 #endif
 
 /* Header room reserved at the front of an outgoing buffer: Ethernet 14 +
@@ -39,7 +39,7 @@
 #define NET_ARP_TRIES 4u
 #endif
 #ifndef NET_ARP_PENDING
-#define NET_ARP_PENDING 2u
+#define NET_ARP_PENDING 1u
 #endif
 
 /* UDP endpoints (DHCP and DNS use one each). */

@@ -25,6 +25,10 @@ int net_service_init(void);
  * in the same deferred work. */
 struct net *net_service_stack(void);
 
+/* Microseconds spent in the network's deferred work so far (under QEMU
+ * -icount: instructions / 1000). */
+uint64_t net_service_busy_us(void);
+
 /* Prints the non-zero counters on the console. */
 void net_service_dump_stats(void);
 
