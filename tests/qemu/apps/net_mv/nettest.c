@@ -44,12 +44,12 @@
 
 enum step {
     ST_DHCP, ST_CONTROL, ST_ECHO, ST_SHORT, ST_BULK_RX, ST_BULK_TX, ST_VANISH,
-    ST_IMPAIR_RX, ST_IMPAIR_TX, ST_DONE,
+    ST_IMPAIR_RX, ST_IMPAIR_TX, ST_DNS, ST_DNS_NX, ST_RENEW, ST_DONE,
 };
 
 static const char *const step_names[] = {
     "dhcp", "control", "echo", "short_connections", "bulk_rx", "bulk_tx", "vanish",
-    "impaired_bulk_rx", "impaired_bulk_tx", "done",
+    "impaired_bulk_rx", "impaired_bulk_tx", "dns", "dns_nxdomain", "dhcp_renew", "done",
 };
 
 static struct tcp_sock sk;
@@ -366,6 +366,30 @@ static void do_vanish(struct net *n, uint32_t now)
     next_step(ST_DONE, now);
 }
 
+static void do_dns(struct net *n, uint32_t now)
+{
+    uint32_t ip = 0;
+    const char *name = step == ST_DNS ? "broker.keel.test" : "nxdomain.keel.test";
+    if (!connected) {
+        connected = dns_query(n, name, now) == 0;
+        return;
+    }
+    enum dns_state st = dns_result(n, &ip);
+    if (st == DNS_PENDING)
+        return;
+    console_printf("[nettest] %s: state %d address %u.%u.%u.%u\n", name, st, ip >> 24,
+                   (ip >> 16) & 255u, (ip >> 8) & 255u, ip & 255u);
+    if (step == ST_DNS) {
+        verdict(st == DNS_DONE && ip == NET_IP4(10, 0, 3, 100) &&
+                    n->stats[NET_STAT_DNS_MISMATCH] >= 1 && n->stats[NET_STAT_DNS_NOT_OURS] >= 1,
+                "A record through a CNAME; forged answers ignored");
+        next_step(ST_DNS_NX, now);
+    } else {
+        verdict(st == DNS_FAILED, "NXDOMAIN reported as failure");
+        next_step(ST_RENEW, now);
+    }
+}
+
 void net_service_test_poll(struct net *n, uint32_t now)
 {
     impair_flush(n, now);
@@ -380,6 +404,11 @@ void net_service_test_poll(struct net *n, uint32_t now)
     case ST_DHCP:
         if (dhcp_state(n) == DHCP_BOUND) {
             next_step(ST_DHCP, now);
+            if (n->ip == NET_IP4(10, 0, 3, 15)) { /* the l2_peer fixture */
+                verdict(n->dns_server == NET_IP4(10, 0, 3, 3), "lease 10.0.3.15 from the fixture");
+                next_step(ST_DNS, now);
+                break;
+            }
             verdict(n->ip == NET_IP4(10, 0, 2, 15), "lease 10.0.2.15 from slirp");
             next_step(ST_CONTROL, now);
         }
@@ -392,6 +421,14 @@ void net_service_test_poll(struct net *n, uint32_t now)
     case ST_BULK_TX:
     case ST_IMPAIR_TX: do_bulk_tx(n, now); break;
     case ST_VANISH: do_vanish(n, now); break;
+    case ST_DNS:
+    case ST_DNS_NX: do_dns(n, now); break;
+    case ST_RENEW:
+        if (n->dhcp.bound_count >= 3) { /* bound, renewed twice (6 s lease) */
+            verdict(n->ip == NET_IP4(10, 0, 3, 15), "lease renewed at T1");
+            next_step(ST_DONE, now);
+        }
+        break;
     case ST_DONE:
         if (sk.state != TCP_CLOSED && now - step_t0 < 5000u)
             break;
