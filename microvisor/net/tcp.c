@@ -373,8 +373,9 @@ int tcp_recv(struct net *n, struct tcp_sock *s, uint8_t *buf, size_t cap, uint32
     s->rx_head = (s->rx_head + k) % s->rx_cap;
     s->rx_len -= k;
     /* Window update once the window has grown by a useful amount. */
-    if (s->state != TCP_CLOSED && !s->fin_rcvd &&
-        rcv_window(s) - (s->rcv_adv - s->rcv_nxt) >= min32(s->rx_cap / 2, 2u * s->mss))
+    uint32_t advertised = s->rcv_adv - s->rcv_nxt;
+    if (s->state != TCP_CLOSED && !s->fin_rcvd && rcv_window(s) > advertised &&
+        rcv_window(s) - advertised >= min32(s->rx_cap / 2, 2u * s->mss))
         tcp_send_ack(n, s, now_ms);
     return (int)k;
 }
