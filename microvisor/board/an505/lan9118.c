@@ -97,6 +97,10 @@ void board_netif_irq_enable(bool on)
 {
     LAN(LAN_INT_STS) = LAN_INT_RSFL;
     LAN(LAN_INT_EN) = on ? LAN_INT_RSFL : 0u;
+    /* A frame that arrived after the last drain but before the status was
+     * cleared would raise no interrupt: look once more. */
+    if (on && ((LAN(LAN_RX_FIFO_INF) >> 16) & 0xFFu) && netif_event)
+        netif_event();
 }
 
 /* IRQ 48 top half. */
