@@ -69,10 +69,12 @@ def main():
     status = 0
     if not a.sizes_only:
         import net_e2e  # noqa: E402  (tests/qemu)
-        run, _ = net_e2e.run_nettest(a, "FULL", timeout=240)
-        bench = net_e2e.run_nettest(a, "RXBENCH", timeout=240, icount=True)[0]
+        run, _ = net_e2e.run_nettest(a, "FULL", timeout=240, echo=False)
+        bench = net_e2e.run_nettest(a, "RXBENCH", timeout=240, icount=True, echo=False)[0]
         for r in (run, bench):
             status |= r.status
+            if r.status:
+                print(r.text())
             for line in r.matching(r"^BENCH "):
                 _, name, value, unit = line.split()
                 figures[name] = (int(value), unit)

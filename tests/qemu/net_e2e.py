@@ -23,7 +23,7 @@ def nic(control, extra=()):
     return ",".join(opts)
 
 
-def run_nettest(a, control, timeout, icount=False):
+def run_nettest(a, control, timeout, icount=False, echo=True):
     mv = os.path.join(a.fw, "tests", "qemu", "apps", "net_mv", "microvisor_nettest.elf")
     app = os.path.join(a.fw, "apps", "hello", "hello.elf")
     with tempfile.TemporaryDirectory() as tmp:
@@ -34,8 +34,6 @@ def run_nettest(a, control, timeout, icount=False):
                            flash=os.path.join(tmp, "flash.img"),
                            run_args=args + [app, "--", "-nic", nic(control)])
         peer_lines = open(log).read().splitlines() if os.path.exists(log) else []
-    for line in run.matching(r"^BENCH |\[nettest\]"):
-        print(line, flush=True)
-    for line in peer_lines:
+    for line in (run.matching(r"^BENCH |\[nettest\]") + peer_lines) if echo else []:
         print(line, flush=True)
     return run, peer_lines
