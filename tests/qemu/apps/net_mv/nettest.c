@@ -44,12 +44,12 @@
 
 enum step {
     ST_DHCP, ST_CONTROL, ST_ECHO, ST_SHORT, ST_BULK_RX, ST_BULK_TX, ST_VANISH,
-    ST_IMPAIR_RX, ST_IMPAIR_TX, ST_DNS, ST_DNS_NX, ST_RENEW, ST_DONE,
+    ST_IMPAIR_RX, ST_IMPAIR_TX, ST_DNS, ST_DNS_NX, ST_RENEW, ST_LINK, ST_DONE,
 };
 
 static const char *const step_names[] = {
     "dhcp", "control", "echo", "short_connections", "bulk_rx", "bulk_tx", "vanish",
-    "impaired_bulk_rx", "impaired_bulk_tx", "dns", "dns_nxdomain", "dhcp_renew", "done",
+    "impaired_bulk_rx", "impaired_bulk_tx", "dns", "dns_nxdomain", "dhcp_renew", "link_loss", "done",
 };
 
 static struct tcp_sock sk;
@@ -426,6 +426,17 @@ void net_service_test_poll(struct net *n, uint32_t now)
     case ST_RENEW:
         if (n->dhcp.bound_count >= 3) { /* bound, renewed twice (6 s lease) */
             verdict(n->ip == NET_IP4(10, 0, 3, 15), "lease renewed at T1");
+            next_step(ST_LINK, now);
+            sent = n->dhcp.bound_count;
+        }
+        break;
+    case ST_LINK: /* the test script takes the link down and up (QMP set_link) */
+        if (!n->link_up && !closing) {
+            console_printf("[nettest] link down\n");
+            closing = true;
+        }
+        if (closing && n->link_up && dhcp_state(n) == DHCP_BOUND && n->dhcp.bound_count > sent) {
+            verdict(n->ip == NET_IP4(10, 0, 3, 15), "link lost and back: lease confirmed (INIT-REBOOT)");
             next_step(ST_DONE, now);
         }
         break;
