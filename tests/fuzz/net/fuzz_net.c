@@ -1,7 +1,8 @@
 /*
  * Fuzz harness for the network stack's parsers (see CMakeLists.txt).
  * Input: byte 0 = options (bit 0: leave checksums as given; bit 1: leave
- * ids/ports as given), then the layer's bytes. For TCP the rest is a
+ * ids/ports as given; for TCP this also makes the ACK field absolute
+ * instead of an offset from snd_una), then the layer's bytes. For TCP the rest is a
  * sequence of segments, each preceded by a 2-byte length, so the state
  * machine sees several segments in one run.
  */
@@ -143,9 +144,12 @@ static void one(const uint8_t *d, size_t n, bool fix, bool keep_ids)
         len = wrap_ip(GW, DEV, IP_PROTO_UDP, n, true);
         break;
     case L_TCP:
-        if (!keep_ids && n >= 8) {
+        if (!keep_ids && n >= 12) {
+            /* ports of the connection; the ACK field as an offset from
+             * snd_una, so inputs reach the states past the ACK checks */
             put16(p, 7);
             put16(p + 2, sk.lport);
+            put32(p + 8, sk.snd_una + (uint32_t)(int32_t)(int16_t)get16(p + 10));
         }
         if (fix)
             fix_l4(SRV, DEV, IP_PROTO_TCP, p, n, 16);
