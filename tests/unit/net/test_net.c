@@ -591,6 +591,49 @@ static void test_tcp_keepalive_window(void)
     CHECK(sim_nout == 1 && out_tcp(0) && out_tcp(0)->wnd == sizeof(buf));
 }
 
+static void test_tcp_edge(void)
+{
+    /* A retransmitted SYN-ACK (our ACK was lost) is answered with an ACK. */
+    establish();
+    feed(sim_tcp(f, SRV, 7, DEV, dev_port, peer_seq - 1, dev_iss + 1, TCP_SYN | TCP_ACK, 1000,
+                 NULL, 0, NULL, 0));
+    CHECK(sk.state == TCP_ESTABLISHED && sim_nout == 1 && out_tcp(0) &&
+          out_tcp(0)->flags == TCP_ACK && out_tcp(0)->ack == peer_seq);
+    /* Malformed TCP options are dropped and counted. */
+    static const uint8_t bad_opts[] = { 2, 9, 0, 0 };
+    sim_clear();
+    feed(sim_tcp(f, SRV, 7, DEV, dev_port, peer_seq, dev_iss + 1, TCP_ACK, 1000, bad_opts,
+                 sizeof(bad_opts), (const uint8_t *)"x", 1));
+    CHECK(net.stats[NET_STAT_TCP_OPTIONS] == 1 && sk.rx_len == 0);
+    /* A bad TCP checksum is dropped and counted. */
+    size_t l = sim_tcp(f, SRV, 7, DEV, dev_port, peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0,
+                       (const uint8_t *)"x", 1);
+    f[l - 1] ^= 0x55;
+    feed(l);
+    CHECK(net.stats[NET_STAT_TCP_CHECKSUM] == 1 && sk.rx_len == 0);
+    /* IPv4 with options: payload found after them. */
+    uint8_t opt_pkt[64];
+    l = sim_tcp(f, SRV, 7, DEV, dev_port, peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0,
+                (const uint8_t *)"opt", 3);
+    memcpy(opt_pkt, f + 14 + 20, l - 34);           /* the TCP segment */
+    f[14] = 0x46;                                    /* IHL 6: 4 bytes of options */
+    put16(f + 14 + 2, 24 + (l - 34));
+    memset(f + 14 + 20, 1, 4);                       /* NOPs */
+    memcpy(f + 14 + 24, opt_pkt, l - 34);
+    put16(f + 14 + 10, 0);
+    put16(f + 14 + 10, net_csum_fold(net_csum_add(0, f + 14, 24)));
+    feed(l + 4);
+    CHECK(sk.rx_len == 3);
+    /* Data after our FIN was acknowledged (FIN_WAIT_2) is still received. */
+    uint8_t buf[8];
+    CHECK(tcp_recv(&net, &sk, buf, sizeof(buf), now) == 3 && memcmp(buf, "opt", 3) == 0);
+    peer_seq += 3;
+    tcp_close(&net, &sk, now);
+    peer(peer_seq, dev_iss + 2, TCP_ACK, 1000, (const uint8_t *)"late", 4);
+    CHECK(sk.state == TCP_FIN_WAIT_2 && tcp_recv(&net, &sk, buf, sizeof(buf), now) == 4);
+    CHECK(net_bufs_free(&net) == NET_POOL_N);
+}
+
 int main(void)
 {
     test_arp();
@@ -603,6 +646,7 @@ int main(void)
     test_tcp_rfc5961();
     test_tcp_close();
     test_tcp_keepalive_window();
+    test_tcp_edge();
     printf("unit_net: %d failure(s)\n", failures);
     return failures ? 1 : 0;
 }
