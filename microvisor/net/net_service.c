@@ -19,6 +19,7 @@
 
 static struct net net;
 static int work_id = -1;
+static enum { SERVICE_NEW, SERVICE_RUNNING, SERVICE_ABSENT } state;
 static uint32_t rng_state = 0x9E3779B9u;
 static uint32_t next_link_check_ms;
 static uint32_t bound_seen;
@@ -63,11 +64,17 @@ static void on_nic_event(void)
     work_submit(work_id, board_time_us());
 }
 
+static int net_service_start(uint32_t now);
+
 static void net_work(uint64_t now_us)
 {
     uint64_t t0 = board_time_us(); /* now_us is when the whole pass began */
     uint32_t now = now_ms_of(now_us);
     unsigned k;
+    if (state == SERVICE_NEW)
+        state = net_service_start(now) == 0 ? SERVICE_RUNNING : SERVICE_ABSENT;
+    if (state != SERVICE_RUNNING)
+        return;
     for (k = 0; k < NET_SERVICE_RX_BUDGET; k++) {
         struct net_buf *b = net_buf_alloc(&net);
         if (!b)
@@ -120,7 +127,9 @@ void net_service_dump_stats(void)
             console_printf("[net] %s %lu\n", net_stat_name(i), (unsigned long)st[i]);
 }
 
-int net_service_init(void)
+/* The NIC's reset and the first DHCP message happen in the first
+ * activation, not in mv_main, so they do not lengthen the boot. */
+static int net_service_start(uint32_t now)
 {
     static const struct net_hooks hooks = { net_service_frame_out, service_random, NULL };
     uint8_t mac[6];
@@ -130,15 +139,19 @@ int net_service_init(void)
     }
     rng_state ^= (uint32_t)mac[5] << 8 ^ mac[4];
     net_init(&net, mac, &hooks);
+    console_printf("[net] LAN9118 %02x:%02x:%02x:%02x:%02x:%02x, DHCP started\n", mac[0],
+                   mac[1], mac[2], mac[3], mac[4], mac[5]);
+    dhcp_start(&net, now);
+    board_netif_irq_enable(true);
+    return 0;
+}
+
+int net_service_init(void)
+{
     work_id = work_register(net_work);
     int t = timer_register(work_id);
     if (work_id < 0 || t < 0)
         return -1;
-    uint64_t now = board_time_us();
-    timer_start(t, now + NET_POLL_MS * 1000u, NET_POLL_MS * 1000u);
-    console_printf("[net] LAN9118 %02x:%02x:%02x:%02x:%02x:%02x, DHCP started\n", mac[0],
-                   mac[1], mac[2], mac[3], mac[4], mac[5]);
-    dhcp_start(&net, now_ms_of(now));
-    board_netif_irq_enable(true);
+    timer_start(t, board_time_us() + NET_POLL_MS * 1000u, NET_POLL_MS * 1000u);
     return 0;
 }

@@ -4,7 +4,8 @@
  * the NIC interrupt and a NET_POLL_MS timer submit one deferred-work item
  * that drains received frames (at most NET_SERVICE_RX_BUDGET per
  * activation, resubmitting itself if more wait) and runs net_poll().
- * DHCP starts at once.
+ * The NIC is reset and DHCP starts in the first activation (not during
+ * boot); without a NIC the work item stays idle.
  */
 #ifndef NET_SERVICE_H
 #define NET_SERVICE_H
@@ -17,8 +18,8 @@
 #define NET_SERVICE_RX_BUDGET 8u
 #endif
 
-/* Called once from mv_main before the application starts. 0 or < 0 if
- * there is no NIC (the microvisor runs without network). */
+/* Called once from mv_main before the application starts: registers the
+ * work and its timer. 0, or < 0 if the tables are full. */
 int net_service_init(void);
 
 /* The stack, for the layers above (TLS, MQTT) and diagnostics; they run
