@@ -87,4 +87,24 @@ const struct board_app_layout *board_app_layout(void);
 /* Provisioning record in flash (read-only to the core). */
 const void *board_provisioning(void);
 
+/*
+ * The network interface (an505: board/an505/lan9118.c). Secure-only: the
+ * application can reach neither the NIC nor its interrupt. Frames are
+ * Ethernet II without FCS. Host tests use the stack's own simulation
+ * (tests/unit/net/net_sim.c) instead.
+ */
+/* Resets and starts the NIC, reads its MAC; `event` is called from the
+ * NIC's interrupt (top half) when frames arrive. 0, or < 0 if absent. */
+int board_netif_init(uint8_t mac[6], void (*event)(void));
+/* Receive interrupt on/off (off in the top half, on once drained). */
+void board_netif_irq_enable(bool on);
+/* Copies the next received frame into buf; returns its length, 0 if there
+ * is none, < 0 if it was bad or larger than cap (then dropped). */
+int board_netif_recv(uint8_t *buf, uint32_t cap);
+/* Sends a frame (borrowed until return); 0 or < 0 if it was dropped. */
+int board_netif_send(const uint8_t *frame, uint32_t len);
+bool board_netif_link_up(void);
+/* The NIC interrupt's handler (board vector table). */
+void board_netif_irq(void);
+
 #endif /* BOARD_H */

@@ -19,6 +19,7 @@
 #include "gateway.h"
 #include "memory_map.h"
 #include "mv_config.h"
+#include "net_service.h"
 #include "provision.h"
 #include "sched.h"
 
@@ -51,6 +52,7 @@ int mv_main(void)
     gateway_init();
     sched_every(mv_watchdog_feed, MV_WATCHDOG_MS * 1000u / 4u);
     board_watchdog_start(MV_WATCHDOG_MS);
+    net_service_init(); /* network: its deferred work and timer (net/) */
 
     if (app_load(handoff.magic == BOOT_HANDOFF_MAGIC ? handoff.version : 0) != 0) {
         console_printf("[mv] no runnable application; microvisor idle\n");

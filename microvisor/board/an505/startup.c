@@ -14,6 +14,7 @@ int mv_main(void);
 void mv_unexpected_irq(void);
 void board_clock_irq(void);
 void mv_pendsv_entry(void);
+void board_netif_irq(void);
 void mv_nmi_entry(void);
 void mv_hardfault_entry(void);
 void mv_memfault_entry(void);
@@ -44,6 +45,10 @@ void mv_reset(void)
 
 #define VECTORS (16 + AN505_NUM_IRQS)
 
+/* Every slot is first filled with the catch-all, then the few real handlers
+ * are named: intended overrides. */
+#pragma GCC diagnostic ignored "-Woverride-init"
+
 __attribute__((section(".vectors"), used))
 static void (*const mv_vectors[VECTORS])(void) = {
     (void (*)(void))__stack_top,
@@ -62,4 +67,5 @@ static void (*const mv_vectors[VECTORS])(void) = {
     mv_tick_entry,       /* SysTick: the secure tick */
     [16 ... VECTORS - 1] = mv_unexpected_irq,
     [16 + AN505_IRQ_TIMER1] = board_clock_irq,
+    [16 + AN505_IRQ_ETHERNET] = board_netif_irq, /* Secure-targeted */
 };
