@@ -52,12 +52,16 @@ int mv_main(void)
     gateway_init();
     sched_every(mv_watchdog_feed, MV_WATCHDOG_MS * 1000u / 4u);
     board_watchdog_start(MV_WATCHDOG_MS);
-    net_service_init(); /* network: its deferred work and timer (net/) */
-
-    if (app_load(handoff.magic == BOOT_HANDOFF_MAGIC ? handoff.version : 0) != 0) {
+    int loaded = app_load(handoff.magic == BOOT_HANDOFF_MAGIC ? handoff.version : 0);
+    if (loaded != 0)
         console_printf("[mv] no runnable application; microvisor idle\n");
+
+    /* The network starts only now: its deferred work prints from PendSV,
+     * and the console is not line-atomic against this thread, so the boot
+     * messages above come first, whole. */
+    net_service_init(); /* network: its deferred work and timer (net/) */
+    if (loaded != 0)
         for (;;)
             __asm volatile("wfi");
-    }
     app_start_first();
 }
