@@ -58,7 +58,10 @@ def main():
     figures["bootrom_flash"] = (rom, "bytes")
 
     for name, (value, unit) in figures.items():
-        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        if isinstance(value, float) and not value.is_integer():
+            shown = f"{value:.2f}"
+        else:
+            shown = str(int(value))
         print(f"BENCH {name} {shown} {unit}")
     if not a.check:
         return 0
