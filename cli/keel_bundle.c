@@ -324,7 +324,7 @@ static int bundle_args(int argc, char **argv, struct bundle_opts *o)
         } else if (!strcmp(a, "--debug")) {
             o->policy.debug = true;
             o->policy_set = 1;
-        } else if (a[0] == '-' && a[1] == '-' && !v) {
+        } else if (a[0] == '-' && a[1] == '-' && (!v || v[0] == '-')) {
             fprintf(stderr, "keel bundle: %s needs a value\n", a);
             return -1;
         } else if (!strcmp(a, "--kind")) {

@@ -272,7 +272,7 @@ int cmd_provision(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--force")) {
             force = 1;
-        } else if (a[0] == '-' && !v) {
+        } else if (a[0] == '-' && (!v || v[0] == '-')) {
             fprintf(stderr, "keel provision: %s needs a value\n", a);
             return 2;
         } else if (!strcmp(a, "--new-ca")) {
