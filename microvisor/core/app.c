@@ -249,6 +249,9 @@ int app_load(uint32_t mv_version)
     if (trial)
         wake_reason_set(MV_WAKEREASON_APPLICATIONUPDATE);
     trial_app_loaded(&r);
+    if (r.action == UPDATE_REVERT_TO_A || r.action == UPDATE_REVERT_TO_B)
+        console_printf("[mv] app trial in slot %c was never confirmed: rejected, "
+                       "reverting\n", 'B' - r.slot);
     console_printf("[mv] app %u.%u.%u loaded from slot %c: %u bytes at %08x, entry %08x, "
                    "security counter %u%s\n",
                    r.info.m.version >> 24, (r.info.m.version >> 16) & 0xFFu,
