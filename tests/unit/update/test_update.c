@@ -115,9 +115,18 @@ static void test_flow(void)
     EXPECT(boot_ctx(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_BOOT_A && r.info.m.version == 0x01000000);
+    /* the journal remembers what was rejected (mvGetUpdateStatus) */
+    {
+        const struct update_comp_state *st = update_state(u, MANIFEST_COMP_APP);
+        CHECK(st->rejected.set && st->rejected.slot == 1 && st->rejected.version == 0x01010000);
+        CHECK(!st->trial.set && !update_state(u, MANIFEST_COMP_MICROVISOR)->rejected.set);
+    }
     /* a trial booted and not confirmed before a reset also reverts */
     EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK); /* B still verified */
     EXPECT(update_activate(u), UPDATE_OK);
+    /* a new TRIAL forgets the last revert; it names the new version */
+    CHECK(!update_state(u, MANIFEST_COMP_APP)->rejected.set);
+    CHECK(update_state(u, MANIFEST_COMP_APP)->trial.version == 0x01010000);
     EXPECT(boot_ctx(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_TRIAL_B);
@@ -190,6 +199,23 @@ static void test_journal_compaction(void)
     CHECK(u->jepoch >= 5);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_TRIAL_B);
+    /* a REJECT survives the page moves (it is part of the snapshot) */
+    EXPECT(update_reject(u, MANIFEST_COMP_APP), UPDATE_OK);
+    struct image mv2;
+    make_image(&mv2, MANIFEST_COMP_MICROVISOR, 0x01010000, 1, 3000, 1, seed_mv);
+    EXPECT(install(u, &mv2, 3000), UPDATE_OK);
+    uint32_t epoch = u->jepoch;
+    for (int i = 0; i < 150; i++) { /* > one page of microvisor records after it */
+        EXPECT(update_reject(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+        EXPECT(update_resume(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+        EXPECT(update_activate(u), UPDATE_OK);
+    }
+    CHECK(u->jepoch > epoch);
+    EXPECT(update_reject(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+    free(mv2.bytes);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    CHECK(update_state(u, MANIFEST_COMP_APP)->rejected.set &&
+          update_state(u, MANIFEST_COMP_APP)->rejected.version == 0x01010000);
     EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_BOOT_A);
     CHECK(update_state(u, MANIFEST_COMP_MICROVISOR)->floor == 1);
