@@ -248,7 +248,6 @@ int app_load(uint32_t mv_version)
     bool trial = r.action == UPDATE_TRIAL_A || r.action == UPDATE_TRIAL_B;
     if (trial)
         wake_reason_set(MV_WAKEREASON_APPLICATIONUPDATE);
-    trial_app_loaded(&r);
     if (r.action == UPDATE_REVERT_TO_A || r.action == UPDATE_REVERT_TO_B)
         console_printf("[mv] app trial in slot %c was never confirmed: rejected, "
                        "reverting\n", 'B' - r.slot);
@@ -257,6 +256,7 @@ int app_load(uint32_t mv_version)
                    r.info.m.version >> 24, (r.info.m.version >> 16) & 0xFFu,
                    r.info.m.version & 0xFFFFu, 'A' + r.slot, code->size, base, entry,
                    r.info.m.security_counter, trial ? ", first boot (trial)" : "");
+    trial_app_loaded(&r);
     return 0;
 }
 

@@ -10,7 +10,7 @@
  *    manifest's policy trial_s, default 10 s) since it was loaded without
  *    stopping, or at once when it calls mvConfirmApplicationUpdate. Any stop
  *    before that (a fault, a hang, a restart request, which is also what
- *    returning from main() does) fails the trial: the app is parked,
+ *    exit() does) fails the trial: the app is parked,
  *    deferred work writes REJECT and loads the previous image in place
  *    (app_revert_restart), without resetting the device, so the network and
  *    a microvisor trial are not disturbed by the application's failure.

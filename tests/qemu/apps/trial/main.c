@@ -2,6 +2,8 @@
  * The trial test's application (tests/qemu/test_trial.py). What it does is
  * chosen by versions, so one ELF bundled several times plays every part:
  *   app version x.y.13   crashes at once (a SecureFault): a failed trial
+ *   app version x.y.14   hangs with interrupts masked: a failed trial
+ *   app version x.y.15   calls exit() (the SDK's _exit is mvRestart)
  *   app version x.y.7    confirms its own trial (mvConfirmApplicationUpdate)
  *   microvisor x.y.66    on trial, crashed on purpose through mvTestHook (the
  *                        test build of the microvisor answers it)
@@ -9,6 +11,8 @@
  *                        update status whenever it changes
  * Every run starts with one line: wake reason and mvGetUpdateStatus.
  */
+#include <stdlib.h>
+
 #include "testapp.h"
 
 extern enum MvStatus mvTestHook(uint32_t op);
@@ -46,6 +50,16 @@ int main(void)
     if (st.application.state == MV_UPDATESTATE_TRIAL && patch == 13) {
         printf("trial: crashing on trial\n");
         *(volatile uint32_t *)0x10000000u = 0; /* secure memory: SecureFault */
+    }
+    if (st.application.state == MV_UPDATESTATE_TRIAL && patch == 14) {
+        printf("trial: hanging on trial\n");
+        __asm volatile("cpsid i");
+        for (;;)
+            __asm volatile("" ::: "memory");
+    }
+    if (st.application.state == MV_UPDATESTATE_TRIAL && patch == 15) {
+        printf("trial: exiting on trial\n");
+        exit(0);
     }
     if (patch == 7) {
         rc = mvConfirmApplicationUpdate();
