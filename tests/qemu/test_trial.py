@@ -10,9 +10,10 @@
   0.4.7, which confirms itself (mvConfirmApplicationUpdate) -> confirmed at
     once, survives a reboot;
   microvisor 0.2.0 on trial -> wake reason MICROVISORUPDATE, confirmed by
-    the microvisor's health rule; microvisor 0.3.66 (the test build, which
-    the app crashes on purpose) -> the device resets and the boot ROM
-    reverts to 0.2.0; the app learns it.
+    the microvisor's health rule; microvisor 0.3.66 and 0.3.67 (the test
+    build, which the app crashes on purpose: a fault, a hang the watchdog
+    catches) -> the device resets and the boot ROM reverts to 0.2.0; the
+    app learns it.
 
 The device is made by `keel run` (everything signed with the development
 key, installed and confirmed); each update is staged the way the update
@@ -236,21 +237,26 @@ def main():
         has(run, r"^trial: start: app 0 00040007 slot 0 rejected 00000000, mv 1 00020000 slot 1",
             "the app sees the microvisor on trial")
 
-        # 6. microvisor 0.3.66 (test build) crashes on trial: the boot ROM reverts
-        stage(flash, "microvisor", 0, bundle("microvisor", mv_test_elf, "0.3.66"),
-              version_of("0.3.66"))
-        run = boot(beat(1), timeout=30)
-        has(run, r"^\[boot\] slot A: microvisor 0\.3\.66, security counter 1, on trial",
-            "0.3.66 starts on trial")
-        has(run, r"^\[mv\] MICROVISOR CRASH: .*resetting", "it crashes")
-        has(run, r"^\[boot\] microvisor trial in slot A reset before it was confirmed: "
-            r"rejected, reverting", "the boot ROM rejects it")
-        has(run, r"^\[boot\] starting microvisor from slot B", "and starts 0.2.0 again")
-        has(run, r"^\[mv\] microvisor update 0\.3\.66 was rejected",
-            "the microvisor reports the revert")
-        has(run, r"^trial: wake reason 4,", "wake reason MICROVISORCRASH")
-        has(run, r"^trial: start: app 0 00040007 slot 0 rejected 00000000, "
-            r"mv 2 00020000 slot 1 rejected 00030042", "the app learns 0.3.66 was reverted")
+        # 6. microvisor trials of the test build that crash (0.3.66: a fault in
+        # secure code; 0.3.67: a hang, caught by the watchdog): the boot ROM
+        # reverts each to 0.2.0
+        for version, crash in (("0.3.66", r"HardFault"), ("0.3.67", r"watchdog expired")):
+            stage(flash, "microvisor", 0, bundle("microvisor", mv_test_elf, version),
+                  version_of(version))
+            run = boot(beat(1), timeout=30)
+            v = version.replace(".", r"\.")
+            has(run, rf"^\[boot\] slot A: microvisor {v}, security counter 1, on trial",
+                f"{version} starts on trial")
+            has(run, rf"^\[mv\] MICROVISOR CRASH: {crash}.*resetting", f"{version}: {crash}")
+            has(run, r"^\[boot\] microvisor trial in slot A reset before it was confirmed: "
+                r"rejected, reverting", "the boot ROM rejects it")
+            has(run, r"^\[boot\] starting microvisor from slot B", "and starts 0.2.0 again")
+            has(run, rf"^\[mv\] microvisor update {v} was rejected",
+                "the microvisor reports the revert")
+            has(run, r"^trial: wake reason 4,", "wake reason MICROVISORCRASH")
+            has(run, r"^trial: start: app 0 00040007 slot 0 rejected 00000000, "
+                rf"mv 2 00020000 slot 1 rejected {version_of(version):08x}",
+                f"the app learns {version} was reverted")
     print(f"trial: {time.monotonic() - start:.1f} s")
     return check.done(last)
 

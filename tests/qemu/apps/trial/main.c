@@ -6,7 +6,8 @@
  *   app version x.y.15   calls exit() (the SDK's _exit is mvRestart)
  *   app version x.y.7    confirms its own trial (mvConfirmApplicationUpdate)
  *   microvisor x.y.66    on trial, crashed on purpose through mvTestHook (the
- *                        test build of the microvisor answers it)
+ *                        test build of the microvisor answers it): a fault
+ *   microvisor x.y.67    the same, a hang the secure watchdog catches
  *   anything else        runs, printing a heartbeat every 250 ms and the
  *                        update status whenever it changes
  * Every run starts with one line: wake reason and mvGetUpdateStatus.
@@ -41,9 +42,10 @@ int main(void)
     testapp_expect_status(mvGetUpdateStatus((struct MvUpdateStatus *)((uintptr_t)&now + 1)),
                           MV_STATUS_PARAMETERFAULT, "mvGetUpdateStatus(misaligned)");
 
-    if (st.microvisor.state == MV_UPDATESTATE_TRIAL && (st.microvisor.version & 0xFFFFu) == 66) {
+    uint32_t mv_patch = st.microvisor.version & 0xFFFFu;
+    if (st.microvisor.state == MV_UPDATESTATE_TRIAL && (mv_patch == 66 || mv_patch == 67)) {
         printf("trial: crashing the microvisor on trial\n");
-        mvTestHook(1);
+        mvTestHook(mv_patch == 66 ? 1 : 2);
         printf("trial: the microvisor survived its own fault\n");
     }
     uint32_t patch = st.application.version & 0xFFFFu;
