@@ -31,10 +31,12 @@
  * (REVERT_TO_X where the exact table, seeing the trial's slot damaged,
  * says BOOT_X).
  */
-enum { LAZY_UNKNOWN, LAZY_VALID, LAZY_INVALID };
+/* A slot's verdict: values far apart in bits, and only LAZY_VALID (checked
+ * positively, twice) lets a slot be loaded. */
+enum { LAZY_UNKNOWN = 0x0F0F, LAZY_VALID = 0x5AA5, LAZY_INVALID = 0xA05F };
 
 struct lazy {
-    uint8_t state[UPDATE_SLOTS];
+    uint16_t state[UPDATE_SLOTS];
     uint8_t digest[UPDATE_SLOTS][8]; /* of the envelope; verified once VALID */
     struct update_slot_info inf[UPDATE_SLOTS];
 };
@@ -155,7 +157,7 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
         int rc;
         if (s == UPDATE_NONE)
             return UPDATE_E_NO_IMAGE; /* even with every unverified slot valid */
-        if (z.state[s] == LAZY_UNKNOWN) {
+        if (z.state[s] != LAZY_VALID) {
             if ((rc = lazy_resolve(u, comp, (unsigned)s, &z, out)))
                 return rc;
             continue;
@@ -175,6 +177,8 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
             out->manifest_err[s] = u->manifest_err;
             continue;
         }
+        if (z.state[s] != LAZY_VALID || rc != UPDATE_OK)
+            return UPDATE_E_NO_IMAGE; /* the verdict again: a glitch must not boot it */
         struct jrec r = {.comp = (uint8_t)comp, .slot = st->trial.slot,
                          .value = st->trial.version};
         memcpy(r.digest, st->trial.digest, 8);
