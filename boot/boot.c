@@ -188,6 +188,12 @@ void boot_main(void)
     boot_puts("\n");
 
     boot_choose(&r);
+    if (r.action == UPDATE_REVERT_TO_A || r.action == UPDATE_REVERT_TO_B) {
+        /* The trial was started (ATTEMPT) and the device reset before the
+         * microvisor confirmed it: a crash, the watchdog or a power cut. */
+        boot_puts(r.slot ? "[boot] microvisor trial in slot A" : "[boot] microvisor trial in slot B");
+        boot_puts(" reset before it was confirmed: rejected, reverting\n");
+    }
     boot_check_vectors(&r.info.m);
     boot_puts(r.slot ? "[boot] slot B: microvisor " : "[boot] slot A: microvisor ");
     boot_putversion(r.info.m.version);

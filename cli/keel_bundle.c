@@ -301,6 +301,8 @@ static const char bundle_usage[] =
     "  --restart-ms LIST apps: comma-separated delays before restarts after crashes\n"
     "  --politeness P    apps: immediate, polite (default) or on-restart\n"
     "  --checkin S       apps: connectivity check-in interval in seconds\n"
+    "  --trial S         apps: health time: a new version that runs S seconds\n"
+    "                    without crashing is confirmed (default 10, at most 86400)\n"
     "  --key KEY.pem     sign with this key (from keel keygen)\n";
 
 struct bundle_opts {
@@ -387,6 +389,14 @@ static int bundle_args(int argc, char **argv, struct bundle_opts *o)
                 return -1;
             }
             o->policy_set = 1;
+        } else if (!strcmp(a, "--trial")) {
+            i++;
+            if (parse_u32(v, &o->policy.trial_s) || o->policy.trial_s == 0 ||
+                o->policy.trial_s > MANIFEST_TRIAL_MAX_S) {
+                fprintf(stderr, "keel bundle: --trial: want seconds, 1..86400\n");
+                return -1;
+            }
+            o->policy_set = 1;
         } else if (!strcmp(a, "--key")) {
             o->key = argv[++i];
         } else if (a[0] == '-') {
@@ -408,7 +418,7 @@ static int bundle_args(int argc, char **argv, struct bundle_opts *o)
     }
     if (o->kind == MANIFEST_COMP_MICROVISOR && o->policy_set) {
         fprintf(stderr, "keel bundle: app policies (--debug, --restart-ms, --politeness, "
-                        "--checkin) do not apply to a microvisor\n");
+                        "--checkin, --trial) do not apply to a microvisor\n");
         return -1;
     }
     return 0;
@@ -609,10 +619,11 @@ static void print_manifest(const struct manifest *m)
         printf("minimum microvisor: %u.%u.%u\n", m->min_mv_version >> 24,
                (m->min_mv_version >> 16) & 0xFF, m->min_mv_version & 0xFFFF);
     if (m->has_policy) {
-        printf("policy: debug %s, politeness %s, check-in %us, restarts", 
+        printf("policy: debug %s, politeness %s, check-in %us, trial %us, restarts",
                m->policy.debug ? "on" : "off",
                m->policy.politeness < 3 ? polite[m->policy.politeness] : "?",
-               m->policy.checkin_s);
+               m->policy.checkin_s,
+               m->policy.trial_s ? m->policy.trial_s : MANIFEST_TRIAL_DEFAULT_S);
         for (unsigned i = 0; i < m->policy.n_restarts; i++)
             printf("%s%ums", i ? "," : " ", m->policy.restart_ms[i]);
         printf("%s\n", m->policy.n_restarts ? "" : " default");

@@ -314,6 +314,12 @@ static int parse_policy(cbor_dec_t *d, struct manifest_policy *p)
         } else if (key == 4) {
             if ((rc = get_u32(d, &p->checkin_s)))
                 return rc == MANIFEST_E_FIELD ? MANIFEST_E_POLICY : rc;
+        } else if (key == 5) {
+            /* 0 is the default and is left out, so one policy has one encoding */
+            if ((rc = get_u32(d, &p->trial_s)))
+                return rc == MANIFEST_E_FIELD ? MANIFEST_E_POLICY : rc;
+            if (p->trial_s == 0 || p->trial_s > MANIFEST_TRIAL_MAX_S)
+                return MANIFEST_E_POLICY;
         } else {
             return MANIFEST_E_UNKNOWN_CRITICAL;
         }

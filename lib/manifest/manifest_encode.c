@@ -17,7 +17,7 @@ static int finish(cbor_enc_t *e, size_t *len)
 
 static void put_policy(cbor_enc_t *e, const struct manifest_policy *p)
 {
-    size_t n = 1 + (p->n_restarts > 0) + 1 + (p->checkin_s != 0);
+    size_t n = 1 + (p->n_restarts > 0) + 1 + (p->checkin_s != 0) + (p->trial_s != 0);
     cbor_put_map(e, n);
     cbor_put_uint(e, 1);
     cbor_put_bool(e, p->debug);
@@ -32,6 +32,10 @@ static void put_policy(cbor_enc_t *e, const struct manifest_policy *p)
     if (p->checkin_s != 0) {
         cbor_put_uint(e, 4);
         cbor_put_uint(e, p->checkin_s);
+    }
+    if (p->trial_s != 0) {
+        cbor_put_uint(e, 5);
+        cbor_put_uint(e, p->trial_s);
     }
 }
 

@@ -17,30 +17,18 @@
  * garbage) reads as "not there" and is skipped; the next record goes after
  * it. Scans stop at the first all-erased record.
  *
+ * The boot decision (update_boot) is update_boot.c; the formats and helpers
+ * both files use are update_priv.h.
+ *
  * Image bytes are programmed in order; a page is erased just before its
  * first byte is programmed and its FRONTIER record is written before the
  * next page is touched, so after a cut the page at the frontier is the only
  * one that can hold partial data, and resuming re-erases exactly it.
  */
 #include "update.h"
+#include "update_priv.h"
 
 #include <string.h>
-
-#define MAN_MAGIC 0x4E414D4Bu  /* "KMAN" */
-#define PRG_MAGIC 0x4752504Bu  /* "KPRG" */
-#define JRN_MAGIC 0x314E524Au  /* "JRN1" */
-#define HDR_SIZE 16u
-#define PRG_SIZE 16u
-#define JREC_SIZE 32u
-
-enum { PRG_FRONTIER = 1, PRG_VERIFIED = 2, PRG_BAD = 3 };
-enum { J_PAGE = 1, J_SNAP_END = 2, J_TRIAL = 3, J_ATTEMPT = 4, J_CONFIRM = 5, J_REJECT = 6 };
-
-struct jrec {
-    uint8_t type, comp, slot;
-    uint32_t value;
-    uint8_t digest[8];
-};
 
 static const char *const reasons[UPDATE_E_COUNT] = {
     "ok",
@@ -67,7 +55,7 @@ const char *update_strerror(int err)
 
 /* ---- Helpers ---------------------------------------------------------------- */
 
-static uint32_t crc32(const uint8_t *p, size_t n)
+uint32_t upd_crc32(const uint8_t *p, size_t n)
 {
     uint32_t c = 0xFFFFFFFFu;
     for (size_t i = 0; i < n; i++) {
@@ -86,7 +74,7 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-static uint32_t get32(const uint8_t *p)
+uint32_t upd_get32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -99,7 +87,7 @@ static bool all_erased(const update_t *u, const uint8_t *p, size_t n)
     return true;
 }
 
-static int ferr(update_t *u, int rc)
+int upd_ferr(update_t *u, int rc)
 {
     u->flash_err = rc;
     return UPDATE_E_FLASH;
@@ -110,19 +98,19 @@ static uint32_t page(const update_t *u)
     return flash_page_size(u->flash);
 }
 
-static bool comp_ok(uint32_t comp)
+bool upd_comp_ok(uint32_t comp)
 {
     return comp == MANIFEST_COMP_MICROVISOR || comp == MANIFEST_COMP_APP;
 }
 
-static uint32_t slot_addr(const update_t *u, uint32_t comp, unsigned slot)
+uint32_t upd_slot_addr(const update_t *u, uint32_t comp, unsigned slot)
 {
     return u->layout->slot[comp][slot];
 }
 
 static uint32_t data_addr(const update_t *u, uint32_t comp, unsigned slot)
 {
-    return slot_addr(u, comp, slot) + 2 * page(u);
+    return upd_slot_addr(u, comp, slot) + 2 * page(u);
 }
 
 static uint32_t image_total(const struct manifest *m)
@@ -133,7 +121,7 @@ static uint32_t image_total(const struct manifest *m)
     return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
-static void digest8(update_t *u, const uint8_t *env, size_t len, uint8_t out[8])
+void upd_digest8(update_t *u, const uint8_t *env, size_t len, uint8_t out[8])
 {
     manifest_sha256_ctx c;
     uint8_t h[32];
@@ -154,17 +142,17 @@ static void jrec_encode(const struct jrec *r, uint8_t out[JREC_SIZE])
     out[6] = r->slot;
     put32(out + 8, r->value);
     memcpy(out + 16, r->digest, 8);
-    put32(out + 28, crc32(out, 28));
+    put32(out + 28, upd_crc32(out, 28));
 }
 
 static bool jrec_decode(const uint8_t in[JREC_SIZE], struct jrec *r)
 {
-    if (get32(in) != JRN_MAGIC || get32(in + 28) != crc32(in, 28))
+    if (upd_get32(in) != JRN_MAGIC || upd_get32(in + 28) != upd_crc32(in, 28))
         return false;
     r->type = in[4];
     r->comp = in[5];
     r->slot = in[6];
-    r->value = get32(in + 8);
+    r->value = upd_get32(in + 8);
     memcpy(r->digest, in + 16, 8);
     return true;
 }
@@ -176,15 +164,16 @@ static bool ref_is(const struct update_ref *ref, unsigned slot, const uint8_t d[
 
 static void fold(update_t *u, const struct jrec *r)
 {
-    if (!comp_ok(r->comp) || r->slot >= UPDATE_SLOTS)
+    if (!upd_comp_ok(r->comp) || r->slot >= UPDATE_SLOTS)
         return;
     struct update_comp_state *s = &u->st[r->comp];
-    struct update_ref ref = {.set = true, .slot = r->slot};
+    struct update_ref ref = {.set = true, .slot = r->slot, .version = r->value};
     memcpy(ref.digest, r->digest, 8);
     switch (r->type) {
     case J_TRIAL:
         s->trial = ref;
         s->attempted = false;
+        s->rejected.set = false; /* a new update: the last revert is history */
         break;
     case J_ATTEMPT:
         if (ref_is(&s->trial, r->slot, r->digest))
@@ -192,6 +181,7 @@ static void fold(update_t *u, const struct jrec *r)
         break;
     case J_CONFIRM:
         s->confirmed = ref;
+        s->confirmed.version = 0; /* value is the counter here */
         if (r->value > s->floor)
             s->floor = r->value;
         if (ref_is(&s->trial, r->slot, r->digest)) {
@@ -200,6 +190,7 @@ static void fold(update_t *u, const struct jrec *r)
         }
         break;
     case J_REJECT:
+        s->rejected = ref;
         if (ref_is(&s->trial, r->slot, r->digest)) {
             s->trial.set = false;
             s->attempted = false;
@@ -229,7 +220,7 @@ static int jpage_scan(update_t *u, uint32_t addr, bool apply, struct jpage_scan 
     for (uint32_t off = 0; off < page(u); off += JREC_SIZE) {
         int rc = flash_read(u->flash, addr + off, b, JREC_SIZE);
         if (rc)
-            return ferr(u, rc);
+            return upd_ferr(u, rc);
         if (all_erased(u, b, JREC_SIZE)) {
             out->next = off;
             break;
@@ -283,7 +274,7 @@ static int jwrite(update_t *u, uint32_t addr, const struct jrec *r)
     uint8_t b[JREC_SIZE];
     jrec_encode(r, b);
     int rc = flash_program(u->flash, addr, b, JREC_SIZE);
-    return rc ? ferr(u, rc) : UPDATE_OK;
+    return rc ? upd_ferr(u, rc) : UPDATE_OK;
 }
 
 static int snap_ref(update_t *u, uint32_t addr, uint32_t *off, uint8_t type, uint32_t comp,
@@ -305,7 +296,7 @@ static int journal_compact(update_t *u)
     uint32_t off = 0, count = 0;
     int rc = flash_erase_page(u->flash, target);
     if (rc)
-        return ferr(u, rc);
+        return upd_ferr(u, rc);
     struct jrec pg = {.type = J_PAGE, .value = u->jepoch + 1};
     if ((rc = jwrite(u, target, &pg)))
         return rc;
@@ -317,8 +308,14 @@ static int journal_compact(update_t *u)
                 return rc;
             count++;
         }
+        /* before TRIAL: folding TRIAL forgets the last revert */
+        if (s->rejected.set) {
+            if ((rc = snap_ref(u, target, &off, J_REJECT, c, &s->rejected, s->rejected.version)))
+                return rc;
+            count++;
+        }
         if (s->trial.set) {
-            if ((rc = snap_ref(u, target, &off, J_TRIAL, c, &s->trial, 0)))
+            if ((rc = snap_ref(u, target, &off, J_TRIAL, c, &s->trial, s->trial.version)))
                 return rc;
             count++;
             if (s->attempted) {
@@ -337,7 +334,7 @@ static int journal_compact(update_t *u)
     return UPDATE_OK;
 }
 
-static int journal_append(update_t *u, const struct jrec *r)
+int upd_journal_append(update_t *u, const struct jrec *r)
 {
     int rc;
     if (u->jpage == 0 || u->jnext > page(u) - JREC_SIZE)
@@ -355,7 +352,7 @@ int update_journal_format(update_t *u)
 {
     int rc = flash_erase(u->flash, u->layout->journal, 2 * page(u));
     if (rc)
-        return ferr(u, rc);
+        return upd_ferr(u, rc);
     memset(u->st, 0, sizeof(u->st));
     u->jpage = 0;
     u->jepoch = 0;
@@ -375,7 +372,7 @@ int update_init(update_t *u, const flash_t *flash, const struct update_layout *l
 
 const struct update_comp_state *update_state(const update_t *u, uint32_t comp)
 {
-    return comp_ok(comp) ? &u->st[comp] : NULL;
+    return upd_comp_ok(comp) ? &u->st[comp] : NULL;
 }
 
 /* ---- Slots ------------------------------------------------------------------- */
@@ -384,19 +381,19 @@ const struct update_comp_state *update_state(const update_t *u, uint32_t comp)
 static int read_manifest(update_t *u, uint32_t comp, unsigned slot, struct update_slot_info *info)
 {
     uint8_t h[HDR_SIZE];
-    uint32_t a = slot_addr(u, comp, slot);
+    uint32_t a = upd_slot_addr(u, comp, slot);
     int rc = flash_read(u->flash, a, h, HDR_SIZE);
     if (rc)
-        return ferr(u, rc);
-    uint32_t len = get32(h + 4);
-    if (get32(h) != MAN_MAGIC || len == 0 || len > MANIFEST_MAX_SIZE || get32(h + 12) != ~len)
+        return upd_ferr(u, rc);
+    uint32_t len = upd_get32(h + 4);
+    if (upd_get32(h) != MAN_MAGIC || len == 0 || len > MANIFEST_MAX_SIZE || upd_get32(h + 12) != ~len)
         return UPDATE_E_NONE;
     if ((rc = flash_read(u->flash, a + HDR_SIZE, u->env, len)))
-        return ferr(u, rc);
-    if (crc32(u->env, len) != get32(h + 8))
+        return upd_ferr(u, rc);
+    if (upd_crc32(u->env, len) != upd_get32(h + 8))
         return UPDATE_E_NONE;
     memset(info, 0, sizeof(*info));
-    digest8(u, u->env, len, info->digest);
+    upd_digest8(u, u->env, len, info->digest);
     info->addr = a;
     info->data = data_addr(u, comp, slot);
     rc = manifest_open(u->env, len, u->trust, u->crypto, u->scratch, sizeof(u->scratch),
@@ -425,33 +422,28 @@ static int image_rules(update_t *u, uint32_t comp, const struct manifest *m)
     return UPDATE_OK;
 }
 
-struct progress {
-    uint32_t frontier;
-    bool verified, bad;
-    uint32_t next; /* byte offset of the first free entry; page size if full */
-};
 
-static int progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress *p)
+int upd_progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress *p)
 {
     uint8_t b[PRG_SIZE];
-    uint32_t a = slot_addr(u, comp, slot) + page(u);
+    uint32_t a = upd_slot_addr(u, comp, slot) + page(u);
     memset(p, 0, sizeof(*p));
     p->next = page(u);
     for (uint32_t off = 0; off < page(u); off += PRG_SIZE) {
         int rc = flash_read(u->flash, a + off, b, PRG_SIZE);
         if (rc)
-            return ferr(u, rc);
+            return upd_ferr(u, rc);
         if (all_erased(u, b, PRG_SIZE)) {
             p->next = off;
             break;
         }
-        if (get32(b) != PRG_MAGIC || get32(b + 12) != crc32(b, 12))
+        if (upd_get32(b) != PRG_MAGIC || upd_get32(b + 12) != upd_crc32(b, 12))
             continue;
-        if (get32(b + 4) == PRG_FRONTIER)
-            p->frontier = get32(b + 8);
-        else if (get32(b + 4) == PRG_VERIFIED)
+        if (upd_get32(b + 4) == PRG_FRONTIER)
+            p->frontier = upd_get32(b + 8);
+        else if (upd_get32(b + 4) == PRG_VERIFIED)
             p->verified = true;
-        else if (get32(b + 4) == PRG_BAD)
+        else if (upd_get32(b + 4) == PRG_BAD)
             p->bad = true;
     }
     return UPDATE_OK;
@@ -465,18 +457,18 @@ static int progress_append(update_t *u, uint32_t kind, uint32_t value)
     put32(b, PRG_MAGIC);
     put32(b + 4, kind);
     put32(b + 8, value);
-    put32(b + 12, crc32(b, 12));
-    int rc = flash_program(u->flash, slot_addr(u, u->dl_comp, u->dl_slot) + page(u) + u->plog_next,
+    put32(b + 12, upd_crc32(b, 12));
+    int rc = flash_program(u->flash, upd_slot_addr(u, u->dl_comp, u->dl_slot) + page(u) + u->plog_next,
                            b, PRG_SIZE);
     u->plog_next += PRG_SIZE;
     if (rc)
-        return ferr(u, rc);
+        return upd_ferr(u, rc);
     if (kind == PRG_FRONTIER)
         u->frontier = value;
     return UPDATE_OK;
 }
 
-static int hash_layers(update_t *u, const struct update_slot_info *info)
+int upd_hash_layers(update_t *u, const struct update_slot_info *info)
 {
     uint8_t buf[256], h[32];
     uint32_t off = 0;
@@ -489,7 +481,7 @@ static int hash_layers(update_t *u, const struct update_slot_info *info)
             int rc = flash_read(u->flash, info->data + off + done, buf, n);
             if (rc) {
                 u->crypto->sha256_final(&c, h);
-                return ferr(u, rc);
+                return upd_ferr(u, rc);
             }
             u->crypto->sha256_update(&c, buf, n);
             done += n;
@@ -504,7 +496,7 @@ static int hash_layers(update_t *u, const struct update_slot_info *info)
 
 /* Copies each layer to where it runs (the loader's map) and hashes it
  * there; layers in increasing, non-overlapping target order. */
-static int load_layers(update_t *u, uint32_t comp, const struct update_slot_info *info)
+int upd_load_layers(update_t *u, uint32_t comp, const struct update_slot_info *info)
 {
     uint8_t h[32];
     uint32_t off = 0, end = 0;
@@ -516,7 +508,7 @@ static int load_layers(update_t *u, uint32_t comp, const struct update_slot_info
         end = l->target + l->size;
         int rc = flash_read(u->flash, info->data + off, dst, l->size);
         if (rc)
-            return ferr(u, rc);
+            return upd_ferr(u, rc);
         manifest_sha256_ctx c;
         u->crypto->sha256_init(&c);
         u->crypto->sha256_update(&c, dst, l->size);
@@ -532,20 +524,20 @@ int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
                       struct update_slot_info *info)
 {
     struct progress p;
-    if (!comp_ok(comp) || slot >= UPDATE_SLOTS)
+    if (!upd_comp_ok(comp) || slot >= UPDATE_SLOTS)
         return UPDATE_E_COMPONENT;
     int rc = read_manifest(u, comp, slot, info);
     if (rc)
         return rc;
     if ((rc = image_rules(u, comp, &info->m)))
         return rc;
-    if ((rc = progress_scan(u, comp, slot, &p)))
+    if ((rc = upd_progress_scan(u, comp, slot, &p)))
         return rc;
     if (!p.verified || p.bad)
         return UPDATE_E_STATE;
     if (!full)
         return UPDATE_OK;
-    return u->loader ? load_layers(u, comp, info) : hash_layers(u, info);
+    return u->loader ? upd_load_layers(u, comp, info) : upd_hash_layers(u, info);
 }
 
 /* ---- Boot --------------------------------------------------------------------- */
@@ -591,47 +583,6 @@ static void decide_inputs(update_t *u, uint32_t comp, const bool bad[UPDATE_SLOT
         in->newer = 1;
 }
 
-int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
-{
-    bool bad[UPDATE_SLOTS] = {false, false};
-    struct update_slot_info inf[UPDATE_SLOTS];
-    struct update_decide_in in;
-    if (!comp_ok(comp))
-        return UPDATE_E_COMPONENT;
-    for (int tries = 0; tries <= UPDATE_SLOTS; tries++) {
-        decide_inputs(u, comp, bad, inf, &in, out);
-        enum update_action a = update_decide(&in);
-        int s = update_action_slot(a);
-        if (s == UPDATE_NONE)
-            return UPDATE_E_NO_IMAGE;
-        int rc = update_slot_check(u, comp, (unsigned)s, true, &out->info);
-        if (rc == UPDATE_E_FLASH)
-            return rc;
-        if (rc) {
-            bad[s] = true; /* damaged bytes: decide again without it */
-            out->check[s] = rc;
-            out->manifest_err[s] = u->manifest_err;
-            continue;
-        }
-        const struct update_comp_state *st = &u->st[comp];
-        struct jrec r = {.comp = (uint8_t)comp, .slot = st->trial.slot};
-        memcpy(r.digest, st->trial.digest, 8);
-        if (a == UPDATE_TRIAL_A || a == UPDATE_TRIAL_B) {
-            r.type = J_ATTEMPT;
-            if ((rc = journal_append(u, &r)))
-                return rc;
-        } else if (a == UPDATE_REVERT_TO_A || a == UPDATE_REVERT_TO_B) {
-            r.type = J_REJECT;
-            if ((rc = journal_append(u, &r)))
-                return rc;
-        }
-        out->action = a;
-        out->slot = s;
-        return UPDATE_OK;
-    }
-    return UPDATE_E_NO_IMAGE;
-}
-
 /* ---- Download ----------------------------------------------------------------- */
 
 /* The slot a download may overwrite: never the valid confirmed image,
@@ -653,7 +604,7 @@ static unsigned target_slot(update_t *u, uint32_t comp)
 static int load_progress(update_t *u)
 {
     struct progress p;
-    int rc = progress_scan(u, u->dl_comp, u->dl_slot, &p);
+    int rc = upd_progress_scan(u, u->dl_comp, u->dl_slot, &p);
     if (rc)
         return rc;
     if (p.bad || p.frontier > u->total)
@@ -674,26 +625,26 @@ static int load_progress(update_t *u)
 
 static int write_manifest_page(update_t *u, const uint8_t *env, size_t len)
 {
-    uint32_t a = slot_addr(u, u->dl_comp, u->dl_slot);
+    uint32_t a = upd_slot_addr(u, u->dl_comp, u->dl_slot);
     uint8_t last[16], h[HDR_SIZE];
     size_t whole = len & ~(size_t)15;
     int rc = flash_erase(u->flash, a, 2 * page(u));
     if (rc)
-        return ferr(u, rc);
+        return upd_ferr(u, rc);
     if (whole && (rc = flash_program(u->flash, a + HDR_SIZE, env, whole)))
-        return ferr(u, rc);
+        return upd_ferr(u, rc);
     if (len > whole) {
         memset(last, 0xFF, sizeof(last));
         memcpy(last, env + whole, len - whole);
         if ((rc = flash_program(u->flash, a + HDR_SIZE + (uint32_t)whole, last, 16)))
-            return ferr(u, rc);
+            return upd_ferr(u, rc);
     }
     put32(h, MAN_MAGIC);
     put32(h + 4, (uint32_t)len);
-    put32(h + 8, crc32(env, len));
+    put32(h + 8, upd_crc32(env, len));
     put32(h + 12, ~(uint32_t)len);
     if ((rc = flash_program(u->flash, a, h, HDR_SIZE)))
-        return ferr(u, rc);
+        return upd_ferr(u, rc);
     return UPDATE_OK;
 }
 
@@ -728,9 +679,9 @@ int update_begin(update_t *u, const uint8_t *env, size_t len)
         return rc;
     memset(&info, 0, sizeof(info));
     info.m = msg.u.image;
-    digest8(u, env, len, info.digest);
+    upd_digest8(u, env, len, info.digest);
     unsigned slot = target_slot(u, comp);
-    info.addr = slot_addr(u, comp, slot);
+    info.addr = upd_slot_addr(u, comp, slot);
     info.data = data_addr(u, comp, slot);
     start(u, comp, slot, &info);
     /* the same manifest already there: resume where it stopped */
@@ -748,7 +699,7 @@ int update_begin(update_t *u, const uint8_t *env, size_t len)
 int update_resume(update_t *u, uint32_t comp)
 {
     struct update_slot_info info;
-    if (!comp_ok(comp))
+    if (!upd_comp_ok(comp))
         return UPDATE_E_COMPONENT;
     unsigned slot = target_slot(u, comp);
     int rc = read_manifest(u, comp, slot, &info);
@@ -782,10 +733,10 @@ static int program_data(update_t *u, const uint8_t *p, uint32_t n)
     while (n > 0) {
         uint32_t in_page = u->pnext & (pg - 1);
         if (in_page == 0 && (rc = flash_erase_page(u->flash, base + u->pnext)))
-            return ferr(u, rc);
+            return upd_ferr(u, rc);
         uint32_t k = pg - in_page < n ? pg - in_page : n;
         if ((rc = flash_program(u->flash, base + u->pnext, p, k)))
-            return ferr(u, rc);
+            return upd_ferr(u, rc);
         u->pnext += k;
         p += k;
         n -= k;
@@ -849,7 +800,7 @@ int update_finish(update_t *u)
     }
     if (u->dl != UPDATE_DOWNLOADED)
         return u->dl == UPDATE_VERIFIED ? UPDATE_OK : UPDATE_E_STATE;
-    rc = hash_layers(u, &u->dl_info);
+    rc = upd_hash_layers(u, &u->dl_info);
     if (rc == UPDATE_E_VERIFY) {
         u->dl = UPDATE_IDLE;
         int rc2 = progress_append(u, PRG_BAD, 0);
@@ -867,9 +818,10 @@ int update_activate(update_t *u)
 {
     if (u->dl != UPDATE_VERIFIED)
         return UPDATE_E_STATE;
-    struct jrec r = {.type = J_TRIAL, .comp = (uint8_t)u->dl_comp, .slot = (uint8_t)u->dl_slot};
+    struct jrec r = {.type = J_TRIAL, .comp = (uint8_t)u->dl_comp, .slot = (uint8_t)u->dl_slot,
+                     .value = u->dl_info.m.version};
     memcpy(r.digest, u->dl_info.digest, 8);
-    int rc = journal_append(u, &r);
+    int rc = upd_journal_append(u, &r);
     if (rc == UPDATE_OK)
         u->dl = UPDATE_IDLE;
     return rc;
@@ -878,7 +830,7 @@ int update_activate(update_t *u)
 int update_confirm(update_t *u, uint32_t comp)
 {
     struct update_slot_info info;
-    if (!comp_ok(comp))
+    if (!upd_comp_ok(comp))
         return UPDATE_E_COMPONENT;
     const struct update_comp_state *s = &u->st[comp];
     if (!s->trial.set || !s->attempted)
@@ -891,17 +843,18 @@ int update_confirm(update_t *u, uint32_t comp)
     struct jrec r = {.type = J_CONFIRM, .comp = (uint8_t)comp, .slot = s->trial.slot,
                      .value = info.m.security_counter};
     memcpy(r.digest, s->trial.digest, 8);
-    return journal_append(u, &r);
+    return upd_journal_append(u, &r);
 }
 
 int update_reject(update_t *u, uint32_t comp)
 {
-    if (!comp_ok(comp))
+    if (!upd_comp_ok(comp))
         return UPDATE_E_COMPONENT;
     const struct update_comp_state *s = &u->st[comp];
     if (!s->trial.set)
         return UPDATE_E_NONE;
-    struct jrec r = {.type = J_REJECT, .comp = (uint8_t)comp, .slot = s->trial.slot};
+    struct jrec r = {.type = J_REJECT, .comp = (uint8_t)comp, .slot = s->trial.slot,
+                     .value = s->trial.version};
     memcpy(r.digest, s->trial.digest, 8);
-    return journal_append(u, &r);
+    return upd_journal_append(u, &r);
 }

@@ -48,15 +48,14 @@
 #include "armv8m.h"
 #include "backoff.h"
 #include "board.h"
-#include "board_flash.h"
 #include "console.h"
 #include "gateway.h"
-#include "manifest_crypto_keel.h"
 #include "mv_config.h"
 #include "mv_syscalls.h"
 #include "ns_mem.h"
 #include "sched.h"
 #include "server_log.h"
+#include "trial.h"
 #include "wake.h"
 
 /* EXC_RETURN values for returns into the Non-secure world, standard frame
@@ -98,6 +97,7 @@ struct app_ctx {
 };
 
 static struct app_ctx app;
+static uint32_t app_mv_version; /* what app_load was given: a revert loads again */
 uint32_t ns_stub_idle_entry;
 /* Set by app_redirect(), read and cleared by the exception stubs
  * (exceptions.S): after a redirect no Secure context below the handler can
@@ -200,25 +200,17 @@ static void app_report(const struct update_boot_result *r)
  * and hashed there. 0 with *r, or -1. */
 static int app_verify_load(uint32_t mv_version, struct update_boot_result *r)
 {
-    static struct manifest_trust trust;
-    static update_t u;
     static struct update_loader loader;
+    update_t *u = trial_update(); /* signers and journal, read once at boot */
 
+    if (!u)
+        return -1;
     loader.map = app_map;
     loader.ctx = (void *)(uintptr_t)board_app_layout();
-    if (update_trust_load(board_flash(), board_trust_addr(), &trust) != UPDATE_OK) {
-        console_printf("[mv] app: no trusted signers in the provisioning area\n");
-        return -1;
-    }
-    if (update_init(&u, board_flash(), board_update_layout(), &trust,
-                    &manifest_crypto_keel) != UPDATE_OK) {
-        console_printf("[mv] app: cannot read the update journal\n");
-        return -1;
-    }
-    u.loader = &loader;
-    u.mv_version = mv_version;
+    u->loader = &loader;
+    u->mv_version = mv_version;
     memset(r, 0, sizeof(*r));
-    int rc = update_boot(&u, MANIFEST_COMP_APP, r);
+    int rc = update_boot(u, MANIFEST_COMP_APP, r);
     app_report(r);
     return rc == UPDATE_OK ? 0 : -1;
 }
@@ -229,6 +221,7 @@ int app_load(uint32_t mv_version)
     static struct update_boot_result r;
 
     app.state = APP_NONE;
+    app_mv_version = mv_version;
     if (app_verify_load(mv_version, &r) != 0)
         return -1;
     const struct manifest_layer *code = &r.info.m.layers[0];
@@ -255,11 +248,15 @@ int app_load(uint32_t mv_version)
     bool trial = r.action == UPDATE_TRIAL_A || r.action == UPDATE_TRIAL_B;
     if (trial)
         wake_reason_set(MV_WAKEREASON_APPLICATIONUPDATE);
+    if (r.action == UPDATE_REVERT_TO_A || r.action == UPDATE_REVERT_TO_B)
+        console_printf("[mv] app trial in slot %c was never confirmed: rejected, "
+                       "reverting\n", 'B' - r.slot);
     console_printf("[mv] app %u.%u.%u loaded from slot %c: %u bytes at %08x, entry %08x, "
                    "security counter %u%s\n",
                    r.info.m.version >> 24, (r.info.m.version >> 16) & 0xFFu,
                    r.info.m.version & 0xFFFFu, 'A' + r.slot, code->size, base, entry,
                    r.info.m.security_counter, trial ? ", first boot (trial)" : "");
+    trial_app_loaded(&r);
     return 0;
 }
 
@@ -400,6 +397,15 @@ static uint32_t app_stop_now(enum app_stop_kind why, uint64_t now_us)
     /* Any stop consumes a pending mvRestart: the application restarts
      * anyway, and a request left set would kill the next run. */
     app.restart_requested = false;
+    if (trial_app_failed(why, now_us)) {
+        /* A failed trial is not restarted: deferred work rejects it and
+         * loads the previous image (app_revert_restart). */
+        app.last_stop = why;
+        app.stop_pending = 0;
+        app.state = APP_WAITING;
+        app.restart_at_us = UINT64_MAX;
+        return app_redirect(ns_stub_idle_entry);
+    }
     if (why == APP_STOP_RESTART_REQUEST) {
         app.restart_delay_ms = 0;
         app.restart_at_us = now_us;
@@ -453,6 +459,22 @@ uint32_t app_stop_complete(uint64_t now_us, uint32_t msp)
      * veneer's edge) is not resumed: app_redirect drops it. */
     (void)msp;
     return app_stop_now(app.stop_pending, now_us);
+}
+
+void app_revert_restart(uint64_t now_us)
+{
+    /* The failed trial is parked in the idle stub with its interrupts
+     * off; app_load overwrites its code window and rewrites the stubs
+     * before the NS world can run again (this is deferred work). */
+    if (app_load(app_mv_version) != 0) {
+        console_printf("[mv] no runnable application after the revert; microvisor idle\n");
+        return;
+    }
+    /* The run that ended crashed (or hung, or quit) on trial. */
+    wake_reason_set(MV_WAKEREASON_APPLICATIONCRASH);
+    app.restart_delay_ms = 0;
+    app.restart_at_us = now_us;
+    app.state = APP_WAITING;
 }
 
 void app_request_restart(void)

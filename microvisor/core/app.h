@@ -62,6 +62,11 @@ uint32_t app_stop_complete(uint64_t now_us, uint32_t msp);
  * returns to the Non-secure world. */
 uint32_t app_tick(uint32_t exc_return, uint32_t msp, uint64_t now_us);
 
+/* After a failed trial (trial.c, deferred work, REJECT written): loads the
+ * image the decision now picks, the previous one, and has the tick start
+ * it at once with wake reason APPLICATIONCRASH. */
+void app_revert_restart(uint64_t now_us);
+
 /* mvRestart: the gateway parks the caller; the next tick restarts it. */
 void app_request_restart(void);
 

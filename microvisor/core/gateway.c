@@ -24,6 +24,7 @@
 #include "provision.h"
 #include "sched.h"
 #include "server_log.h"
+#include "trial.h"
 #include "wake.h"
 #include "work.h"
 
@@ -389,4 +390,24 @@ uint32_t gw_restart(GW_ARGS)
         return MV_STATUS_PARAMETERFAULT;
     app_request_restart();
     return MV_STATUS_OKAY;
+}
+
+/* ---- Keel extensions: updates (trial.c) ---------------------------------- */
+
+uint32_t gw_get_update_status(GW_ARGS)
+{
+    struct MvUpdateStatus st;
+    (void)a1, (void)a2, (void)a3;
+    if (!ns_mem_ok(a0, sizeof(st), 4, true))
+        return MV_STATUS_PARAMETERFAULT;
+    trial_status(&st);
+    return gw_out(a0, &st, sizeof(st), 4);
+}
+
+uint32_t gw_confirm_application_update(GW_ARGS)
+{
+    (void)a0, (void)a1, (void)a2, (void)a3;
+    if (gw_from_handler_mode())
+        return MV_STATUS_UNAVAILABLE;
+    return trial_app_confirm();
 }

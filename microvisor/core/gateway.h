@@ -23,7 +23,6 @@ void gateway_set_wall_time_offset(uint64_t offset_us);
 #define MV_CALL(name, impl) uint32_t impl(GW_ARGS);
 #define MV_CALL_PARK(name, impl) uint32_t impl(GW_ARGS);
 #include "gateway_calls.h"
-#include "gateway_test_calls.h"
 #undef MV_CALL
 #undef MV_CALL_PARK
 

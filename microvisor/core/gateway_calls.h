@@ -9,6 +9,13 @@
  * Calls whose feature has not landed map to gw_unavailable.
  * No include guard: included once per expansion of MV_CALL.
  */
+/* Slot 71 is the test build's mvTestHook (core/test_hooks.c): it keeps the
+ * slot it had before the Keel extensions were appended after it. */
+#ifdef MV_TEST_HOOKS
+#define MV_SLOT71_IMPL gw_test_hook
+#else
+#define MV_SLOT71_IMPL gw_unavailable
+#endif
 MV_CALL(mvNoOp, gw_no_op)
 MV_CALL(mvGetMicroseconds, gw_get_microseconds)
 MV_CALL(mvGetSysClk, gw_get_sys_clk)
@@ -80,3 +87,7 @@ MV_CALL(mvExternalFlashWriteBlocking, gw_unavailable)
 MV_CALL(mvExternalFlashGetInfo, gw_unavailable)
 MV_CALL(mvSetWifiConfig, gw_unavailable)
 MV_CALL(mvGetWifiConfig, gw_unavailable)
+MV_CALL(mvReserved71, MV_SLOT71_IMPL)
+/* Keel extensions: updates (microvisor/core/trial.c) */
+MV_CALL(mvGetUpdateStatus, gw_get_update_status)
+MV_CALL(mvConfirmApplicationUpdate, gw_confirm_application_update)

@@ -77,9 +77,6 @@ __gw_\name:
 #define MV_CALL(name, impl) MV_VENEER name, impl ;
 #define MV_CALL_PARK(name, impl) MV_VENEER_PARK name, impl ;
 #include "gateway_calls.h"
-#ifdef MV_TEST_HOOKS
-#include "gateway_test_calls.h"
-#endif
 #undef MV_CALL
 #undef MV_CALL_PARK
 

@@ -22,6 +22,7 @@
 #include "net_service.h"
 #include "provision.h"
 #include "sched.h"
+#include "trial.h"
 
 #define MV_VERSION "0.1.0"
 
@@ -52,7 +53,10 @@ int mv_main(void)
     gateway_init();
     sched_every(mv_watchdog_feed, MV_WATCHDOG_MS * 1000u / 4u);
     board_watchdog_start(MV_WATCHDOG_MS);
-    int loaded = app_load(handoff.magic == BOOT_HANDOFF_MAGIC ? handoff.version : 0);
+    int loaded = -1;
+    if (trial_init(&handoff) == 0)
+        loaded = app_load(handoff.magic == BOOT_HANDOFF_MAGIC ? handoff.version : 0);
+    trial_start(); /* the health rules: confirm trials, revert failed ones */
     if (loaded != 0)
         console_printf("[mv] no runnable application; microvisor idle\n");
 

@@ -39,6 +39,18 @@
 #define MV_RESTART_RESET_MS 10000u
 #endif
 
+/* Microvisor health rule (docs/updates.md): a microvisor on trial is
+ * confirmed once it has run this long with an application loaded and its
+ * deferred work (which feeds the watchdog) still running. */
+#ifndef MV_TRIAL_MS
+#define MV_TRIAL_MS 5000u
+#endif
+
+/* How often deferred work applies the health rules. */
+#ifndef MV_TRIAL_POLL_MS
+#define MV_TRIAL_POLL_MS 100u
+#endif
+
 /* Deferred-work items that can be registered. */
 #ifndef MV_WORK_MAX
 #define MV_WORK_MAX 16u
@@ -77,6 +89,9 @@
 _Static_assert(MV_TICK_HZ >= 100u && MV_TICK_HZ <= 10000u, "tick rate out of range");
 _Static_assert(MV_HOLDOFF_MAX_MS * MV_TICK_HZ / 1000u >= 2u,
                "hold-off limit must span at least two ticks");
+_Static_assert(MV_TRIAL_MS >= 2u * MV_WATCHDOG_MS,
+               "a hung microvisor on trial must meet the watchdog before its confirmation");
+_Static_assert(MV_TRIAL_POLL_MS > 0u && MV_TRIAL_POLL_MS < MV_TRIAL_MS, "trial poll period");
 _Static_assert(MV_WATCHDOG_MS > 4u * MV_HOLDOFF_MAX_MS,
                "the watchdog must not fire before the hold-off monitor acts");
 _Static_assert(MV_RESTART_MIN_MS > 0u && MV_RESTART_MIN_MS <= MV_RESTART_MAX_MS,

@@ -1,7 +1,8 @@
 /*
  * Test-build-only hooks (MV_TEST_HOOKS): ways to make the microvisor itself
  * fail, so the tests can show what a microvisor crash does. Linked only
- * into microvisor_test.elf.
+ * into microvisor_test.elf, where veneer slot 71 (mvReserved71 in
+ * sdk/abi/mv_calls.list; gateway_calls.h) is mvTestHook.
  *
  *   mvTestHook(1): a bus fault in secure code (a load from unmapped memory)
  *   mvTestHook(2): the microvisor stops making progress (spins inside the

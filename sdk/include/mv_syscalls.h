@@ -918,6 +918,45 @@ extern enum MvStatus mvSetWifiConfig(const struct MvWifiConfig *params);
 /* Output through the pointers inside params (params itself is input). */
 extern enum MvStatus mvGetWifiConfig(const struct MvWifiConfigOut *params);
 
+/* --- Keel extensions: updates ---------------------------------------------------
+ * Not in Twilio's interface (docs/twilio-compat.md): appended after its
+ * calls. A newly installed image runs on trial until a health rule confirms
+ * it (docs/updates.md); these calls let the application see where that
+ * stands and confirm its own trial early. */
+
+/* Where a component's update stands (MvUpdateComponentStatus.state). */
+enum MvUpdateState {
+    MV_UPDATESTATE_CONFIRMED = 0x0, /* running its confirmed image */
+    MV_UPDATESTATE_TRIAL     = 0x1, /* running a newly installed image, not yet confirmed */
+    MV_UPDATESTATE_REVERTED  = 0x2, /* the last update was rejected (crashed, or never
+                                     * confirmed): running the previous image; stays so
+                                     * until the next update is installed */
+    MV_UPDATESTATE_NONE      = 0x3, /* no image running (application only) */
+    MV_UPDATESTATE__MAX      = 0xffffffff
+};
+
+struct MvUpdateComponentStatus {
+    uint32_t state;            /* an MvUpdateState */
+    uint32_t version;          /* of the running image: major << 24 | minor << 16 | patch */
+    uint32_t slot;             /* flash slot it was loaded from: 0 = A, 1 = B */
+    uint32_t rejected_version; /* REVERTED: the version that was rejected; else 0 */
+};
+
+struct MvUpdateStatus {
+    struct MvUpdateComponentStatus application;
+    struct MvUpdateComponentStatus microvisor;
+};
+
+/* Writes the update status of the application and the microvisor.
+ *   status not writable by the caller, or not 4-aligned -> MV_STATUS_PARAMETERFAULT */
+extern enum MvStatus mvGetUpdateStatus(struct MvUpdateStatus *status);
+
+/* Confirms the running application's trial now, instead of at the end of
+ * its health time: a later crash no longer reverts it.
+ *   the application is not on trial (or already confirmed it) -> MV_STATUS_UNAVAILABLE
+ *   from handler mode                                         -> MV_STATUS_UNAVAILABLE */
+extern enum MvStatus mvConfirmApplicationUpdate(void);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
@@ -987,6 +1026,7 @@ MV_ABI_ASSERT(sizeof(struct MvOpenSystemNotificationParams) == 12, "layout");
 MV_ABI_ASSERT(sizeof(struct MvExternalFlashInfo) == 16, "layout");
 MV_ABI_ASSERT(sizeof(struct MvWifiConfig) == 24, "layout");
 MV_ABI_ASSERT(sizeof(struct MvWifiConfigOut) == 20, "layout");
+MV_ABI_ASSERT(sizeof(struct MvUpdateStatus) == 32, "layout");
 #endif
 
 #undef MV_ABI_ASSERT

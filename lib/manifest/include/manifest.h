@@ -118,7 +118,14 @@ struct manifest_policy {
     uint32_t restart_ms[MANIFEST_MAX_RESTARTS]; /* delays before restart k after a crash */
     uint32_t politeness;           /* enum manifest_politeness */
     uint32_t checkin_s;            /* connectivity check-in interval, 0 = default */
+    uint32_t trial_s;              /* health time: a new version that runs this long
+                                    * without crashing is confirmed; 0 = default
+                                    * (MANIFEST_TRIAL_DEFAULT_S); at most
+                                    * MANIFEST_TRIAL_MAX_S */
 };
+
+#define MANIFEST_TRIAL_DEFAULT_S 10u
+#define MANIFEST_TRIAL_MAX_S 86400u
 
 struct manifest {
     uint32_t component;            /* enum manifest_component */

@@ -88,11 +88,13 @@ struct update_ref {
     bool set;
     uint8_t slot;
     uint8_t digest[8];          /* SHA-256(manifest envelope)[0..8) */
+    uint32_t version;           /* trial, rejected: the image's version (informative) */
 };
 
 struct update_comp_state {
     struct update_ref confirmed;
     struct update_ref trial;
+    struct update_ref rejected; /* the last trial rejected, until the next TRIAL */
     bool attempted;
     uint32_t floor;             /* anti-rollback: highest confirmed counter */
 };
@@ -177,7 +179,11 @@ const struct update_comp_state *update_state(const update_t *u, uint32_t comp);
 int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
                       struct update_slot_info *info);
 /* Decides which slot comp boots, performs the decision's journal write,
- * fully verifies the slot before returning it. */
+ * fully verifies the slot before returning it. Lazy: a slot's signature is
+ * verified only if the decision depends on it (normally just the slot it
+ * boots); the action is the one update_decide() gives on fully verified
+ * facts. out->check[k] is UPDATE_OK for a slot that looked complete but was
+ * not needed, hence not verified. */
 int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out);
 
 /* Starts (or, for the manifest already in the target slot, resumes) a

@@ -25,7 +25,8 @@
  *     the right values;
  *   - mvGetDeviceId writes exactly 34 bytes, and only when len == 34;
  *   - not-yet-implemented calls return UNAVAILABLE; handler mode refuses
- *     mvGetWakeReason and mvRestart; mvRestart parks only on success;
+ *     mvGetWakeReason, mvRestart and mvConfirmApplicationUpdate; mvRestart
+ *     parks only on success; mvGetUpdateStatus writes exactly its 32 bytes;
  *   - registered buffers never overlap; the NVIC is touched only for
  *     application IRQs (host_board.c aborts otherwise).
  * Bytes near each argument are compared with a shadow copy after every
@@ -46,6 +47,7 @@
 #include "host_fakes.h"
 #include "memory_map.h"
 #include "mv_syscalls.h"
+#include "trial.h"
 #include "notify.h"
 #include "ns_mem.h"
 #include "server_log.h"
@@ -439,6 +441,15 @@ static uint32_t run_call(const struct call *c, uint32_t a0, uint32_t a1, uint32_
         } else if (c->fn == gw_restart) {
             if (fake_handler_mode)
                 fail("mvRestart from handler mode", status, 0);
+        } else if (c->fn == gw_get_update_status) {
+            struct MvUpdateStatus want;
+            add_range(&allowed, a0, sizeof(want));
+            trial_status(&want);
+            if ((a0 & 3u) || memcmp(host(a0), &want, sizeof(want)) != 0)
+                fail("mvGetUpdateStatus wrote the wrong status", status, a0);
+        } else if (c->fn == gw_confirm_application_update) {
+            if (fake_handler_mode)
+                fail("mvConfirmApplicationUpdate from handler mode", status, 0);
         }
     }
     /* A failed call changes no service state: logging set up earlier

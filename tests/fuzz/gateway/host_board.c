@@ -13,6 +13,7 @@
 #include "app.h"
 #include "board.h"
 #include "host_fakes.h"
+#include "trial.h"
 #include "memory_map.h"
 #include "mv_config.h"
 #include "nvic.h"
@@ -51,6 +52,7 @@ void fake_reset(void)
     fake_handler_mode = false;
     fake_vtor = NS_CODE_BASE;
     fake_provisioned = true;
+    fake_trial_confirmed = false;
 }
 
 /* --- board.h ------------------------------------------------------- */
@@ -172,4 +174,25 @@ int provision_device_id(char id[34])
         return -1;
     memcpy(id, fake_device_id, sizeof(fake_device_id));
     return 0;
+}
+
+/* trial.c (the update health rules) is not in the fuzzer: a fixed status,
+ * and a trial that can be confirmed once per input. */
+bool fake_trial_confirmed;
+
+void trial_status(struct MvUpdateStatus *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->application = (struct MvUpdateComponentStatus){
+        fake_trial_confirmed ? MV_UPDATESTATE_CONFIRMED : MV_UPDATESTATE_TRIAL, 0x00020000u, 1, 0};
+    out->microvisor = (struct MvUpdateComponentStatus){MV_UPDATESTATE_REVERTED, 0x00010000u, 0,
+                                                       0x00020000u};
+}
+
+uint32_t trial_app_confirm(void)
+{
+    if (fake_trial_confirmed)
+        return MV_STATUS_UNAVAILABLE;
+    fake_trial_confirmed = true;
+    return MV_STATUS_OKAY;
 }

@@ -14,6 +14,7 @@ extern uint64_t fake_now_us;
 extern bool fake_handler_mode;
 extern uint32_t fake_vtor;
 extern bool fake_provisioned;
+extern bool fake_trial_confirmed;
 extern uint32_t fake_restart_requests;
 extern uint32_t fake_console_bytes;
 

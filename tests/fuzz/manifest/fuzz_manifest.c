@@ -38,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             again.u.image.n_layers != msg.u.image.n_layers ||
             again.u.image.version != msg.u.image.version ||
             again.u.image.security_counter != msg.u.image.security_counter ||
+            again.u.image.policy.trial_s != msg.u.image.policy.trial_s ||
             memcmp(again.u.image.layers, msg.u.image.layers,
                    sizeof(struct manifest_layer) * msg.u.image.n_layers) != 0)
             abort();

@@ -75,6 +75,7 @@ static struct manifest sample(uint32_t component)
         m.policy.restart_ms[2] = 60000;
         m.policy.politeness = MANIFEST_UPDATE_POLITE;
         m.policy.checkin_s = 3600;
+        m.policy.trial_s = 30;
     }
     return m;
 }
@@ -121,7 +122,7 @@ enum fault {
     F_NONE, F_KEY9, F_KEY64, F_SWAP, F_DUP, F_TYPE3, F_NO_COUNTER, F_VERSION_BSTR,
     F_VERSION_BIG, F_COMPONENT3, F_LAYERS0, F_LAYERS5, F_LAYER_SIZE0, F_HASH31,
     F_LAYER_KEY4, F_MV_POLICY, F_POLITENESS, F_APP_NO_MINMV, F_MV_MINMV, F_NEG_KEY,
-    F_TRAILING, F_NONCANON,
+    F_TRAILING, F_NONCANON, F_TRIAL0, F_TRIAL_BIG,
 };
 
 static size_t fault_payload(enum fault f, uint32_t comp, uint8_t *buf, size_t cap)
@@ -130,7 +131,8 @@ static size_t fault_payload(enum fault f, uint32_t comp, uint8_t *buf, size_t ca
     size_t n;
     bool app = comp == MANIFEST_COMP_APP;
     size_t pairs = 5 + (app && f != F_APP_NO_MINMV) + (f == F_MV_MINMV) + (f == F_KEY9) +
-                   (f == F_KEY64) + (f == F_MV_POLICY) + (f == F_POLITENESS) -
+                   (f == F_KEY64) + (f == F_MV_POLICY) + (f == F_POLITENESS) +
+                   (f == F_TRIAL0) + (f == F_TRIAL_BIG) -
                    (f == F_NO_COUNTER) + (f == F_DUP) + (f == F_NEG_KEY);
     uint8_t hash[32] = {0};
     cbor_enc_init(&e, buf, cap);
@@ -193,6 +195,14 @@ static size_t fault_payload(enum fault f, uint32_t comp, uint8_t *buf, size_t ca
         cbor_put_uint(&e, 3);
         cbor_put_uint(&e, f == F_POLITENESS ? 7 : 0);
     }
+    if (f == F_TRIAL0 || f == F_TRIAL_BIG) {
+        cbor_put_uint(&e, 7);
+        cbor_put_map(&e, 2);
+        cbor_put_uint(&e, 1);
+        cbor_put_bool(&e, false);
+        cbor_put_uint(&e, 5);
+        cbor_put_uint(&e, f == F_TRIAL0 ? 0 : MANIFEST_TRIAL_MAX_S + 1);
+    }
     if (f == F_KEY9) {
         cbor_put_uint(&e, 9);
         cbor_put_uint(&e, 0);
@@ -230,6 +240,8 @@ static void test_payload_faults(void)
         {F_HASH31, 2, MANIFEST_E_HASH},
         {F_MV_POLICY, 1, MANIFEST_E_POLICY},
         {F_POLITENESS, 2, MANIFEST_E_POLICY},
+        {F_TRIAL0, 2, MANIFEST_E_POLICY},
+        {F_TRIAL_BIG, 2, MANIFEST_E_POLICY},
         {F_APP_NO_MINMV, 2, MANIFEST_E_MIN_MV},
         {F_MV_MINMV, 1, MANIFEST_E_MIN_MV},
         {F_TRAILING, 2, MANIFEST_E_TRAILING},

@@ -115,9 +115,18 @@ static void test_flow(void)
     EXPECT(boot_ctx(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_BOOT_A && r.info.m.version == 0x01000000);
+    /* the journal remembers what was rejected (mvGetUpdateStatus) */
+    {
+        const struct update_comp_state *st = update_state(u, MANIFEST_COMP_APP);
+        CHECK(st->rejected.set && st->rejected.slot == 1 && st->rejected.version == 0x01010000);
+        CHECK(!st->trial.set && !update_state(u, MANIFEST_COMP_MICROVISOR)->rejected.set);
+    }
     /* a trial booted and not confirmed before a reset also reverts */
     EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK); /* B still verified */
     EXPECT(update_activate(u), UPDATE_OK);
+    /* a new TRIAL forgets the last revert; it names the new version */
+    CHECK(!update_state(u, MANIFEST_COMP_APP)->rejected.set);
+    CHECK(update_state(u, MANIFEST_COMP_APP)->trial.version == 0x01010000);
     EXPECT(boot_ctx(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_TRIAL_B);
@@ -190,6 +199,23 @@ static void test_journal_compaction(void)
     CHECK(u->jepoch >= 5);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_TRIAL_B);
+    /* a REJECT survives the page moves (it is part of the snapshot) */
+    EXPECT(update_reject(u, MANIFEST_COMP_APP), UPDATE_OK);
+    struct image mv2;
+    make_image(&mv2, MANIFEST_COMP_MICROVISOR, 0x01010000, 1, 3000, 1, seed_mv);
+    EXPECT(install(u, &mv2, 3000), UPDATE_OK);
+    uint32_t epoch = u->jepoch;
+    for (int i = 0; i < 150; i++) { /* > one page of microvisor records after it */
+        EXPECT(update_reject(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+        EXPECT(update_resume(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+        EXPECT(update_activate(u), UPDATE_OK);
+    }
+    CHECK(u->jepoch > epoch);
+    EXPECT(update_reject(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+    free(mv2.bytes);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    CHECK(update_state(u, MANIFEST_COMP_APP)->rejected.set &&
+          update_state(u, MANIFEST_COMP_APP)->rejected.version == 0x01010000);
     EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_BOOT_A);
     CHECK(update_state(u, MANIFEST_COMP_MICROVISOR)->floor == 1);
@@ -473,6 +499,173 @@ static void test_trust_store(void)
     CHECK(same_trust(&loaded, &t) && loaded.n_keys == 5 && loaded.rotation_seq[1] == 4);
 }
 
+/* ---- The lazy boot decision against the eager one -------------------------- */
+
+static unsigned verifies;
+static int counting_verify(const uint8_t sig[64], const uint8_t pk[32], const void *msg,
+                           size_t len)
+{
+    verifies++;
+    return DEVICE_CRYPTO.ed25519_verify(sig, pk, msg, len);
+}
+
+/* One journal record, written by hand (docs/flash-layout.md). */
+static void raw_jrec(uint32_t addr, uint8_t type, uint8_t slot, uint32_t value,
+                     const uint8_t digest[8])
+{
+    uint8_t b[32];
+    memset(b, 0, sizeof(b));
+    wr32(b, 0x314E524Au);
+    b[4] = type;
+    b[5] = MANIFEST_COMP_APP;
+    b[6] = slot;
+    wr32(b + 8, value);
+    if (digest)
+        memcpy(b + 16, digest, 8);
+    wr32(b + 28, crc32_ref(b, 28));
+    CHECK(flash_program(&fl, addr, b, sizeof(b)) == FLASH_OK);
+}
+
+static void env_digest(const uint8_t *env, size_t len, uint8_t out[8])
+{
+    uint8_t h[32];
+    keel_ossl_sha256(env, len, h);
+    memcpy(out, h, 8);
+}
+
+/*
+ * Every combination of slot contents (empty, two good images, tampered
+ * bytes, a bad signature, a rolled-back counter) and journal state
+ * (confirmed none / A / B / A naming other bytes, trial none / A / B,
+ * attempted or not): update_boot's lazy decision gives exactly the action
+ * update_decide() gives on both slots fully checked, verifies at most the
+ * slots it needs, and only one in the everyday case (a confirmed image,
+ * nothing on trial).
+ */
+static void test_lazy_boot(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct manifest_crypto counting = DEVICE_CRYPTO;
+    counting.ed25519_verify = counting_verify;
+    struct image v1, v2, old;
+    make_image(&v1, MANIFEST_COMP_APP, 0x01000000, 2, 3000, 1, seed_app);
+    make_image(&v2, MANIFEST_COMP_APP, 0x01010000, 3, 5000, 2, seed_app);
+    make_image(&old, MANIFEST_COMP_APP, 0x00090000, 1, 2000, 1, seed_app);
+    uint8_t badsig[MANIFEST_MAX_SIZE];
+    memcpy(badsig, v1.env, v1.env_len);
+    badsig[v1.env_len - 1] ^= 1;
+    const uint32_t slots[2] = {FLASH_APP_SLOT_A, FLASH_APP_SLOT_B};
+    unsigned combos = 0, lazy_total = 0, eager_total = 0, everyday = 0;
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    for (int ca = 0; ca < 6; ca++)
+        for (int cb = 0; cb < 6; cb++)
+            for (int conf = -1; conf < 3; conf++)
+                for (int tr = -1; tr < 2; tr++)
+                    for (int att = 0; att < 2; att++) {
+                        if (att && tr < 0)
+                            continue;
+                        uint8_t dig[2][8];
+                        for (int k = 0; k < 2; k++) {
+                            int c = k ? cb : ca;
+                            const struct image *im = c == 2 || c == 3 ? &v2 : c == 5 ? &old : &v1;
+                            const uint8_t *env = c == 4 ? badsig : im->env;
+                            env_digest(env, im->env_len, dig[k]);
+                            if (c == 0) {
+                                CHECK(flash_erase(&fl, slots[k], 2 * PAGE) == FLASH_OK);
+                                continue;
+                            }
+                            if (c == 3)
+                                im->bytes[100] ^= 1;
+                            raw_slot(slots[k], env, im->env_len, im->bytes, im->size, true);
+                            if (c == 3)
+                                im->bytes[100] ^= 1;
+                        }
+                        /* the journal: PAGE, an empty snapshot, then the records */
+                        CHECK(flash_erase(&fl, FLASH_STATE, 2 * PAGE) == FLASH_OK);
+                        uint32_t at = FLASH_STATE;
+                        raw_jrec(at, 1, 0, 1, NULL), at += 32;
+                        raw_jrec(at, 2, 0, 0, NULL), at += 32;
+                        if (conf >= 0) {
+                            uint8_t other[8] = {1, 2, 3};
+                            int cs = conf == 2 ? 0 : conf;
+                            raw_jrec(at, 5, (uint8_t)cs, 2, conf == 2 ? other : dig[cs]), at += 32;
+                        }
+                        if (tr >= 0) {
+                            raw_jrec(at, 3, (uint8_t)tr, 0, dig[tr]), at += 32;
+                            if (att)
+                                raw_jrec(at, 4, (uint8_t)tr, 0, dig[tr]), at += 32;
+                        }
+                        /* eager: both slots fully checked, then the table */
+                        struct update_slot_info inf[2];
+                        struct update_decide_in in = {.confirmed = UPDATE_NONE,
+                                                      .trial = UPDATE_NONE, .attempted = att};
+                        EXPECT(update_init(u, &fl, &layout, &trust, &counting), UPDATE_OK);
+                        verifies = 0;
+                        for (unsigned k = 0; k < 2; k++)
+                            in.valid[k] = update_slot_check(u, MANIFEST_COMP_APP, k, true,
+                                                            &inf[k]) == UPDATE_OK;
+                        eager_total += verifies;
+                        const struct update_comp_state *st = update_state(u, MANIFEST_COMP_APP);
+                        if (st->confirmed.set) {
+                            unsigned c = st->confirmed.slot;
+                            if (!in.valid[c] || !memcmp(inf[c].digest, st->confirmed.digest, 8))
+                                in.confirmed = (int)c;
+                        }
+                        if (st->trial.set && in.valid[st->trial.slot] &&
+                            !memcmp(inf[st->trial.slot].digest, st->trial.digest, 8))
+                            in.trial = st->trial.slot;
+                        in.attempted = st->attempted;
+                        if (in.valid[0] && in.valid[1])
+                            in.newer = inf[1].m.security_counter > inf[0].m.security_counter ||
+                                       (inf[1].m.security_counter == inf[0].m.security_counter &&
+                                        inf[1].m.version > inf[0].m.version);
+                        enum update_action want = update_decide(&in);
+                        /* lazy */
+                        struct update_boot_result r;
+                        memset(&r, 0, sizeof(r));
+                        verifies = 0;
+                        int rc = update_boot(u, MANIFEST_COMP_APP, &r);
+                        lazy_total += verifies;
+                        if (want == UPDATE_PANIC) {
+                            CHECK(rc == UPDATE_E_NO_IMAGE);
+                        } else {
+                            /* same slot; the action too, except that a booted,
+                             * unconfirmed trial is rejected without checking its
+                             * own slot (REVERT where the exact table says BOOT) */
+                            bool same = r.action == want ||
+                                        (want == UPDATE_BOOT_A && r.action == UPDATE_REVERT_TO_A &&
+                                         !in.valid[1] && tr == 1 && att) ||
+                                        (want == UPDATE_BOOT_B && r.action == UPDATE_REVERT_TO_B &&
+                                         !in.valid[0] && tr == 0 && att);
+                            CHECK(rc == UPDATE_OK && same && r.slot == update_action_slot(want));
+                            if (rc != UPDATE_OK || !same)
+                                fprintf(stderr, "lazy: slots %d %d conf %d trial %d att %d: "
+                                        "rc %d action %d, want %d\n", ca, cb, conf, tr, att, rc,
+                                        r.action, want);
+                        }
+                        CHECK(verifies <= 2);
+                        /* everyday: the confirmed slot is good, nothing on trial;
+                         * or a trial's first boot, or its revert */
+                        if (conf >= 0 && conf < 2 && tr < 0 && in.valid[conf]) {
+                            CHECK(verifies == 1);
+                            everyday++;
+                        }
+                        if (conf >= 0 && conf < 2 && tr >= 0 && tr != conf && in.valid[0] &&
+                            in.valid[1]) {
+                            CHECK(verifies == 1);
+                            everyday++;
+                        }
+                        combos++;
+                    }
+    CHECK(combos == 36 * 4 * 5 && everyday > 0 && lazy_total < eager_total);
+    printf("lazy boot: %u states, %u verifications (eager: %u)\n", combos, lazy_total,
+           eager_total);
+    free(v1.bytes);
+    free(v2.bytes);
+    free(old.bytes);
+    free(u);
+}
+
 int main(void)
 {
     harness_init();
@@ -480,6 +673,7 @@ int main(void)
     test_flow();
     test_journal_compaction();
     test_boot_rejections();
+    test_lazy_boot();
     test_trust_store();
     free(mem);
     free(bitmap);

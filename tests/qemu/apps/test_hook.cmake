@@ -1,0 +1,21 @@
+# keel_test_hook_import(<var>): an assembly file defining mvTestHook at the
+# veneer slot sdk/abi/mv_calls.list reserves for the test build's hook
+# (mvReserved71); <var> gets its path. Only microvisor_test.elf answers it.
+function(keel_test_hook_import var)
+  file(STRINGS ${KEEL_ROOT}/sdk/abi/mv_calls.list calls REGEX "^mv[A-Za-z0-9]+ [0-4]")
+  set(slot 0)
+  set(found -1)
+  foreach(line ${calls})
+    if(line MATCHES "^mvReserved71 ")
+      set(found ${slot})
+    endif()
+    math(EXPR slot "${slot} + 1")
+  endforeach()
+  if(NOT found EQUAL 71)
+    message(FATAL_ERROR "mvReserved71 is not in veneer slot 71 of sdk/abi/mv_calls.list")
+  endif()
+  math(EXPR hook_addr "${KEEL_SDK_NSC_BASE} + 8 * ${found} + 1" OUTPUT_FORMAT HEXADECIMAL)
+  set(import ${CMAKE_CURRENT_BINARY_DIR}/test_hook_import.S)
+  file(WRITE ${import} "    .global mvTestHook\n    .type mvTestHook, %function\n    .set mvTestHook, ${hook_addr}\n")
+  set(${var} ${import} PARENT_SCOPE)
+endfunction()
