@@ -5,6 +5,7 @@
  *   keel run [options] APP.elf|APP.img [-- QEMU-ARGS...]
  *   keel keygen | bundle | sign | inspect | verify   (cli/keel_bundle.c)
  *   keel provision                                   (cli/keel_provision.c)
+ *   keel update --uart SOCKET BUNDLE                 (cli/keel_update.c)
  *
  * `keel <verb> --help` explains each verb. Later issues add keygen,
  * bundle, sign, verify and provision.
@@ -31,6 +32,8 @@
 #include "memory_map.h"
 #include "provision.h"
 #include "update.h"
+
+int cmd_update(int argc, char **argv); /* cli/keel_update.c */
 
 #ifndef KEEL_DEFAULT_FW_DIR
 #define KEEL_DEFAULT_FW_DIR "build/fw"
@@ -327,7 +330,10 @@ static const char run_usage[] =
     "  --timeout SEC   stop QEMU after SEC seconds (exit status 124)\n"
     "  --icount        deterministic instruction-counted time (1 ns per instruction)\n"
     "  --gdb           wait for gdb-multiarch on localhost:1234\n"
-    "  --no-reboot     a device reset ends QEMU (exit status 0)\n";
+    "  --no-reboot     a device reset ends QEMU (exit status 0)\n"
+    "  --update-socket PATH\n"
+    "                  put the device's update port (UART2, Secure only) on a\n"
+    "                  unix socket at PATH, for keel update --uart PATH\n";
 
 static pid_t qemu_pid;
 
@@ -341,7 +347,7 @@ static void on_alarm(int sig)
 static int cmd_run(int argc, char **argv)
 {
     const char *flash = NULL, *fw = getenv("KEEL_FW_DIR"), *mv = NULL, *app = NULL;
-    const char *key = NULL;
+    const char *key = NULL, *update_sock = NULL;
     int install = 1, icount = 0, gdb = 0, noreboot = 0, timeout = 0;
     int i = 1;
     char **extra = NULL;
@@ -362,6 +368,14 @@ static int cmd_run(int argc, char **argv)
             mv = argv[++i];
         } else if (!strcmp(a, "--key") && i + 1 < argc) {
             key = argv[++i];
+        } else if (!strcmp(a, "--update-socket") && i + 1 < argc) {
+            update_sock = argv[++i];
+            if (strchr(update_sock, ',') || strlen(update_sock) >= 108) {
+                /* QEMU's option syntax splits at commas; sun_path holds 108 */
+                fprintf(stderr, "keel run: --update-socket: a path without commas, "
+                                "shorter than 108 bytes\n");
+                return 2;
+            }
         } else if (!strcmp(a, "--timeout") && i + 1 < argc) {
             timeout = atoi(argv[++i]);
             if (timeout <= 0) {
@@ -427,7 +441,7 @@ static int cmd_run(int argc, char **argv)
         return 1;
     }
 
-    char loader[4200], backend[4200];
+    char loader[4200], backend[4200], port[4200];
     snprintf(loader, sizeof(loader), "loader,file=%s,addr=0x%08x,force-raw=on", bootrom,
              BOOTROM_CODE_BASE);
     snprintf(backend, sizeof(backend),
@@ -443,6 +457,12 @@ static int cmd_run(int argc, char **argv)
     };
     for (size_t k = 0; k < sizeof(base) / sizeof(base[0]); k++)
         args[n++] = base[k];
+    if (update_sock) {
+        /* UART2, after the two consoles: -serial order is UART order */
+        snprintf(port, sizeof(port), "unix:%s,server=on,wait=off", update_sock);
+        args[n++] = "-serial";
+        args[n++] = port;
+    }
     if (icount) {
         args[n++] = "-icount";
         args[n++] = "shift=0,align=off,sleep=off";
@@ -500,6 +520,7 @@ int main(int argc, char **argv)
              "  inspect print a bundle's manifest\n"
              "  verify check a bundle's signature and image as a device does\n"
              "  provision write a device's flash: identity, signers, first images\n"
+             "  update stream a bundle into a running device over its update port\n"
              "`keel <verb> --help` for details.");
         return argc < 2 ? 2 : 0;
     }
@@ -512,7 +533,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } verbs[] = {{"keygen", cmd_keygen}, {"bundle", cmd_bundle}, {"sign", cmd_sign},
                  {"inspect", cmd_inspect}, {"verify", cmd_verify},
-                 {"provision", cmd_provision}};
+                 {"provision", cmd_provision}, {"update", cmd_update}};
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         if (!strcmp(argv[1], verbs[i].name))
             return verbs[i].fn(argc - 1, argv + 1);

@@ -656,6 +656,11 @@ static int start(update_t *u, uint32_t comp, unsigned slot, const struct update_
     u->total = image_total(&info->m);
     u->next = u->pnext = u->frontier = u->plog_next = 0;
     u->tail_len = 0;
+    if (u->vh_active) { /* a hash in progress is abandoned: release and wipe it */
+        uint8_t h[32];
+        u->crypto->sha256_final(&u->vh_ctx, h);
+        u->vh_active = false;
+    }
     u->dl = UPDATE_DOWNLOADING;
     return UPDATE_OK;
 }
@@ -761,7 +766,7 @@ int update_write(update_t *u, uint32_t offset, const void *data, size_t len)
             uint32_t n = (uint32_t)(len & ~(size_t)15);
             u->next += n;
             if ((rc = program_data(u, p, n)))
-                return rc;
+                goto fail;
             p += n;
             len -= n;
             continue;
@@ -775,32 +780,94 @@ int update_write(update_t *u, uint32_t offset, const void *data, size_t len)
         if (u->tail_len == 16) {
             u->tail_len = 0;
             if ((rc = program_data(u, u->tail, 16)))
-                return rc;
+                goto fail;
         }
     }
     return UPDATE_OK;
+fail:
+    /* next and the tail no longer say what the flash holds: close the
+     * download; update_begin or update_resume reopens it from the flash */
+    u->dl = UPDATE_IDLE;
+    return rc;
 }
 
-int update_finish(update_t *u)
+/* Flushes the last partial unit and records the image complete. */
+static int finish_flush(update_t *u)
 {
     int rc;
-    if (u->dl == UPDATE_DOWNLOADING) {
-        if (u->next != u->total)
-            return UPDATE_E_STATE;
-        /* the last layer ends inside a unit: pad it with the erased value */
-        if (u->tail_len > 0) {
-            memset(u->tail + u->tail_len, flash_erased_val(u->flash), 16 - u->tail_len);
-            u->tail_len = 0;
-            if ((rc = program_data(u, u->tail, 16)))
-                return rc;
-        }
-        if (u->frontier != u->total && (rc = progress_append(u, PRG_FRONTIER, u->total)))
+    if (u->next != u->total)
+        return UPDATE_E_STATE;
+    /* the last layer ends inside a unit: pad it with the erased value */
+    if (u->tail_len > 0) {
+        memset(u->tail + u->tail_len, flash_erased_val(u->flash), 16 - u->tail_len);
+        u->tail_len = 0;
+        if ((rc = program_data(u, u->tail, 16)))
             return rc;
-        u->dl = UPDATE_DOWNLOADED;
+    }
+    if (u->frontier != u->total && (rc = progress_append(u, PRG_FRONTIER, u->total)))
+        return rc;
+    u->dl = UPDATE_DOWNLOADED;
+    return UPDATE_OK;
+}
+
+/* Hashes up to max_bytes more of the layers in flash (u->vh_*): 1 while
+ * more remains, UPDATE_OK when every layer matched, or the error. */
+static int hash_step(update_t *u, uint32_t max_bytes)
+{
+    uint8_t buf[256], h[32];
+    const struct update_slot_info *info = &u->dl_info;
+    if (!u->vh_active) {
+        u->vh_active = true;
+        u->vh_layer = u->vh_done = u->vh_off = 0;
+        u->crypto->sha256_init(&u->vh_ctx);
+    }
+    while (u->vh_layer < info->m.n_layers) {
+        const struct manifest_layer *l = &info->m.layers[u->vh_layer];
+        if (u->vh_done < l->size) {
+            if (max_bytes == 0)
+                return 1;
+            uint32_t n = l->size - u->vh_done;
+            n = n < sizeof(buf) ? n : (uint32_t)sizeof(buf);
+            n = n < max_bytes ? n : max_bytes;
+            int rc = flash_read(u->flash, info->data + u->vh_off + u->vh_done, buf, n);
+            if (rc) {
+                u->crypto->sha256_final(&u->vh_ctx, h); /* release and wipe */
+                u->vh_active = false;
+                return upd_ferr(u, rc);
+            }
+            u->crypto->sha256_update(&u->vh_ctx, buf, n);
+            u->vh_done += n;
+            max_bytes -= n;
+            continue;
+        }
+        u->crypto->sha256_final(&u->vh_ctx, h);
+        if (memcmp(h, l->sha256, 32) != 0) {
+            u->vh_active = false;
+            return UPDATE_E_VERIFY;
+        }
+        u->vh_off += (l->size + 15u) & ~15u;
+        u->vh_done = 0;
+        u->vh_layer++;
+        u->crypto->sha256_init(&u->vh_ctx);
+    }
+    u->crypto->sha256_final(&u->vh_ctx, h); /* wipes the unused context */
+    u->vh_active = false;
+    return UPDATE_OK;
+}
+
+int update_finish_step(update_t *u, uint32_t max_bytes)
+{
+    int rc;
+    if (u->dl == UPDATE_DOWNLOADING && (rc = finish_flush(u))) {
+        if (rc == UPDATE_E_FLASH)
+            u->dl = UPDATE_IDLE; /* the tail is gone: reopen from the flash */
+        return rc;
     }
     if (u->dl != UPDATE_DOWNLOADED)
         return u->dl == UPDATE_VERIFIED ? UPDATE_OK : UPDATE_E_STATE;
-    rc = upd_hash_layers(u, &u->dl_info);
+    rc = hash_step(u, max_bytes);
+    if (rc == 1)
+        return rc;
     if (rc == UPDATE_E_VERIFY) {
         u->dl = UPDATE_IDLE;
         int rc2 = progress_append(u, PRG_BAD, 0);
@@ -813,6 +880,13 @@ int update_finish(update_t *u)
     u->dl = UPDATE_VERIFIED;
     return UPDATE_OK;
 }
+
+int update_finish(update_t *u)
+{
+    int rc = update_finish_step(u, UINT32_MAX);
+    return rc == 1 ? UPDATE_E_STATE : rc; /* 1 cannot happen: no budget */
+}
+
 
 int update_activate(update_t *u)
 {

@@ -107,4 +107,26 @@ bool board_netif_link_up(void);
 /* The NIC interrupt's handler (board vector table). */
 void board_netif_irq(void);
 
+/*
+ * The update port (an505: UART2, board/an505/update_port.c): the host's
+ * path into the update engine until the cloud link exists
+ * (docs/update-uart.md). Secure-only: the application can reach neither
+ * the UART nor its interrupt. The board's receive interrupt (top half)
+ * keeps bytes in a bounded buffer and calls `event`; bytes that arrive
+ * when it is full are dropped and counted (the protocol's CRC and the
+ * host's retries recover).
+ */
+/* 0, or < 0 if the board has no update port. */
+int board_update_port_init(void (*event)(void));
+/* Moves up to cap received bytes into buf; returns how many. */
+uint32_t board_update_port_recv(uint8_t *buf, uint32_t cap);
+/* Sends n bytes, polled; gives up (returns < 0) if the line does not take
+ * a byte within a bounded wait, so a vanished host never stalls the
+ * caller. */
+int board_update_port_send(const uint8_t *p, uint32_t n);
+/* Bytes dropped because the receive buffer was full. */
+uint32_t board_update_port_overruns(void);
+/* The port's receive interrupt (board vector table). */
+void board_update_port_irq(void);
+
 #endif /* BOARD_H */

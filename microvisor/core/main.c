@@ -23,6 +23,7 @@
 #include "provision.h"
 #include "sched.h"
 #include "trial.h"
+#include "update_uart.h"
 
 #define MV_VERSION "0.1.0"
 
@@ -64,6 +65,9 @@ int mv_main(void)
      * and the console is not line-atomic against this thread, so the boot
      * messages above come first, whole. */
     net_service_init(); /* network: its deferred work and timer (net/) */
+    /* The update port (docs/update-uart.md): also serves a device whose
+     * application would not load, so an update can repair it. */
+    update_uart_init(handoff.magic == BOOT_HANDOFF_MAGIC ? handoff.version : 0);
     if (loaded != 0)
         for (;;)
             __asm volatile("wfi");

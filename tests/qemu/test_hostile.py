@@ -39,6 +39,8 @@ EXPECTED = {
     "load ethernet S alias": "SecureFault",
     "store UART0 NS alias": "SecureFault",
     "load UART0 S alias": "SecureFault",
+    "store UART2 (update port) NS alias": "SecureFault",
+    "load UART2 (update port) S alias": "SecureFault",
     "store TIMER1": "SecureFault",
     "store secure watchdog": "SecureFault",
     "load security controller": "SecureFault",

@@ -160,6 +160,10 @@ typedef struct {
     uint32_t plog_next;         /* next free progress record, byte offset */
     uint8_t tail[16];
     uint32_t tail_len;
+    /* update_finish_step: how far the hash of the image has got */
+    bool vh_active;
+    uint32_t vh_layer, vh_done, vh_off;
+    manifest_sha256_ctx vh_ctx;
 
     uint8_t env[MANIFEST_MAX_SIZE];
     uint8_t scratch[MANIFEST_SCRATCH_SIZE];
@@ -196,11 +200,18 @@ int update_resume(update_t *u, uint32_t comp);
 uint32_t update_next_offset(const update_t *u);
 uint32_t update_total_size(const update_t *u);
 /* Writes data at image offset (== update_next_offset()). Layer i's bytes
- * start at the sum of the earlier layers' sizes, each rounded up to 16. */
+ * start at the sum of the earlier layers' sizes, each rounded up to 16.
+ * After UPDATE_E_FLASH (here or from finish) the download is closed:
+ * update_begin or update_resume reopens it from what the flash holds. */
 int update_write(update_t *u, uint32_t offset, const void *data, size_t len);
 /* All bytes written: flushes, hashes every layer against the manifest,
  * records the slot complete. */
 int update_finish(update_t *u);
+/* update_finish in bounded steps, for callers with a time budget (the
+ * microvisor's deferred work): each call hashes at most max_bytes of the
+ * image. Returns 1 while more remains, else what update_finish returns.
+ * A write or begin in between starts the hash over. */
+int update_finish_step(update_t *u, uint32_t max_bytes);
 /* Marks the verified download as the trial to boot next. */
 int update_activate(update_t *u);
 /* The running trial of comp is healthy: make it the confirmed image and

@@ -49,9 +49,11 @@
 #define AN505_UART0_S      0x50200000u /* microvisor console */
 #define AN505_UART1_NS     0x40201000u /* application console */
 #define AN505_UART1_S      0x50201000u
+#define AN505_UART2_S      0x50202000u /* update port (Secure only) */
 #define AN505_UART_DATA    0x00u
 #define AN505_UART_STATE   0x04u /* bit0 TXFULL, bit1 RXFULL */
-#define AN505_UART_CTRL    0x08u /* bit0 TXEN, bit1 RXEN */
+#define AN505_UART_CTRL    0x08u /* bit0 TXEN, bit1 RXEN, bit3 RXINTEN */
+#define AN505_UART_INTCLR  0x0Cu /* INTSTATUS / INTCLEAR, bit1 RX */
 #define AN505_UART_BAUDDIV 0x10u
 
 /* CMSDK timers, 20 MHz (the main clock). */
@@ -93,6 +95,7 @@
 #define AN505_IRQ_UART1_RX   34
 #define AN505_IRQ_UART1_TX   35
 #define AN505_IRQ_UART1      43
+#define AN505_IRQ_UART2_RX   36
 #define AN505_IRQ_ETHERNET   48
 #define AN505_NUM_IRQS       96
 

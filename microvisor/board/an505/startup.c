@@ -15,6 +15,7 @@ void mv_unexpected_irq(void);
 void board_clock_irq(void);
 void mv_pendsv_entry(void);
 void board_netif_irq(void);
+void board_update_port_irq(void);
 void mv_nmi_entry(void);
 void mv_hardfault_entry(void);
 void mv_memfault_entry(void);
@@ -68,4 +69,5 @@ static void (*const mv_vectors[VECTORS])(void) = {
     [16 ... VECTORS - 1] = mv_unexpected_irq,
     [16 + AN505_IRQ_TIMER1] = board_clock_irq,
     [16 + AN505_IRQ_ETHERNET] = board_netif_irq, /* Secure-targeted */
+    [16 + AN505_IRQ_UART2_RX] = board_update_port_irq, /* Secure-targeted */
 };

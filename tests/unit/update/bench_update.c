@@ -1,6 +1,6 @@
 /* make bench: a 1 MiB app update through lib/update on the host simulator
- * (flash operations and time; the device figure is update_apply_1mib, once
- * the microvisor uses lib/update), and the boot-time verification of it. */
+ * (flash operations and time; the device figure, update_apply_1mib, is
+ * tests/bench/update), and the boot-time verification of it. */
 #include <time.h>
 
 #include "harness.h"

@@ -666,6 +666,83 @@ static void test_lazy_boot(void)
     free(u);
 }
 
+/* update_finish_step: any budget gives update_finish's verdict; a reboot
+ * in the middle of the hash resumes it; a bad image is caught stepwise; a
+ * flash failure inside a write closes the download. */
+static void test_finish_steps(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct image mv1, app1, app2;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x01010000, 1, 20001, 3, seed_app);
+    static const uint32_t budgets[] = {1, 255, 256, 4096, 20001, UINT32_MAX};
+    for (size_t b = 0; b < sizeof(budgets) / sizeof(budgets[0]); b++) {
+        flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+        EXPECT(boot_ctx(u), UPDATE_OK);
+        EXPECT(update_journal_format(u), UPDATE_OK);
+        EXPECT(install(u, &mv1, 1000), UPDATE_OK);
+        EXPECT(install(u, &app1, 1000), UPDATE_OK);
+        EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+        EXPECT(send_rest(u, &app2, 999), UPDATE_OK);
+        int rc, steps = 0;
+        while ((rc = update_finish_step(u, budgets[b])) == 1)
+            steps++;
+        EXPECT(rc, UPDATE_OK);
+        CHECK(budgets[b] != 1 || steps == 3 * 20001 - 1);
+        CHECK(budgets[b] != UINT32_MAX || steps == 0);
+        EXPECT(update_finish_step(u, 1), UPDATE_OK); /* verified: stays so */
+        EXPECT(update_activate(u), UPDATE_OK);
+    }
+    /* a reboot half way through the hash: resume, hash again from the start */
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    free(app2.bytes);
+    make_image(&app2, MANIFEST_COMP_APP, 0x01020000, 1, 30000, 2, seed_app);
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    EXPECT(send_rest(u, &app2, 4096), UPDATE_OK);
+    EXPECT(update_finish_step(u, 10000), 1);
+    uint8_t h[32];
+    DEVICE_CRYPTO.sha256_final(&u->vh_ctx, h); /* the reboot loses RAM; OpenSSL's must be freed */
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+    CHECK(u->dl == UPDATE_DOWNLOADED);
+    EXPECT(update_finish_step(u, 10000), 1);
+    EXPECT(update_finish(u), UPDATE_OK);
+    /* a tampered byte is found by the steps and recorded: starts over */
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    free(app2.bytes);
+    make_image(&app2, MANIFEST_COMP_APP, 0x01030000, 1, 30000, 2, seed_app);
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    app2.bytes[29000] ^= 1;
+    EXPECT(send_rest(u, &app2, 4096), UPDATE_OK);
+    int rc;
+    while ((rc = update_finish_step(u, 5000)) == 1)
+        ;
+    EXPECT(rc, UPDATE_E_VERIFY);
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    CHECK(update_next_offset(u) == 0);
+    /* a flash failure in the middle of a write closes the download (its
+     * offset no longer says what the flash holds); begin reopens it at
+     * the frontier and the image completes intact */
+    free(app2.bytes);
+    make_image(&app2, MANIFEST_COMP_APP, 0x01040000, 1, 30000, 2, seed_app);
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    EXPECT(update_write(u, 0, app2.bytes, 20000), UPDATE_OK);
+    flash_sim_reset_count(&sim);
+    flash_sim_arm(&sim, 0, FLASH_SIM_CUT_TORN, 5);
+    EXPECT(update_write(u, 20000, app2.bytes + 20000, 4000), UPDATE_E_FLASH);
+    flash_sim_power_on(&sim);
+    EXPECT(update_write(u, update_next_offset(u), app2.bytes, 16), UPDATE_E_STATE);
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    CHECK(update_next_offset(u) == 2 * PAGE);
+    EXPECT(send_rest(u, &app2, 3000), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK);
+    free(mv1.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(u);
+}
+
 int main(void)
 {
     harness_init();
@@ -675,6 +752,7 @@ int main(void)
     test_boot_rejections();
     test_lazy_boot();
     test_trust_store();
+    test_finish_steps();
     free(mem);
     free(bitmap);
     if (failures) {

@@ -420,6 +420,8 @@ static void periph_attacks(void)
         { 0x52000000u, "ethernet (S alias)" },
         { 0x40200000u, "UART0 (NS alias)" },
         { 0x50200000u, "UART0 (S alias)" },
+        { 0x40202000u, "UART2, the update port (NS alias)" },
+        { 0x50202000u, "UART2, the update port (S alias)" },
         { 0x40001000u, "TIMER1" },
         { 0x50081000u, "secure watchdog" },
         { 0x40201000u, "UART1 (the app's own, not listed)" },

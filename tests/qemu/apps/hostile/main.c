@@ -71,6 +71,8 @@ static void a_load_eth_ns(void) { load(0x42000064u); /* BYTE_TEST */ }
 static void a_load_eth_s(void) { load(0x52000064u); }
 static void a_store_uart0_ns(void) { REG32(0x40200000u) = 'X'; }
 static void a_load_uart0_s(void) { load(0x50200004u); }
+static void a_store_uart2_ns(void) { REG32(0x40202000u) = 'K'; /* the update port */ }
+static void a_load_uart2_s(void) { load(0x50202004u); }
 static void a_store_timer1(void) { REG32(0x40001000u) = 0; /* CTRL: stop the mv clock */ }
 static void a_store_swdog(void) { REG32(0x50081C00u) = 0x1ACCE551u; /* LOCK */ }
 static void a_load_spc(void) { load(0x50080000u); }
@@ -180,6 +182,8 @@ static const struct crash_step steps[] = {
     { "load ethernet S alias", a_load_eth_s, CRASH, 1 },
     { "store UART0 NS alias", a_store_uart0_ns, CRASH, 1 },
     { "load UART0 S alias", a_load_uart0_s, CRASH, 1 },
+    { "store UART2 (update port) NS alias", a_store_uart2_ns, CRASH, 1 },
+    { "load UART2 (update port) S alias", a_load_uart2_s, CRASH, 1 },
     { "store TIMER1", a_store_timer1, CRASH, 1 },
     { "store secure watchdog", a_store_swdog, CRASH, 1 },
     { "load security controller", a_load_spc, CRASH, 1 },
