@@ -75,11 +75,12 @@ enum tcp_state {
     TCP_FIN_WAIT_2, TCP_CLOSING, TCP_CLOSE_WAIT, TCP_LAST_ACK,
 };
 
+/* An out-of-order range: its bytes are already in the receive ring, at
+ * their place after rcv_nxt (the window never exceeds the ring's free
+ * space, so every in-window byte has a place). */
 struct tcp_ooo {
-    struct net_buf *buf; /* NULL: slot free */
     uint32_t seq;
-    uint16_t off, len;   /* payload within buf->data */
-    bool fin;
+    uint32_t len;        /* 0: slot free */
 };
 
 /* A TCP connection. The caller owns it and both rings for as long as the
@@ -113,6 +114,8 @@ struct tcp_sock {
     uint8_t *rx_buf, *tx_buf;
     uint32_t rx_cap, rx_head, rx_len, tx_cap, tx_head, tx_len;
     struct tcp_ooo ooo[NET_TCP_OOO_N];
+    bool ooo_fin;            /* a FIN seen out of order, at ooo_fin_seq */
+    uint32_t ooo_fin_seq;
 };
 
 /* ---- UDP ---- */

@@ -15,7 +15,7 @@
 #define NET_BUF_SIZE 1536u
 #endif
 #ifndef NET_POOL_N
-#define NET_POOL_N 7u
+#define NET_POOL_N 4u
 #endif
 
 /* Header room reserved at the front of an outgoing buffer: Ethernet 14 +
@@ -54,7 +54,7 @@
 #define NET_TCP_MSS 1460u
 #endif
 #ifndef NET_TCP_OOO_N
-#define NET_TCP_OOO_N 4u /* out-of-order segments kept per socket */
+#define NET_TCP_OOO_N 4u /* out-of-order ranges (holes) kept per socket */
 #endif
 #ifndef NET_TCP_RTO_INIT_MS
 #define NET_TCP_RTO_INIT_MS 1000u /* RFC 6298 (2.1) */
@@ -116,8 +116,9 @@ _Static_assert(NET_BUF_SIZE >= 1514u, "a buffer must hold a full Ethernet frame"
 _Static_assert(NET_POOL_N >= 4u && NET_POOL_N <= 32u, "pool of 4..32 buffers");
 _Static_assert(NET_HDR_ROOM >= 14u + 20u + 20u + 12u, "header room too small");
 _Static_assert(NET_TCP_MSS + 40u + 14u <= NET_BUF_SIZE, "MSS does not fit a buffer");
-_Static_assert(NET_TCP_OOO_N + NET_ARP_PENDING + 2u <= NET_POOL_N,
-               "pool must cover the out-of-order and ARP queues plus RX and TX");
+_Static_assert(NET_ARP_PENDING + 2u <= NET_POOL_N,
+               "pool must cover the ARP queue plus RX and TX");
+_Static_assert(NET_TCP_OOO_N >= 1u, "need at least one out-of-order range");
 _Static_assert(NET_TCP_RTO_MIN_MS <= NET_TCP_RTO_INIT_MS, "RTO bounds");
 _Static_assert(NET_ARP_PENDING >= 1u, "need at least one ARP-pending slot");
 

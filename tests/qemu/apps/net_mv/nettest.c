@@ -37,7 +37,7 @@
 #ifndef NETTEST_RX_RING
 #define NETTEST_RX_RING 8192u
 #endif
-#define NETTEST_RX_RING_IMPAIR 16384u
+#define NETTEST_RX_RING_IMPAIR NETTEST_RX_RING
 #ifndef NETTEST_TX_RING
 #define NETTEST_TX_RING 3072u
 #endif
@@ -53,7 +53,7 @@ static const char *const step_names[] = {
 };
 
 static struct tcp_sock sk;
-static uint8_t rxr[NETTEST_RX_RING_IMPAIR], txr[NETTEST_TX_RING], tmp[1536];
+static uint8_t rxr[NETTEST_RX_RING], txr[NETTEST_TX_RING], tmp[1536];
 static enum step step;
 static bool connected, closing, rx_bench_only, impair;
 static uint32_t step_t0, sent, rcvd, conns, failures, bad_bytes;
@@ -298,6 +298,8 @@ static void do_bulk_rx(struct net *n, uint32_t now)
     console_printf("[nettest] %s: %u bytes, %u bad, %u ms, end %d\n", step_names[step], rcvd,
                    bad_bytes, ms, r);
     verdict(rcvd == BULK && bad_bytes == 0 && r == NET_EOF, "1 MiB received intact");
+    if (step == ST_IMPAIR_RX)
+        net_service_dump_stats(); /* the receive direction's counters */
     if (step == ST_BULK_RX && !rx_bench_only)
         kib_per_s("tcp_rx_throughput", rcvd, ms);
     if (sk.state != TCP_CLOSED)
