@@ -50,6 +50,7 @@
     X(TCP_DUPLICATE) X(TCP_RST_IGNORED) X(TCP_CHALLENGE_ACK) \
     X(TCP_CHALLENGE_LIMITED) X(TCP_SYN_IN_WINDOW) X(TCP_RETRANSMIT) \
     X(TCP_FAST_RETRANSMIT) X(TCP_RST_SENT) X(TCP_RST_ACCEPTED) X(TCP_RCV_FULL) \
+    X(TCP_KEEPALIVE_PROBE) X(TCP_KEEPALIVE_TIMEOUT) \
     X(DHCP_MALFORMED) X(DHCP_NOT_OURS) X(DHCP_NAK) \
     X(DNS_MALFORMED) X(DNS_NOT_OURS) X(DNS_MISMATCH) \
     X(POOL_EMPTY) X(TX_FAILED)
@@ -100,6 +101,7 @@ struct tcp_sock {
     bool fin_queued, fin_sent, in_recovery;
     /* receive side */
     uint32_t irs, rcv_nxt, rcv_adv;
+    uint32_t rcv_acked;      /* the ACK number we last sent */
     bool fin_rcvd, ack_now;
     uint8_t ack_pending;     /* full segments received since our last ACK */
     /* RFC 6298 */

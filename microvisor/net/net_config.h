@@ -56,6 +56,13 @@
 #ifndef NET_TCP_OOO_N
 #define NET_TCP_OOO_N 4u /* out-of-order ranges (holes) kept per socket */
 #endif
+#ifndef NET_TCP_ACK_EVERY
+/* 1: every full-sized in-order segment is ACKed at once (a small window
+ * holds few segments; each ACK grows a BSD sender's cwnd, and slirp is
+ * one); 2: every second one (RFC 5681's minimum). Small segments are
+ * ACKed at the next net_poll or with the second one either way. */
+#define NET_TCP_ACK_EVERY 1u
+#endif
 #ifndef NET_TCP_RTO_INIT_MS
 #define NET_TCP_RTO_INIT_MS 1000u /* RFC 6298 (2.1) */
 #endif
@@ -118,6 +125,8 @@ _Static_assert(NET_HDR_ROOM >= 14u + 20u + 20u + 12u, "header room too small");
 _Static_assert(NET_TCP_MSS + 40u + 14u <= NET_BUF_SIZE, "MSS does not fit a buffer");
 _Static_assert(NET_ARP_PENDING + 2u <= NET_POOL_N,
                "pool must cover the ARP queue plus RX and TX");
+_Static_assert(NET_TCP_ACK_EVERY >= 1u && NET_TCP_ACK_EVERY <= 2u,
+               "RFC 5681: ACK at least every second full segment");
 _Static_assert(NET_TCP_OOO_N >= 1u, "need at least one out-of-order range");
 _Static_assert(NET_TCP_RTO_MIN_MS <= NET_TCP_RTO_INIT_MS, "RTO bounds");
 _Static_assert(NET_ARP_PENDING >= 1u, "need at least one ARP-pending slot");

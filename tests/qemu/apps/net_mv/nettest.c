@@ -35,27 +35,27 @@
  * slirp's TCP (the sender there) has a 1 s minimum RTO, and with an 8 KiB
  * window too few duplicate ACKs reach it for fast retransmit. */
 #ifndef NETTEST_RX_RING
-#define NETTEST_RX_RING 8192u
+#define NETTEST_RX_RING 14336u
 #endif
 #define NETTEST_RX_RING_IMPAIR NETTEST_RX_RING
 #ifndef NETTEST_TX_RING
-#define NETTEST_TX_RING 3072u
+#define NETTEST_TX_RING 2920u
 #endif
 
 enum step {
-    ST_DHCP, ST_CONTROL, ST_ECHO, ST_SHORT, ST_BULK_RX, ST_BULK_TX, ST_VANISH,
+    ST_DHCP, ST_CONTROL, ST_ECHO, ST_SHORT, ST_BULK_RX, ST_BULK_TX, ST_VANISH, ST_KEEPALIVE,
     ST_IMPAIR_RX, ST_IMPAIR_TX, ST_DNS, ST_DNS_NX, ST_RENEW, ST_LINK, ST_DONE,
 };
 
 static const char *const step_names[] = {
-    "dhcp", "control", "echo", "short_connections", "bulk_rx", "bulk_tx", "vanish",
+    "dhcp", "control", "echo", "short_connections", "bulk_rx", "bulk_tx", "vanish", "keepalive",
     "impaired_bulk_rx", "impaired_bulk_tx", "dns", "dns_nxdomain", "dhcp_renew", "link_loss", "done",
 };
 
 static struct tcp_sock sk;
 static uint8_t rxr[NETTEST_RX_RING], txr[NETTEST_TX_RING], tmp[1536];
 static enum step step;
-static bool connected, closing, rx_bench_only, impair;
+static bool connected, closing, rx_bench_only, impair, blackhole;
 static uint32_t step_t0, sent, rcvd, conns, failures, bad_bytes;
 static uint64_t rx_recv_us, rx_busy0;
 static char line[64];
@@ -79,10 +79,15 @@ static uint32_t imp_rand(void)
 static struct net_buf *held_in;
 static uint8_t held_out[1514];
 static uint32_t held_out_len;
-static uint32_t imp_drop, imp_dup, imp_reorder;
+static uint32_t imp_drop, imp_dup, imp_reorder, blackholed;
 
 void net_service_frame_in(struct net *n, struct net_buf *b, uint32_t now_ms)
 {
+    if (blackhole) { /* the peer has gone silent: nothing reaches us */
+        blackholed++;
+        net_buf_free(n, b);
+        return;
+    }
     uint32_t r = impair ? imp_rand() : 100u;
     if (r < 10) {
         imp_drop++;
@@ -365,6 +370,59 @@ static void do_vanish(struct net *n, uint32_t now)
     verdict((sk.err == NET_ERR_RESET || sk.err == 0) && sk.fin_rcvd + (sk.err != 0) > 0 &&
                 net_bufs_free(n) >= NET_POOL_N - NET_ARP_PENDING,
             "peer vanished: connection ended, buffers back in the pool");
+    next_step(ST_KEEPALIVE, now);
+}
+
+/* Keepalive (this image has NET_TCP_KA_* shortened, see CMakeLists.txt):
+ * an idle connection to the echo peer stays up while its probes are
+ * answered; then every frame to us is dropped (the peer, or the path,
+ * has gone silent) and keepalive must end the connection with
+ * NET_ERR_TIMEOUT after NET_TCP_KA_PROBES unanswered probes. */
+static uint32_t ka_black_t0, ka_probes0;
+
+static void do_keepalive(struct net *n, uint32_t now)
+{
+    const uint32_t *st = net_stats(n);
+    if (!open_to(n, PORT_ECHO, now) || sk.state == TCP_SYN_SENT)
+        return;
+    if (sent == 0 && sk.state == TCP_ESTABLISHED) {
+        tcp_keepalive(&sk, true);
+        if (tcp_send(n, &sk, (const uint8_t *)"ka\n", 3, now) == 3)
+            sent = 3;
+        ka_probes0 = st[NET_STAT_TCP_KEEPALIVE_PROBE];
+        return;
+    }
+    if (!blackhole) {
+        read_line(n, now);
+        /* Idle for two keepalive periods with answers: still up. */
+        if (now - step_t0 < 2u * (NET_TCP_KA_IDLE_MS + NET_TCP_KA_INTVL_MS))
+            return;
+        bool alive = sk.state == TCP_ESTABLISHED && strcmp(line, "ka\n") == 0 &&
+                     st[NET_STAT_TCP_KEEPALIVE_PROBE] - ka_probes0 >= 2u;
+        console_printf("[nettest] keepalive: %u probes answered, state %d\n",
+                       st[NET_STAT_TCP_KEEPALIVE_PROBE] - ka_probes0, sk.state);
+        if (!alive) {
+            verdict(false, "idle connection kept up by answered probes");
+            tcp_abort(n, &sk, now);
+            next_step(ST_DONE, now);
+            return;
+        }
+        blackhole = true;
+        ka_black_t0 = now;
+        return;
+    }
+    uint32_t limit = NET_TCP_KA_IDLE_MS + (NET_TCP_KA_PROBES + 1u) * NET_TCP_KA_INTVL_MS;
+    if (sk.state != TCP_CLOSED && now - ka_black_t0 < limit + 3000u)
+        return;
+    uint32_t ms = now - ka_black_t0;
+    blackhole = false;
+    console_printf("[nettest] keepalive: peer silent, connection ended after %u ms (error %d, "
+                   "%u frames dropped)\n", ms, sk.err, blackholed);
+    verdict(sk.state == TCP_CLOSED && sk.err == NET_ERR_TIMEOUT && ms >= NET_TCP_KA_IDLE_MS &&
+                n->stats[NET_STAT_TCP_KEEPALIVE_TIMEOUT] == 1,
+            "silent peer detected by keepalive");
+    if (sk.state != TCP_CLOSED)
+        tcp_abort(n, &sk, now);
     next_step(ST_DONE, now);
 }
 
@@ -423,6 +481,7 @@ void net_service_test_poll(struct net *n, uint32_t now)
     case ST_BULK_TX:
     case ST_IMPAIR_TX: do_bulk_tx(n, now); break;
     case ST_VANISH: do_vanish(n, now); break;
+    case ST_KEEPALIVE: do_keepalive(n, now); break;
     case ST_DNS:
     case ST_DNS_NX: do_dns(n, now); break;
     case ST_RENEW:
