@@ -78,7 +78,7 @@ int tcp_parse(const struct ip_info *ip, struct tcp_seg *t)
 
 static uint32_t rcv_window(const struct tcp_sock *s)
 {
-    return min32(s->rx_cap - s->rx_len, 65535u);
+    return min32(s->rx_cap - s->rx_len, NET_TCP_RCV_WND_MAX);
 }
 
 static void ring_read(const uint8_t *ring, uint32_t cap, uint32_t pos, uint8_t *out,
