@@ -47,12 +47,12 @@
 
 enum step {
     ST_DHCP, ST_CONTROL, ST_ECHO, ST_SHORT, ST_BULK_RX, ST_BULK_TX, ST_VANISH, ST_KEEPALIVE,
-    ST_IMPAIR_RX, ST_IMPAIR_TX, ST_DNS, ST_DNS_NX, ST_RENEW, ST_LINK, ST_DONE,
+    ST_IMPAIR_RX, ST_IMPAIR_TX, ST_DNS, ST_DNS_NX, ST_RENEW, ST_LINK, ST_REBIND, ST_DONE,
 };
 
 static const char *const step_names[] = {
     "dhcp", "control", "echo", "short_connections", "bulk_rx", "bulk_tx", "vanish", "keepalive",
-    "impaired_bulk_rx", "impaired_bulk_tx", "dns", "dns_nxdomain", "dhcp_renew", "link_loss", "done",
+    "impaired_bulk_rx", "impaired_bulk_tx", "dns", "dns_nxdomain", "dhcp_renew", "link_loss", "dhcp_rebind", "done",
 };
 
 static struct tcp_sock sk;
@@ -501,6 +501,17 @@ void net_service_test_poll(struct net *n, uint32_t now)
         }
         if (closing && n->link_up && dhcp_state(n) == DHCP_BOUND && n->dhcp.bound_count > sent) {
             verdict(n->ip == NET_IP4(10, 0, 3, 15), "link lost and back: lease confirmed (INIT-REBOOT)");
+            next_step(ST_REBIND, now);
+            sent = n->dhcp.bound_count;
+        }
+        break;
+    case ST_REBIND: /* the fixture now ignores unicast renewals */
+        if (dhcp_state(n) == DHCP_REBINDING && !closing) {
+            console_printf("[nettest] rebinding (T2)\n");
+            closing = true;
+        }
+        if (closing && dhcp_state(n) == DHCP_BOUND && n->dhcp.bound_count > sent) {
+            verdict(n->ip == NET_IP4(10, 0, 3, 15), "renewal unanswered: lease rebound at T2");
             next_step(ST_DONE, now);
         }
         break;
