@@ -7,19 +7,23 @@
  *    third duplicate ACK and NewReno (RFC 6582) partial-ACK recovery;
  *  - RFC 7323 window scaling, receive side fixed at scale 0: we offer
  *    shift 0 and honour the peer's shift, so our window is the free space
- *    of the caller's receive ring (<= 65535);
+ *    of the caller's receive ring (<= NET_TCP_RCV_WND_MAX <= 65535);
  *  - RFC 5961 blind-attack mitigations: RST must hit rcv_nxt exactly (else
  *    a challenge ACK), any SYN on a synchronized connection gets a
  *    challenge ACK, ACKs outside [snd_una - max_snd_wnd, snd_max] are
  *    dropped with an ACK; challenge ACKs are rate-limited per second;
  *  - out-of-order data written into the receive ring at its place (the
  *    window never exceeds the ring's free space) and tracked as up to
- *    NET_TCP_OOO_N ranges, so no packet buffer is held; keepalive; orderly and abortive close; TIME_WAIT
- *    kept in a small table of the stack (NET_TCP_TW_N records) so the
- *    caller's socket is free as soon as the close completes.
- * ACKs for in-order data are delayed to the next net_poll() (the driver
- * polls after each batch of frames) or sent at once every second full
- * segment, for out-of-order data, FIN and window updates.
+ *    NET_TCP_OOO_N ranges, so no packet buffer is held;
+ *  - early retransmit (RFC 5827) when fewer than four segments are in
+ *    flight and nothing new can be sent;
+ *  - keepalive; orderly and abortive close; TIME_WAIT kept in a small
+ *    table of the stack (NET_TCP_TW_N records) so the caller's socket is
+ *    free as soon as the close completes.
+ * ACKs: at once for every full-sized in-order segment (NET_TCP_ACK_EVERY),
+ * out-of-order or duplicate data, FIN and window updates; small segments
+ * at the next net_poll() (the driver polls after each batch of frames).
+ * The receive window is at most NET_TCP_RCV_WND_MAX (the NIC's RX FIFO).
  * Not implemented (documented in docs/network.md): passive open, SACK,
  * timestamps, urgent data, simultaneous open.
  */
@@ -523,6 +527,8 @@ static void ooo_drain(struct net *n, struct tcp_sock *s, uint32_t now_ms)
             progress = true;
         }
     }
+    if (s->ooo_fin && SEQ_LT(s->ooo_fin_seq, s->rcv_nxt))
+        s->ooo_fin = false; /* in-order data went past it: not a FIN */
     if (s->ooo_fin && s->ooo_fin_seq == s->rcv_nxt) {
         s->ooo_fin = false;
         fin_received(n, s, now_ms); /* may release the socket (TIME_WAIT) */
