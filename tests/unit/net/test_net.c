@@ -704,6 +704,29 @@ static void test_tcp_ooo_ring(void)
     CHECK(sk.ooo[0].len + sk.ooo[1].len + sk.ooo[2].len + sk.ooo[3].len == 50);
 }
 
+/* While a hole is open, the window update sent as the application reads
+ * keeps the right edge of the last ACK (the sender counts it as a
+ * duplicate); once the hole fills, the ACK offers the whole window. */
+static void test_tcp_hole_window_update(void)
+{
+    uint8_t data[1500], buf[1500];
+    memset(data, 'w', sizeof(data));
+    establish();
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, data, 1000);
+    net_poll(&net, now);
+    sim_clear();
+    peer(peer_seq + 1500, dev_iss + 1, TCP_ACK, 1000, data, 500);
+    const struct tcp_seg *t = out_tcp(0);
+    CHECK(sim_nout == 1 && t && t->ack == peer_seq + 1000 && t->wnd == sizeof(rxr) - 1000);
+    CHECK(tcp_recv(&net, &sk, buf, sizeof(buf), now) == 1000);
+    t = out_tcp(1);
+    CHECK(sim_nout == 2 && t && t->ack == peer_seq + 1000 && t->wnd == sizeof(rxr) - 1000);
+    peer(peer_seq + 1000, dev_iss + 1, TCP_ACK, 1000, data, 500);
+    t = out_tcp(2);
+    CHECK(sim_nout == 3 && t && t->ack == peer_seq + 2000 && t->wnd == sizeof(rxr) - 1000);
+    CHECK(net_bufs_free(&net) == NET_POOL_N);
+}
+
 /* Early retransmit (RFC 5827): with two segments in flight and nothing
  * more to send, one duplicate ACK resends the first. */
 static void test_tcp_early_retransmit(void)
@@ -741,6 +764,7 @@ int main(void)
     test_tcp_retransmit();
     test_tcp_ooo_ring();
     test_tcp_early_retransmit();
+    test_tcp_hole_window_update();
     test_tcp_rfc5961();
     test_tcp_close();
     test_tcp_keepalive_window();
