@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "provision_record.h"
 
 int provision_record_check(const struct provision_record *rec)
@@ -16,5 +18,29 @@ int provision_record_check(const struct provision_record *rec)
         if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
             return -1;
     }
+    return 0;
+}
+
+static uint32_t get32le(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int provision_identity_seed(const uint8_t *page, uint32_t page_len, uint8_t seed[32])
+{
+    if (page_len < 48 || get32le(page) != PROVISION_IDENTITY_MAGIC)
+        return -1;
+    uint32_t cert_len = get32le(page + 4), crc = get32le(page + 8);
+    if (cert_len > page_len - 48 || get32le(page + 12) != ~crc)
+        return -1;
+    uint32_t c = 0xFFFFFFFFu;
+    for (uint32_t i = 0; i < 32 + cert_len; i++) {
+        c ^= page[16 + i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    if (~c != crc)
+        return -1;
+    memcpy(seed, page + 16, 32);
     return 0;
 }

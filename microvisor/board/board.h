@@ -8,6 +8,7 @@
 #define BOARD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Early set-up: console, clocks, the microsecond clock. Interrupts masked. */
@@ -83,6 +84,17 @@ struct board_app_layout {
     uint32_t slot_a, slot_b, slot_size;
 };
 const struct board_app_layout *board_app_layout(void);
+
+/*
+ * Random bytes for protocol use (TCP ISNs and ports, DNS ids, DHCP xids).
+ * The an505 has no TRNG: board/an505/entropy_an505.c runs a ChaCha20 DRBG
+ * (lib/entropy) seeded on first use from the device's secret, a boot
+ * counter made durable in flash first, and timer jitter, so no two boots
+ * give the same stream; what that does not protect against is in
+ * docs/network.md ("Randomness"). Not for long-term keys. Never fails.
+ * Secure world only; one execution context (the deferred work) at a time.
+ */
+void board_entropy(void *out, size_t len);
 
 /* Provisioning record in flash (read-only to the core). */
 const void *board_provisioning(void);

@@ -50,6 +50,7 @@
     X(TCP_DUPLICATE) X(TCP_RST_IGNORED) X(TCP_CHALLENGE_ACK) \
     X(TCP_CHALLENGE_LIMITED) X(TCP_SYN_IN_WINDOW) X(TCP_RETRANSMIT) \
     X(TCP_FAST_RETRANSMIT) X(TCP_RST_SENT) X(TCP_RST_ACCEPTED) X(TCP_RCV_FULL) \
+    X(TCP_KEEPALIVE_PROBE) X(TCP_KEEPALIVE_TIMEOUT) \
     X(DHCP_MALFORMED) X(DHCP_NOT_OURS) X(DHCP_NAK) \
     X(DNS_MALFORMED) X(DNS_NOT_OURS) X(DNS_MISMATCH) \
     X(POOL_EMPTY) X(TX_FAILED)
@@ -75,11 +76,12 @@ enum tcp_state {
     TCP_FIN_WAIT_2, TCP_CLOSING, TCP_CLOSE_WAIT, TCP_LAST_ACK,
 };
 
+/* An out-of-order range: its bytes are already in the receive ring, at
+ * their place after rcv_nxt (the window never exceeds the ring's free
+ * space, so every in-window byte has a place). */
 struct tcp_ooo {
-    struct net_buf *buf; /* NULL: slot free */
     uint32_t seq;
-    uint16_t off, len;   /* payload within buf->data */
-    bool fin;
+    uint32_t len;        /* 0: slot free */
 };
 
 /* A TCP connection. The caller owns it and both rings for as long as the
@@ -99,6 +101,7 @@ struct tcp_sock {
     bool fin_queued, fin_sent, in_recovery;
     /* receive side */
     uint32_t irs, rcv_nxt, rcv_adv;
+    uint32_t rcv_acked;      /* the ACK number we last sent */
     bool fin_rcvd, ack_now;
     uint8_t ack_pending;     /* full segments received since our last ACK */
     /* RFC 6298 */
@@ -113,6 +116,8 @@ struct tcp_sock {
     uint8_t *rx_buf, *tx_buf;
     uint32_t rx_cap, rx_head, rx_len, tx_cap, tx_head, tx_len;
     struct tcp_ooo ooo[NET_TCP_OOO_N];
+    bool ooo_fin;            /* a FIN seen out of order, at ooo_fin_seq */
+    uint32_t ooo_fin_seq;
 };
 
 /* ---- UDP ---- */

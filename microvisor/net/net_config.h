@@ -15,7 +15,7 @@
 #define NET_BUF_SIZE 1536u
 #endif
 #ifndef NET_POOL_N
-#define NET_POOL_N 7u
+#define NET_POOL_N 4u
 #endif
 
 /* Header room reserved at the front of an outgoing buffer: Ethernet 14 +
@@ -53,8 +53,24 @@
 #ifndef NET_TCP_MSS
 #define NET_TCP_MSS 1460u
 #endif
+/* The largest receive window offered, whatever the ring's free space. On
+ * an505 the LAN9118's RX data FIFO (10,560 bytes in QEMU, not resizable)
+ * holds six full frames: a larger window lets a peer's burst overflow it
+ * (measured: a 14 KiB window lost frames in every clean 1 MiB receive and
+ * took 1.4 s instead of 0.2 s). A ring larger than this keeps the window
+ * whole while the application has not read yet. */
+#ifndef NET_TCP_RCV_WND_MAX
+#define NET_TCP_RCV_WND_MAX (6u * NET_TCP_MSS)
+#endif
 #ifndef NET_TCP_OOO_N
-#define NET_TCP_OOO_N 4u /* out-of-order segments kept per socket */
+#define NET_TCP_OOO_N 4u /* out-of-order ranges (holes) kept per socket */
+#endif
+#ifndef NET_TCP_ACK_EVERY
+/* 1: every full-sized in-order segment is ACKed at once (a small window
+ * holds few segments; each ACK grows a BSD sender's cwnd, and slirp is
+ * one); 2: every second one (RFC 5681's minimum). Small segments are
+ * ACKed at the next net_poll or with the second one either way. */
+#define NET_TCP_ACK_EVERY 1u
 #endif
 #ifndef NET_TCP_RTO_INIT_MS
 #define NET_TCP_RTO_INIT_MS 1000u /* RFC 6298 (2.1) */
@@ -116,8 +132,13 @@ _Static_assert(NET_BUF_SIZE >= 1514u, "a buffer must hold a full Ethernet frame"
 _Static_assert(NET_POOL_N >= 4u && NET_POOL_N <= 32u, "pool of 4..32 buffers");
 _Static_assert(NET_HDR_ROOM >= 14u + 20u + 20u + 12u, "header room too small");
 _Static_assert(NET_TCP_MSS + 40u + 14u <= NET_BUF_SIZE, "MSS does not fit a buffer");
-_Static_assert(NET_TCP_OOO_N + NET_ARP_PENDING + 2u <= NET_POOL_N,
-               "pool must cover the out-of-order and ARP queues plus RX and TX");
+_Static_assert(NET_ARP_PENDING + 2u <= NET_POOL_N,
+               "pool must cover the ARP queue plus RX and TX");
+_Static_assert(NET_TCP_ACK_EVERY >= 1u && NET_TCP_ACK_EVERY <= 2u,
+               "RFC 5681: ACK at least every second full segment");
+_Static_assert(NET_TCP_RCV_WND_MAX >= NET_TCP_MSS && NET_TCP_RCV_WND_MAX <= 65535u,
+               "receive window: at least one segment, no window scaling");
+_Static_assert(NET_TCP_OOO_N >= 1u, "need at least one out-of-order range");
 _Static_assert(NET_TCP_RTO_MIN_MS <= NET_TCP_RTO_INIT_MS, "RTO bounds");
 _Static_assert(NET_ARP_PENDING >= 1u, "need at least one ARP-pending slot");
 

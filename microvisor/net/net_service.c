@@ -4,10 +4,8 @@
  * which runs in the NIC's top half and only submits the work. Time is the
  * board's microsecond clock divided down to the stack's milliseconds
  * (wrapping after 49 days; the stack compares times modulo 2^32).
- * Randomness: the board contract has no entropy source yet, so a xorshift
- * generator is stirred with the clock on every call; replace it with
- * board entropy once the board contract has one (ISNs, ports, DHCP xids
- * and DNS ids depend on it).
+ * Randomness (ISNs, ports, DHCP xids, DNS ids) comes from board_entropy():
+ * on an505 a ChaCha20 DRBG seeded once per boot (docs/network.md).
  */
 #include "net_service.h"
 
@@ -20,7 +18,6 @@
 static struct net net;
 static int work_id = -1;
 static enum { SERVICE_NEW, SERVICE_RUNNING, SERVICE_ABSENT } state;
-static uint32_t rng_state = 0x9E3779B9u;
 static uint32_t next_link_check_ms;
 static uint32_t bound_seen;
 static uint64_t busy_us;
@@ -33,11 +30,8 @@ static uint32_t now_ms_of(uint64_t us)
 static uint32_t service_random(void *ctx)
 {
     (void)ctx;
-    uint32_t x = rng_state ^ (uint32_t)board_time_us();
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    rng_state = x;
+    uint32_t x;
+    board_entropy(&x, sizeof(x));
     return x;
 }
 
@@ -137,7 +131,6 @@ static int net_service_start(uint32_t now)
         console_printf("[net] no network interface\n");
         return -1;
     }
-    rng_state ^= (uint32_t)mac[5] << 8 ^ mac[4];
     net_init(&net, mac, &hooks);
     console_printf("[net] LAN9118 %02x:%02x:%02x:%02x:%02x:%02x, DHCP started\n", mac[0],
                    mac[1], mac[2], mac[3], mac[4], mac[5]);

@@ -7,18 +7,23 @@
  *    third duplicate ACK and NewReno (RFC 6582) partial-ACK recovery;
  *  - RFC 7323 window scaling, receive side fixed at scale 0: we offer
  *    shift 0 and honour the peer's shift, so our window is the free space
- *    of the caller's receive ring (<= 65535);
+ *    of the caller's receive ring (<= NET_TCP_RCV_WND_MAX <= 65535);
  *  - RFC 5961 blind-attack mitigations: RST must hit rcv_nxt exactly (else
  *    a challenge ACK), any SYN on a synchronized connection gets a
  *    challenge ACK, ACKs outside [snd_una - max_snd_wnd, snd_max] are
  *    dropped with an ACK; challenge ACKs are rate-limited per second;
- *  - up to NET_TCP_OOO_N out-of-order segments kept zero-copy in their
- *    receive buffers; keepalive; orderly and abortive close; TIME_WAIT
- *    kept in a small table of the stack (NET_TCP_TW_N records) so the
- *    caller's socket is free as soon as the close completes.
- * ACKs for in-order data are delayed to the next net_poll() (the driver
- * polls after each batch of frames) or sent at once every second full
- * segment, for out-of-order data, FIN and window updates.
+ *  - out-of-order data written into the receive ring at its place (the
+ *    window never exceeds the ring's free space) and tracked as up to
+ *    NET_TCP_OOO_N ranges, so no packet buffer is held;
+ *  - early retransmit (RFC 5827) when fewer than four segments are in
+ *    flight and nothing new can be sent;
+ *  - keepalive; orderly and abortive close; TIME_WAIT kept in a small
+ *    table of the stack (NET_TCP_TW_N records) so the caller's socket is
+ *    free as soon as the close completes.
+ * ACKs: at once for every full-sized in-order segment (NET_TCP_ACK_EVERY),
+ * out-of-order or duplicate data, FIN and window updates; small segments
+ * at the next net_poll() (the driver polls after each batch of frames).
+ * The receive window is at most NET_TCP_RCV_WND_MAX (the NIC's RX FIFO).
  * Not implemented (documented in docs/network.md): passive open, SACK,
  * timestamps, urgent data, simultaneous open.
  */
@@ -77,7 +82,7 @@ int tcp_parse(const struct ip_info *ip, struct tcp_seg *t)
 
 static uint32_t rcv_window(const struct tcp_sock *s)
 {
-    return min32(s->rx_cap - s->rx_len, 65535u);
+    return min32(s->rx_cap - s->rx_len, NET_TCP_RCV_WND_MAX);
 }
 
 static void ring_read(const uint8_t *ring, uint32_t cap, uint32_t pos, uint8_t *out,
@@ -96,6 +101,14 @@ static void ring_write(uint8_t *ring, uint32_t cap, uint32_t pos, const uint8_t 
     uint32_t first = min32(len, cap - pos);
     memcpy(ring + pos, in, first);
     memcpy(ring, in + first, len - first);
+}
+
+static bool ooo_held(const struct tcp_sock *s)
+{
+    bool held = s->ooo_fin;
+    for (unsigned i = 0; i < NET_TCP_OOO_N; i++)
+        held |= s->ooo[i].len != 0;
+    return held;
 }
 
 static void tcp_emit(struct net *n, uint32_t sip, uint32_t dip, uint16_t sport,
@@ -133,15 +146,17 @@ static void tcp_segment(struct net *n, struct tcp_sock *s, uint32_t seq, uint8_t
                   b->data + b->off, len);
     b->len = (uint16_t)len;
     uint32_t wnd = rcv_window(s);
-    bool hole = false;
-    for (unsigned i = 0; i < NET_TCP_OOO_N; i++)
-        hole |= s->ooo[i].buf != NULL;
-    /* Never shrink the window; and while a hole is open keep its right
-     * edge still, so our duplicate ACKs count as such (same window) and
-     * the sender's fast retransmit fires. */
-    if (SEQ_LT(s->rcv_nxt + wnd, s->rcv_adv) || (hole && SEQ_GE(s->rcv_adv, s->rcv_nxt)))
+    bool hole = ooo_held(s);
+    /* Never shrink the window; and while a hole is open, keep the right
+     * edge of a duplicate ACK where the previous ACK put it, so it counts
+     * as a duplicate (same window) and the sender's fast retransmit fires.
+     * An ACK that acknowledges new data is no duplicate: it offers the
+     * whole window, so the sender may send past a hole that remains. */
+    if (SEQ_LT(s->rcv_nxt + wnd, s->rcv_adv) ||
+        (hole && s->rcv_nxt == s->rcv_acked && SEQ_GE(s->rcv_adv, s->rcv_nxt)))
         wnd = s->rcv_adv - s->rcv_nxt;
     if (flags & TCP_ACK) {
+        s->rcv_acked = s->rcv_nxt;
         s->rcv_adv = s->rcv_nxt + wnd;
         s->ack_pending = 0;
         s->ack_now = false;
@@ -240,10 +255,8 @@ static void tcp_output(struct net *n, struct tcp_sock *s, uint32_t now_ms)
 
 static void tcp_release(struct net *n, struct tcp_sock *s, int err)
 {
-    for (unsigned i = 0; i < NET_TCP_OOO_N; i++) {
-        net_buf_free(n, s->ooo[i].buf);
-        s->ooo[i].buf = NULL;
-    }
+    memset(s->ooo, 0, sizeof(s->ooo));
+    s->ooo_fin = false;
     for (struct tcp_sock **p = &n->socks; *p; p = &(*p)->next) {
         if (*p == s) {
             *p = s->next;
@@ -372,10 +385,15 @@ int tcp_recv(struct net *n, struct tcp_sock *s, uint8_t *buf, size_t cap, uint32
     ring_read(s->rx_buf, s->rx_cap, s->rx_head, buf, k);
     s->rx_head = (s->rx_head + k) % s->rx_cap;
     s->rx_len -= k;
-    /* Window update once the window has grown by a useful amount. */
+    /* Window update once the window has grown by min(MSS, half the ring)
+     * (RFC 1122 4.2.3.3). While a hole is open its right edge is held, so
+     * the update carries the same window and the sender counts it as a
+     * duplicate ACK: measured, these (RFC 5681 4.2 allows an ACK as the
+     * application consumes data) halve the impaired 1 MiB receive against
+     * slirp, whose windows are too small for three duplicates otherwise. */
     uint32_t advertised = s->rcv_adv - s->rcv_nxt;
     if (s->state != TCP_CLOSED && !s->fin_rcvd && rcv_window(s) > advertised &&
-        rcv_window(s) - advertised >= min32(s->rx_cap / 2, 2u * s->mss))
+        rcv_window(s) - advertised >= min32(s->rx_cap / 2, s->mss))
         tcp_send_ack(n, s, now_ms);
     return (int)k;
 }
@@ -481,54 +499,94 @@ static bool rx_in_order(struct net *n, struct tcp_sock *s, uint32_t seq,
     return true;
 }
 
+/* Moves ranges that now touch rcv_nxt into the in-order data: their
+ * bytes are already in place in the ring. */
 static void ooo_drain(struct net *n, struct tcp_sock *s, uint32_t now_ms)
 {
     bool progress = true;
-    for (unsigned i = 0; i < NET_TCP_OOO_N; i++)
-        if (s->ooo[i].buf)
-            s->ack_now = true; /* a hole is being filled: ACK at once */
-    while (progress && s->state != TCP_CLOSED && !s->fin_rcvd) {
+    if (!ooo_held(s))
+        return;
+    s->ack_now = true; /* a hole is being filled: ACK at once */
+    if (s->fin_rcvd) { /* nothing counts after the FIN */
+        memset(s->ooo, 0, sizeof(s->ooo));
+        s->ooo_fin = false;
+        return;
+    }
+    while (progress) {
         progress = false;
         for (unsigned i = 0; i < NET_TCP_OOO_N; i++) {
             struct tcp_ooo *o = &s->ooo[i];
-            if (!o->buf || SEQ_GT(o->seq, s->rcv_nxt))
+            if (!o->len || SEQ_GT(o->seq, s->rcv_nxt))
                 continue;
-            if (SEQ_GT(o->seq + o->len + o->fin, s->rcv_nxt))
-                rx_in_order(n, s, o->seq, o->buf->data + o->off, o->len, o->fin, now_ms);
-            if (s->state == TCP_CLOSED)
-                return; /* released (TIME_WAIT); its buffers are freed */
-            net_buf_free(n, o->buf);
-            o->buf = NULL;
+            if (SEQ_GT(o->seq + o->len, s->rcv_nxt)) {
+                uint32_t k = o->seq + o->len - s->rcv_nxt;
+                s->rx_len += k;
+                s->rcv_nxt += k;
+            }
+            o->len = 0;
             progress = true;
         }
     }
+    if (s->ooo_fin && SEQ_LT(s->ooo_fin_seq, s->rcv_nxt))
+        s->ooo_fin = false; /* in-order data went past it: not a FIN */
+    if (s->ooo_fin && s->ooo_fin_seq == s->rcv_nxt) {
+        s->ooo_fin = false;
+        fin_received(n, s, now_ms); /* may release the socket (TIME_WAIT) */
+    }
 }
 
-/* Keeps an out-of-order segment in its own buffer; returns true if kept. */
-static bool ooo_insert(struct net *n, struct tcp_sock *s, struct net_buf *b,
-                       const struct tcp_seg *t)
+/* Keeps an out-of-order segment (seq after rcv_nxt): its bytes go into the
+ * ring at their place and its range joins the list, merged with the ranges
+ * it touches. Bounded by the ring's free space (the window) and by
+ * NET_TCP_OOO_N separate ranges. */
+static void ooo_insert(struct net *n, struct tcp_sock *s, const struct tcp_seg *t)
 {
+    uint32_t off = t->seq - s->rcv_nxt, room = s->rx_cap - s->rx_len;
+    uint32_t len = t->len;
+    bool fin = !!(t->flags & TCP_FIN);
+    if (off >= room) {
+        net_count(n, NET_STAT_TCP_RCV_FULL);
+        return;
+    }
+    if (len > room - off) {
+        len = room - off;
+        fin = false;
+        net_count(n, NET_STAT_TCP_RCV_FULL);
+    }
+    uint32_t lo = t->seq, hi = t->seq + len;
     struct tcp_ooo *slot = NULL;
+    bool dup = false;
     for (unsigned i = 0; i < NET_TCP_OOO_N; i++) {
         struct tcp_ooo *o = &s->ooo[i];
-        if (o->buf && o->seq == t->seq && o->len >= t->len) {
-            net_count(n, NET_STAT_TCP_DUPLICATE);
-            return false;
+        if (!o->len) {
+            slot = slot ? slot : o;
+            continue;
         }
-        if (!o->buf)
-            slot = o;
+        if (SEQ_GT(o->seq, hi) || SEQ_LT(o->seq + o->len, lo))
+            continue; /* neither overlapping nor adjacent */
+        dup |= SEQ_LE(o->seq, t->seq) && SEQ_GE(o->seq + o->len, t->seq + len);
+        lo = SEQ_LT(o->seq, lo) ? o->seq : lo;
+        hi = SEQ_GT(o->seq + o->len, hi) ? o->seq + o->len : hi;
+        o->len = 0; /* merged into the new range */
+        slot = o;
     }
-    if (!slot) {
+    if (dup)
+        net_count(n, NET_STAT_TCP_DUPLICATE);
+    else if (len)
+        net_count(n, NET_STAT_TCP_OOO_QUEUED);
+    if (len && !slot) {
         net_count(n, NET_STAT_TCP_OOO_FULL);
-        return false;
+        return;
     }
-    slot->buf = b;
-    slot->seq = t->seq;
-    slot->off = (uint16_t)(t->payload - b->data);
-    slot->len = (uint16_t)t->len;
-    slot->fin = !!(t->flags & TCP_FIN);
-    net_count(n, NET_STAT_TCP_OOO_QUEUED);
-    return true;
+    if (len) {
+        ring_write(s->rx_buf, s->rx_cap, s->rx_head + s->rx_len + off, t->payload, len);
+        slot->seq = lo;
+        slot->len = hi - lo;
+    }
+    if (fin && !s->ooo_fin) {
+        s->ooo_fin = true;
+        s->ooo_fin_seq = t->seq + len;
+    }
 }
 
 static void syn_sent_input(struct net *n, struct tcp_sock *s, const struct ip_info *ip,
@@ -554,7 +612,7 @@ static void syn_sent_input(struct net *n, struct tcp_sock *s, const struct ip_in
         return;
     }
     s->irs = t->seq;
-    s->rcv_nxt = s->rcv_adv = t->seq + 1;
+    s->rcv_nxt = s->rcv_adv = s->rcv_acked = t->seq + 1;
     s->mss = (uint16_t)min32(t->mss ? max32(t->mss, 64) : 536, NET_TCP_MSS);
     s->snd_wscale = t->wscale >= 0 ? (uint8_t)t->wscale : 0;
     s->snd_una = t->ack;
@@ -584,6 +642,20 @@ static bool seq_acceptable(const struct tcp_sock *s, const struct tcp_seg *t)
     uint32_t last = t->seq + seglen - 1;
     return (SEQ_GE(t->seq, s->rcv_nxt) && SEQ_LT(t->seq, s->rcv_nxt + wnd)) ||
            (SEQ_GE(last, s->rcv_nxt) && SEQ_LT(last, s->rcv_nxt + wnd));
+}
+
+/* Duplicate ACKs that start fast retransmit: 3 (RFC 5681), or fewer when
+ * fewer than four segments are in flight and nothing new can be sent
+ * (early retransmit, RFC 5827), as with a small send ring, where three
+ * duplicate ACKs can never come and every loss would wait for the RTO. */
+static uint8_t dupack_threshold(const struct tcp_sock *s)
+{
+    uint32_t flight = s->snd_max - s->snd_una;
+    uint32_t segs = (flight + s->mss - 1u) / s->mss;
+    bool can_send = s->tx_len > data_in_flight(s) && s->snd_wnd > flight;
+    if (segs >= 4u || can_send)
+        return 3u;
+    return (uint8_t)(segs > 2u ? segs - 1u : 1u);
 }
 
 static void ack_input(struct net *n, struct tcp_sock *s, const struct tcp_seg *t,
@@ -631,7 +703,8 @@ static void ack_input(struct net *n, struct tcp_sock *s, const struct tcp_seg *t
         }
     } else if (t->ack == s->snd_una && t->len == 0 && !(t->flags & TCP_FIN) &&
                wnd == s->snd_wnd && s->snd_una != s->snd_max) {
-        if (++s->dupacks == 3 && !s->in_recovery) {
+        s->dupacks = (uint8_t)min32(s->dupacks + 1u, 255u);
+        if (s->dupacks >= dupack_threshold(s) && !s->in_recovery) {
             uint32_t flight = s->snd_max - s->snd_una;
             s->ssthresh = max32(flight / 2u, 2u * s->mss);
             s->recover = s->snd_max;
@@ -639,8 +712,8 @@ static void ack_input(struct net *n, struct tcp_sock *s, const struct tcp_seg *t
             s->rtt_timing = false;
             net_count(n, NET_STAT_TCP_FAST_RETRANSMIT);
             tcp_segment(n, s, s->snd_una, TCP_ACK, min32(s->tx_len, s->mss), now_ms);
-            s->cwnd = s->ssthresh + 3u * s->mss;
-        } else if (s->dupacks > 3 && s->in_recovery) {
+            s->cwnd = s->ssthresh + (uint32_t)s->dupacks * s->mss;
+        } else if (s->in_recovery) {
             s->cwnd += s->mss;
         }
     }
@@ -675,16 +748,15 @@ static void tw_input(struct net *n, const struct ip_info *ip, const struct tcp_s
     tcp_reset_reply(n, ip, t, now_ms);
 }
 
-/* Processes a segment on a synchronized connection; returns true if the
- * buffer was kept in the out-of-order queue. */
-static bool sync_input(struct net *n, struct tcp_sock *s, struct net_buf *b,
-                       const struct tcp_seg *t, uint32_t now_ms)
+/* Processes a segment on a synchronized connection. */
+static void sync_input(struct net *n, struct tcp_sock *s, const struct tcp_seg *t,
+                       uint32_t now_ms)
 {
     if (!seq_acceptable(s, t)) {
         net_count(n, NET_STAT_TCP_OUT_OF_WINDOW);
         if (!(t->flags & TCP_RST))
             s->ack_now = true;
-        return false;
+        return;
     }
     if (t->flags & TCP_RST) {
         if (t->seq == s->rcv_nxt) {
@@ -694,52 +766,51 @@ static bool sync_input(struct net *n, struct tcp_sock *s, struct net_buf *b,
             net_count(n, NET_STAT_TCP_RST_IGNORED);
             tcp_challenge_ack(n, s, now_ms);
         }
-        return false;
+        return;
     }
     if (t->flags & TCP_SYN) {
         net_count(n, NET_STAT_TCP_SYN_IN_WINDOW);
         tcp_challenge_ack(n, s, now_ms);
-        return false;
+        return;
     }
     if (!(t->flags & TCP_ACK))
-        return false;
+        return;
     if (SEQ_LT(t->ack, s->snd_una - s->max_snd_wnd) || SEQ_GT(t->ack, s->snd_max)) {
         net_count(n, NET_STAT_TCP_BAD_ACK);
         tcp_challenge_ack(n, s, now_ms);
-        return false;
+        return;
     }
     ack_input(n, s, t, now_ms);
     if (s->state == TCP_CLOSED)
-        return false;
+        return;
     bool fin = !!(t->flags & TCP_FIN);
     if ((t->len == 0 && !fin) || s->fin_rcvd ||
         !(s->state == TCP_ESTABLISHED || s->state == TCP_FIN_WAIT_1 ||
           s->state == TCP_FIN_WAIT_2))
-        return false;
+        return;
     if (SEQ_LE(t->seq, s->rcv_nxt)) {
         if (SEQ_LE(t->seq + t->len + fin, s->rcv_nxt)) {
             net_count(n, NET_STAT_TCP_DUPLICATE);
             s->ack_now = true;
-            return false;
+            return;
         }
         rx_in_order(n, s, t->seq, t->payload, t->len, fin, now_ms);
         if (s->state == TCP_CLOSED)
-            return false;
+            return;
         s->ack_pending++;
-        if (s->ack_pending >= 2)
+        if (s->ack_pending >= 2u || (NET_TCP_ACK_EVERY == 1u && t->len >= s->mss))
             s->ack_now = true;
         ooo_drain(n, s, now_ms);
-        return false;
+        return;
     }
     s->ack_now = true; /* duplicate ACK tells the peer about the hole */
-    return ooo_insert(n, s, b, t);
+    ooo_insert(n, s, t);
 }
 
 void tcp_input(struct net *n, struct net_buf *b, const struct ip_info *ip, uint32_t now_ms)
 {
     struct tcp_seg t;
     int r = tcp_parse(ip, &t);
-    bool kept = false;
     if (r < 0) {
         net_count(n, (enum net_stat)-r);
         goto done;
@@ -757,15 +828,14 @@ void tcp_input(struct net *n, struct net_buf *b, const struct ip_info *ip, uint3
         syn_sent_input(n, s, ip, &t, now_ms);
         goto done;
     }
-    kept = sync_input(n, s, b, &t, now_ms);
+    sync_input(n, s, &t, now_ms);
     if (s->state == TCP_CLOSED)
         goto done;
     tcp_output(n, s, now_ms);
     if (s->ack_now)
         tcp_send_ack(n, s, now_ms);
 done:
-    if (!kept)
-        net_buf_free(n, b);
+    net_buf_free(n, b);
 }
 
 /* ---- timers ---- */
@@ -816,11 +886,13 @@ static void keepalive_poll(struct net *n, struct tcp_sock *s, uint32_t now_ms)
         now_ms - s->last_rx_ms < NET_TCP_KA_IDLE_MS || !TIME_GE(now_ms, s->ka_next_ms))
         return;
     if (s->ka_probes >= NET_TCP_KA_PROBES) {
+        net_count(n, NET_STAT_TCP_KEEPALIVE_TIMEOUT);
         tcp_abort(n, s, now_ms);
         s->err = NET_ERR_TIMEOUT;
         return;
     }
     s->ka_probes++;
+    net_count(n, NET_STAT_TCP_KEEPALIVE_PROBE);
     s->ka_next_ms = now_ms + NET_TCP_KA_INTVL_MS;
     tcp_segment(n, s, s->snd_una - 1, TCP_ACK, 0, now_ms);
 }

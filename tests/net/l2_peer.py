@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """A raw-Ethernet host fixture for QEMU's `-nic dgram` (unix datagram
-sockets): answers ARP, serves DHCP (short lease, so the device renews),
+sockets): answers ARP, serves DHCP (short lease, so the device renews;
+after the link-loss check it ignores unicast renewals, so the device
+rebinds by broadcast at T2),
 answers DNS for keel.test (after a forged answer with the wrong ID and one
 from the wrong port), and pings the device (once a second until it answers). No real network is involved.
 
@@ -53,6 +55,8 @@ class Peer:
         self.bound = False
         self.pinged = 0.0
         self.pong = False
+        self.unicast_renewals = 0
+        self.link_lost = False
 
     def send(self, dst_mac, etype, payload):
         frame = dst_mac + PEER_MAC + struct.pack("!H", etype) + payload
@@ -82,6 +86,16 @@ class Peer:
         if not reply_type:
             return
         renew = ciaddr != b"\0\0\0\0"
+        unicast = f[30:34] == SERVER
+        if renew and unicast:
+            self.unicast_renewals += 1
+            if self.unicast_renewals > 2 and self.link_lost:
+                # After the link-loss check, the server "goes away" for
+                # unicast: the device must rebind (broadcast) at T2.
+                log("dhcp renew REQUEST ignored (server unreachable by unicast)")
+                return
+        if mtype == 3 and not renew:
+            self.link_lost = self.link_lost or self.bound  # INIT-REBOOT after binding
         r = bytearray(300)
         r[0:4] = b"\x02\x01\x06\x00"
         r[4:8] = xid
@@ -92,7 +106,8 @@ class Peer:
             + SERVER + bytes([6, 4]) + DNS + bytes([51, 4]) + struct.pack("!I", LEASE) + b"\xff"
         r[240:240 + len(o)] = o
         self.send(f[6:12], 0x0800, udp_pkt(SERVER, 67, b"\xff" * 4, 68, bytes(r)))
-        log(f"dhcp {'renew ' if renew else ''}{ {1: 'DISCOVER', 3: 'REQUEST'}[mtype]} -> "
+        kind = "" if not renew else "renew " if unicast else "rebind "
+        log(f"dhcp {kind}{ {1: 'DISCOVER', 3: 'REQUEST'}[mtype]} -> "
             f"{ {2: 'OFFER', 5: 'ACK'}[reply_type]}")
         self.dev_mac = f[6:12]
         self.bound = self.bound or reply_type == 5

@@ -4,7 +4,8 @@ over a `-netdev dgram` unix socket (tests/net/l2_peer.py), never a real
 resolver: an A record through a CNAME with forged answers (wrong ID, wrong
 port) ignored, NXDOMAIN reported, a 6 s lease renewed at T1, ping answered;
 then the link goes down and up (QMP set_link) and the lease is confirmed
-with INIT-REBOOT."""
+with INIT-REBOOT; then the fixture ignores unicast renewals and the lease
+is rebound by broadcast at T2."""
 import argparse
 import os
 import json
@@ -82,10 +83,12 @@ def main():
         print(line)
     c = harness.Check("net_dns")
     c.that(run.status == 0, f"exit status {run.status} == 0")
-    for step in ("dhcp", "dns", "dns_nxdomain", "dhcp_renew", "link_loss"):
+    for step in ("dhcp", "dns", "dns_nxdomain", "dhcp_renew", "link_loss", "dhcp_rebind"):
         c.that(bool(run.matching(rf"\[nettest\] PASS {step} ")), f"step {step} passed")
     c.that("icmp echo reply OK" in peer_lines, "the device answered a ping")
     c.that(any(x.startswith("dhcp renew REQUEST") for x in peer_lines), "the fixture saw a renewal")
+    c.that(any(x.startswith("dhcp rebind REQUEST -> ACK") for x in peer_lines),
+           "the fixture saw a broadcast rebind")
     return c.done(run)
 
 

@@ -2,7 +2,8 @@
 """The microvisor's TCP/IP against the Linux stack through slirp: DHCP
 lease, TCP echo, 20 short connections, 1 MiB each way with the content
 checked (by the device for receive, by the peer for send), and a peer that
-vanishes mid-transfer."""
+vanishes mid-transfer, and keepalive: probes answered while the peer
+is there, the connection ended once it has gone silent."""
 import argparse
 import os
 import sys
@@ -20,7 +21,7 @@ def main():
     c = harness.Check("net_e2e")
     c.that(run.status == 0, f"exit status {run.status} == 0")
     for step in ("dhcp", "control", "echo", "short_connections", "bulk_rx", "bulk_tx",
-                 "vanish"):
+                 "vanish", "keepalive"):
         c.that(bool(run.matching(rf"\[nettest\] PASS {step} ")), f"step {step} passed")
     c.that(bool(run.matching(r"\[nettest\] DONE failures=0")), "no step failed")
     c.that("[peer] sink OK 1048576" in peer, "peer received 1 MiB intact")

@@ -37,4 +37,15 @@ _Static_assert(sizeof(struct provision_record) == 128, "flash format");
  * reserved bytes), else -1. */
 int provision_record_check(const struct provision_record *rec);
 
+/*
+ * The device identity page (provisioning page 3, docs/flash-layout.md):
+ * "KIDN", certificate length, CRC-32 of seed and certificate, ~CRC, the
+ * 32-byte Ed25519 private key seed, the certificate. Copies the seed into
+ * seed[32] if the page is intact; 0, or -1 (seed untouched). `page` is
+ * page_len readable bytes (on an505 the memory-mapped flash page), only
+ * borrowed. The seed is the device's secret: the caller wipes its copy.
+ */
+#define PROVISION_IDENTITY_MAGIC 0x4E44494Bu /* "KIDN" */
+int provision_identity_seed(const uint8_t *page, uint32_t page_len, uint8_t seed[32]);
+
 #endif /* PROVISION_RECORD_H */

@@ -57,6 +57,7 @@
 #define FLASH_PAGE_SIZE     MM_(0x00002000)
 #define FLASH_PROVISION     MM_(0x80000000) /* 64 KiB: identity, trust anchors */
 #define FLASH_TRUST         MM_(0x80002000) /* trusted signers: two pages */
+#define FLASH_IDENTITY      MM_(0x80006000) /* device identity key seed, certificate */
 #define FLASH_MV_SLOT_A     MM_(0x80010000) /* 512 KiB each */
 #define FLASH_MV_SLOT_B     MM_(0x80090000)
 #define FLASH_MV_SLOT_SIZE  MM_(0x00080000)
@@ -65,6 +66,8 @@
 #define FLASH_APP_SLOT_SIZE MM_(0x00210000)
 #define FLASH_STATE         MM_(0x80F00000) /* update state, crash records */
 #define FLASH_STATE_SIZE    MM_(0x00080000)
+#define FLASH_ENTROPY       MM_(0x80F7C000) /* boot counter: last two state pages */
+#define FLASH_ENTROPY_SIZE  MM_(0x00004000)
 #define FLASH_LOG_SPOOL     MM_(0x80F80000)
 #define FLASH_LOG_SPOOL_SIZE MM_(0x00080000)
 

@@ -634,6 +634,125 @@ static void test_tcp_edge(void)
     CHECK(net_bufs_free(&net) == NET_POOL_N);
 }
 
+/* Out-of-order data is kept in the receive ring (no packet buffer held):
+ * several holes, merging, duplicates, a FIN out of order, the ring
+ * wrapping, the bound on separate ranges; and every out-of-order segment
+ * is answered at once with a duplicate ACK carrying the same window. */
+static void test_tcp_ooo_ring(void)
+{
+    uint8_t data[4096], buf[4096];
+    for (unsigned i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 13 + 5);
+    establish();
+    uint32_t base = peer_seq;
+    /* Move the ring's head so the held data wraps around its end. */
+    for (unsigned i = 0; i < 4; i++)
+        peer(base + i * 875, dev_iss + 1, TCP_ACK, 1000, data, 875);
+    CHECK(tcp_recv(&net, &sk, buf, sizeof(buf), now) == 3500);
+    base += 3500;
+    net_poll(&net, now);
+    sim_clear();
+    /* Segments 1, 3 and 5 (of 100 bytes) arrive; 0, 2, 4 are missing. */
+    for (unsigned i = 1; i <= 5; i += 2)
+        peer(base + i * 100, dev_iss + 1, TCP_ACK, 1000, data + i * 100, 100);
+    CHECK(sim_nout == 3 && net_bufs_free(&net) == NET_POOL_N);
+    for (unsigned i = 0; i < sim_nout; i++)
+        CHECK(out_tcp(i) && out_tcp(i)->ack == base && out_tcp(i)->len == 0 &&
+              out_tcp(i)->wnd == out_tcp(0)->wnd);
+    CHECK(net.stats[NET_STAT_TCP_OOO_QUEUED] == 3 && sk.rx_len == 0);
+    /* A duplicate of a held segment is counted, still answered. */
+    sim_clear();
+    peer(base + 300, dev_iss + 1, TCP_ACK, 1000, data + 300, 100);
+    CHECK(net.stats[NET_STAT_TCP_DUPLICATE] == 1 && sim_nout == 1);
+    /* A fourth range fits; a fifth separate one does not (OOO_FULL). */
+    peer(base + 700, dev_iss + 1, TCP_ACK, 1000, data + 700, 100);
+    peer(base + 900, dev_iss + 1, TCP_ACK, 1000, data + 900, 100);
+    CHECK(net.stats[NET_STAT_TCP_OOO_FULL] == 1);
+    /* Segment 4 joins ranges 3 and 5 into one; the FIN after 1100 is
+     * held too. */
+    peer(base + 400, dev_iss + 1, TCP_ACK, 1000, data + 400, 100);
+    peer(base + 1000, dev_iss + 1, TCP_ACK | TCP_FIN, 1000, data + 1000, 100);
+    /* Segment 0 delivers 0-1 only; 2 then 3-5; 6, 8 and 9 fill the rest
+     * (9 was refused before, so it comes again) and the FIN completes. */
+    sim_clear();
+    peer(base, dev_iss + 1, TCP_ACK, 1000, data, 100);
+    CHECK(sk.rx_len == 200 && sim_nout == 1 && out_tcp(0) && out_tcp(0)->ack == base + 200);
+    /* That ACK is new, not a duplicate: it offers the whole free ring
+     * although holes remain. After a read (too small for a window
+     * update), the next duplicate ACK keeps the right edge of the last
+     * ACK, so the sender counts it. */
+    CHECK(out_tcp(0) && out_tcp(0)->wnd == sizeof(rxr) - 200);
+    sim_clear();
+    CHECK(tcp_recv(&net, &sk, buf, 100, now) == 100 && sim_nout == 0);
+    peer(base + 700, dev_iss + 1, TCP_ACK, 1000, data + 700, 100);
+    CHECK(sim_nout == 1 && out_tcp(0) && out_tcp(0)->ack == base + 200 &&
+          out_tcp(0)->wnd == sizeof(rxr) - 200);
+    sim_clear();
+    peer(base + 200, dev_iss + 1, TCP_ACK, 1000, data + 200, 100);
+    CHECK(sk.rx_len == 500);
+    peer(base + 600, dev_iss + 1, TCP_ACK, 1000, data + 600, 100);
+    CHECK(sk.rx_len == 700);
+    peer(base + 800, dev_iss + 1, TCP_ACK, 1000, data + 800, 200);
+    CHECK(sk.rx_len == 1000 && sk.fin_rcvd && sk.state == TCP_CLOSE_WAIT);
+    CHECK(tcp_recv(&net, &sk, buf, sizeof(buf), now) == 1000 &&
+          memcmp(buf, data + 100, 1000) == 0);
+    CHECK(tcp_recv(&net, &sk, buf, sizeof(buf), now) == NET_EOF);
+    CHECK(net_bufs_free(&net) == NET_POOL_N);
+    /* Beyond the ring's free space: refused (never written past it). */
+    establish();
+    peer(peer_seq + sizeof(rxr) - 50, dev_iss + 1, TCP_ACK, 1000, data, 100);
+    CHECK(sk.ooo[0].len + sk.ooo[1].len + sk.ooo[2].len + sk.ooo[3].len == 50);
+}
+
+/* While a hole is open, the window update sent as the application reads
+ * keeps the right edge of the last ACK (the sender counts it as a
+ * duplicate); once the hole fills, the ACK offers the whole window. */
+static void test_tcp_hole_window_update(void)
+{
+    uint8_t data[1500], buf[1500];
+    memset(data, 'w', sizeof(data));
+    establish();
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, data, 1000);
+    net_poll(&net, now);
+    sim_clear();
+    peer(peer_seq + 1500, dev_iss + 1, TCP_ACK, 1000, data, 500);
+    const struct tcp_seg *t = out_tcp(0);
+    CHECK(sim_nout == 1 && t && t->ack == peer_seq + 1000 && t->wnd == sizeof(rxr) - 1000);
+    CHECK(tcp_recv(&net, &sk, buf, sizeof(buf), now) == 1000);
+    t = out_tcp(1);
+    CHECK(sim_nout == 2 && t && t->ack == peer_seq + 1000 && t->wnd == sizeof(rxr) - 1000);
+    peer(peer_seq + 1000, dev_iss + 1, TCP_ACK, 1000, data, 500);
+    t = out_tcp(2);
+    CHECK(sim_nout == 3 && t && t->ack == peer_seq + 2000 && t->wnd == sizeof(rxr) - 1000);
+    CHECK(net_bufs_free(&net) == NET_POOL_N);
+}
+
+/* Early retransmit (RFC 5827): with two segments in flight and nothing
+ * more to send, one duplicate ACK resends the first. */
+static void test_tcp_early_retransmit(void)
+{
+    uint8_t buf[2000];
+    memset(buf, 'e', sizeof(buf));
+    establish();
+    CHECK(tcp_send(&net, &sk, buf, 2000, now) == 2000);
+    CHECK(sim_nout == 2);
+    sim_clear();
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 1 && sim_nout == 1 && out_tcp(0) &&
+          out_tcp(0)->seq == dev_iss + 1 && out_tcp(0)->len == 1000);
+    peer(peer_seq, dev_iss + 2001, TCP_ACK, 1000, NULL, 0);
+    CHECK(!sk.in_recovery && tcp_unacked(&sk) == 0);
+    /* With four in flight the threshold is three again. */
+    CHECK(tcp_send(&net, &sk, buf, 2000, now) == 2000);
+    CHECK(tcp_send(&net, &sk, buf, 2000, now) == 2000);
+    sim_clear();
+    peer(peer_seq, dev_iss + 2001, TCP_ACK, 1000, NULL, 0);
+    peer(peer_seq, dev_iss + 2001, TCP_ACK, 1000, NULL, 0);
+    CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 1);
+    peer(peer_seq, dev_iss + 2001, TCP_ACK, 1000, NULL, 0);
+    CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 2);
+}
+
 int main(void)
 {
     test_arp();
@@ -643,6 +762,9 @@ int main(void)
     test_dns();
     test_tcp_data();
     test_tcp_retransmit();
+    test_tcp_ooo_ring();
+    test_tcp_early_retransmit();
+    test_tcp_hole_window_update();
     test_tcp_rfc5961();
     test_tcp_close();
     test_tcp_keepalive_window();

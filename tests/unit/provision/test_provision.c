@@ -121,8 +121,58 @@ static void test_unchecked_fields(void)
     CHECK_EQ(provision_record_check(&r), -1);
 }
 
+static uint32_t crc32_ref(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    while (n--) {
+        c ^= *p++;
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+static void put32le(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The identity page as keel provision writes it (cli/keel_provision.c):
+ * the seed comes back only from an intact page. */
+static void test_identity_seed(void)
+{
+    static uint8_t page[8192];
+    uint8_t seed[32], out[32];
+    CHECK_EQ(crc32_ref((const uint8_t *)"123456789", 9), 0xCBF43926u);
+    memset(page, 0xFF, sizeof(page));
+    CHECK_EQ(provision_identity_seed(page, sizeof(page), out), -1); /* erased */
+    for (unsigned i = 0; i < 32; i++)
+        seed[i] = (uint8_t)(i * 5 + 3);
+    memcpy(page + 16, seed, 32);
+    memset(page + 48, 0x30, 300); /* a "certificate" */
+    uint32_t crc = crc32_ref(page + 16, 332);
+    put32le(page, PROVISION_IDENTITY_MAGIC);
+    put32le(page + 4, 300);
+    put32le(page + 8, crc);
+    put32le(page + 12, ~crc);
+    memset(out, 0, sizeof(out));
+    CHECK_EQ(provision_identity_seed(page, sizeof(page), out), 0);
+    CHECK_EQ(memcmp(out, seed, 32), 0);
+    page[20] ^= 1; /* a flipped seed bit */
+    CHECK_EQ(provision_identity_seed(page, sizeof(page), out), -1);
+    page[20] ^= 1;
+    put32le(page + 4, 8192); /* a length past the page */
+    CHECK_EQ(provision_identity_seed(page, sizeof(page), out), -1);
+    put32le(page + 4, 300);
+    put32le(page + 12, crc); /* the complement does not match */
+    CHECK_EQ(provision_identity_seed(page, sizeof(page), out), -1);
+    CHECK_EQ(provision_identity_seed(page, 40, out), -1);
+}
+
 int main(void)
 {
+    test_identity_seed();
     test_good();
     test_header();
     test_prefix();
