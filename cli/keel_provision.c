@@ -11,6 +11,7 @@
  * --new-ca.
  */
 #include "provision.h"
+#include "crc32.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -48,17 +49,6 @@ static const char usage[] =
     "installed and confirmed by the device's own update engine. Prints the\n"
     "device id. --new-ca makes a fleet CA: NAME.pem (certificate), NAME.key.\n"
     "  --force   re-provision a flash that already has an identity (erases it)\n";
-
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
 
 static EVP_PKEY *new_ed25519(void)
 {
@@ -251,7 +241,7 @@ static int write_identity(const flash_t *fl, const uint8_t seed[32], const uint8
     memset(page, 0xFF, sizeof(page));
     memcpy(page + 16, seed, 32);
     memcpy(page + 48, der, der_len);
-    uint32_t crc = crc32(page + 16, 32 + der_len), v[4] = {IDENTITY_MAGIC, (uint32_t)der_len,
+    uint32_t crc = crc32_ieee(page + 16, 32 + der_len), v[4] = {IDENTITY_MAGIC, (uint32_t)der_len,
                                                            crc, ~crc};
     memcpy(page, v, 16); /* little-endian host, little-endian format */
     size_t len = (48 + der_len + 15) & ~(size_t)15;

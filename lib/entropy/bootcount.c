@@ -17,20 +17,10 @@
 #include <string.h>
 
 #include "entropy.h"
+#include "crc32.h"
 
 #define BC_MAGIC 0x3143424Bu /* "KBC1" little-endian */
 #define REC 16u
-
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    while (n--) {
-        c ^= *p++;
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -49,14 +39,14 @@ static void record(uint8_t r[REC], uint32_t counter)
 {
     put32(r, BC_MAGIC);
     put32(r + 4, counter);
-    uint32_t c = crc32(r, 8);
+    uint32_t c = crc32_ieee(r, 8);
     put32(r + 8, c);
     put32(r + 12, ~c);
 }
 
 static int record_valid(const uint8_t r[REC], uint32_t *counter)
 {
-    uint32_t c = crc32(r, 8);
+    uint32_t c = crc32_ieee(r, 8);
     if (get32(r) != BC_MAGIC || get32(r + 8) != c || get32(r + 12) != ~c)
         return 0;
     *counter = get32(r + 4);

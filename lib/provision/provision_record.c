@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "provision_record.h"
+#include "crc32.h"
 
 int provision_record_check(const struct provision_record *rec)
 {
@@ -33,13 +34,7 @@ int provision_identity_seed(const uint8_t *page, uint32_t page_len, uint8_t seed
     uint32_t cert_len = get32le(page + 4), crc = get32le(page + 8);
     if (cert_len > page_len - 48 || get32le(page + 12) != ~crc)
         return -1;
-    uint32_t c = 0xFFFFFFFFu;
-    for (uint32_t i = 0; i < 32 + cert_len; i++) {
-        c ^= page[16 + i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    if (~c != crc)
+    if (crc32_ieee(page + 16, 32 + cert_len) != crc)
         return -1;
     memcpy(seed, page + 16, 32);
     return 0;

@@ -26,6 +26,7 @@
  * one that can hold partial data, and resuming re-erases exactly it.
  */
 #include "update.h"
+#include "crc32.h"
 #include "update_priv.h"
 
 #include <string.h>
@@ -54,17 +55,6 @@ const char *update_strerror(int err)
 }
 
 /* ---- Helpers ---------------------------------------------------------------- */
-
-uint32_t upd_crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -142,12 +132,12 @@ static void jrec_encode(const struct jrec *r, uint8_t out[JREC_SIZE])
     out[6] = r->slot;
     put32(out + 8, r->value);
     memcpy(out + 16, r->digest, 8);
-    put32(out + 28, upd_crc32(out, 28));
+    put32(out + 28, crc32_ieee(out, 28));
 }
 
 static bool jrec_decode(const uint8_t in[JREC_SIZE], struct jrec *r)
 {
-    if (upd_get32(in) != JRN_MAGIC || upd_get32(in + 28) != upd_crc32(in, 28))
+    if (upd_get32(in) != JRN_MAGIC || upd_get32(in + 28) != crc32_ieee(in, 28))
         return false;
     r->type = in[4];
     r->comp = in[5];
@@ -390,7 +380,7 @@ static int read_manifest(update_t *u, uint32_t comp, unsigned slot, struct updat
         return UPDATE_E_NONE;
     if ((rc = flash_read(u->flash, a + HDR_SIZE, u->env, len)))
         return upd_ferr(u, rc);
-    if (upd_crc32(u->env, len) != upd_get32(h + 8))
+    if (crc32_ieee(u->env, len) != upd_get32(h + 8))
         return UPDATE_E_NONE;
     memset(info, 0, sizeof(*info));
     upd_digest8(u, u->env, len, info->digest);
@@ -437,7 +427,7 @@ int upd_progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress
             p->next = off;
             break;
         }
-        if (upd_get32(b) != PRG_MAGIC || upd_get32(b + 12) != upd_crc32(b, 12))
+        if (upd_get32(b) != PRG_MAGIC || upd_get32(b + 12) != crc32_ieee(b, 12))
             continue;
         if (upd_get32(b + 4) == PRG_FRONTIER)
             p->frontier = upd_get32(b + 8);
@@ -457,7 +447,7 @@ static int progress_append(update_t *u, uint32_t kind, uint32_t value)
     put32(b, PRG_MAGIC);
     put32(b + 4, kind);
     put32(b + 8, value);
-    put32(b + 12, upd_crc32(b, 12));
+    put32(b + 12, crc32_ieee(b, 12));
     int rc = flash_program(u->flash, upd_slot_addr(u, u->dl_comp, u->dl_slot) + page(u) + u->plog_next,
                            b, PRG_SIZE);
     u->plog_next += PRG_SIZE;
@@ -641,7 +631,7 @@ static int write_manifest_page(update_t *u, const uint8_t *env, size_t len)
     }
     put32(h, MAN_MAGIC);
     put32(h + 4, (uint32_t)len);
-    put32(h + 8, upd_crc32(env, len));
+    put32(h + 8, crc32_ieee(env, len));
     put32(h + 12, ~(uint32_t)len);
     if ((rc = flash_program(u->flash, a, h, HDR_SIZE)))
         return upd_ferr(u, rc);

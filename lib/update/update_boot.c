@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "crc32.h"
 #include "update.h"
 #include "update_priv.h"
 
@@ -56,7 +57,7 @@ static int slot_peek(update_t *u, uint32_t comp, unsigned slot, uint8_t digest[8
         return UPDATE_E_NONE;
     if ((rc = flash_read(u->flash, a + HDR_SIZE, u->env, len)))
         return upd_ferr(u, rc);
-    if (upd_crc32(u->env, len) != upd_get32(h + 8))
+    if (crc32_ieee(u->env, len) != upd_get32(h + 8))
         return UPDATE_E_NONE;
     upd_digest8(u, u->env, len, digest);
     if ((rc = upd_progress_scan(u, comp, slot, &p)))

@@ -31,7 +31,6 @@ struct progress {
     uint32_t next; /* byte offset of the first free entry; page size if full */
 };
 
-uint32_t upd_crc32(const uint8_t *p, size_t n);
 uint32_t upd_get32(const uint8_t *p);
 /* Records a flash error in u->flash_err; returns UPDATE_E_FLASH. */
 int upd_ferr(update_t *u, int rc);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "update.h"
+#include "crc32.h"
 
 #define TRS_MAGIC 0x5352544Bu /* "KTRS" */
 #define END_MAGIC 0x444E454Bu /* "KEND" */
@@ -31,17 +32,6 @@ static uint32_t r32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
 static size_t encode(const struct manifest_trust *t, uint32_t epoch, uint8_t *b)
 {
     size_t n = HEAD + t->n_keys * KEYREC + TAIL;
@@ -59,7 +49,7 @@ static size_t encode(const struct manifest_trust *t, uint32_t epoch, uint8_t *b)
         memcpy(k + 24, t->keys[i].public_key, 32);
     }
     uint8_t *e = b + n - TAIL;
-    uint32_t crc = crc32(b, n - TAIL);
+    uint32_t crc = crc32_ieee(b, n - TAIL);
     w32(e, END_MAGIC);
     w32(e + 4, crc);
     w32(e + 8, ~crc);
@@ -81,7 +71,7 @@ static int decode(const flash_t *f, uint32_t page, struct manifest_trust *t, uin
     if ((rc = flash_read(f, page + HEAD, b + HEAD, len - HEAD)))
         return UPDATE_E_FLASH;
     uint8_t *e = b + len - TAIL;
-    uint32_t crc = crc32(b, len - TAIL);
+    uint32_t crc = crc32_ieee(b, len - TAIL);
     if (r32(e) != END_MAGIC || r32(e + 4) != crc || r32(e + 8) != ~crc)
         return UPDATE_OK;
     memset(t, 0, sizeof(*t));

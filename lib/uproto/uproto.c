@@ -17,25 +17,9 @@
  * layer digests, never by this framing.
  */
 #include "uproto.h"
+#include "crc32.h"
 
 #include <string.h>
-
-static const uint32_t crc_nibble[16] = {
-    0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,
-    0x4DB26158u, 0x5005713Cu, 0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
-    0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu,
-};
-
-uint32_t uproto_crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        c = (c >> 4) ^ crc_nibble[c & 15u];
-        c = (c >> 4) ^ crc_nibble[c & 15u];
-    }
-    return ~c;
-}
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -91,7 +75,7 @@ static int take(struct uproto_parser *p, uint8_t b, struct uproto_frame *out)
     if (p->have < UPROTO_HEADER + len + UPROTO_TRAILER)
         return 0;
     p->have = 0;
-    if (uproto_crc32(p->buf, UPROTO_HEADER + len) != get32(p->buf + UPROTO_HEADER + len))
+    if (crc32_ieee(p->buf, UPROTO_HEADER + len) != get32(p->buf + UPROTO_HEADER + len))
         return UPROTO_E_CRC;
     out->payload = p->buf + UPROTO_HEADER;
     return UPROTO_FRAME;
@@ -128,7 +112,7 @@ size_t uproto_encode(uint8_t type, uint8_t seq, const uint8_t *payload, size_t l
     out[5] = (uint8_t)(len >> 8);
     if (len)
         memmove(out + UPROTO_HEADER, payload, len);
-    put32(out + UPROTO_HEADER + len, uproto_crc32(out, UPROTO_HEADER + len));
+    put32(out + UPROTO_HEADER + len, crc32_ieee(out, UPROTO_HEADER + len));
     return UPROTO_HEADER + len + UPROTO_TRAILER;
 }
 

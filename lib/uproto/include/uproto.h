@@ -126,6 +126,4 @@ int uproto_response_decode(const struct uproto_frame *f, struct uproto_response 
 /* The reason for an UPROTO_E_* code; NULL for any other code. */
 const char *uproto_strerror(int err);
 
-uint32_t uproto_crc32(const uint8_t *p, size_t n);
-
 #endif /* KEEL_UPROTO_H */
