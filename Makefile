@@ -1,6 +1,6 @@
 # Keel: the two commands (and their helpers).
 #   make test   build firmware + host code, run every test (ctest)
-#   make demo   boot the emulated device and show the app's log lines
+#   make demo   boot the emulated device, show the app's log, update the app
 #   make bench  print every figure as "BENCH <name> <value> <unit>"
 #   make fuzz   run every libFuzzer target for FUZZ_SECONDS each
 #   make soak   the long-running tests kept out of `make test`

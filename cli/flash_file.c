@@ -1,22 +1,18 @@
 /*
  * IMPLEMENTATION NOTES
- * Every write is bounds-checked against the flash size. The device identity
- * is an Ed25519 key made with OpenSSL; the id is "UV" + the upper-case hex
- * of the first 16 bytes of SHA-256(public key) (DESIGN.md).
+ * Every write is bounds-checked against the flash size. (The device's
+ * identity is made by provision_identity in keel_provision.c.)
  */
 #include "flash_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "memory_map.h"
-#include "provision_record.h"
 
 static int flash_range_ok(uint32_t addr, size_t len)
 {
@@ -75,43 +71,5 @@ int flash_file_erase(int fd, uint32_t addr, size_t len)
             return -1;
         done += n;
     }
-    return 0;
-}
-
-int flash_file_provision(int fd)
-{
-    struct provision_record rec;
-    if (flash_file_read(fd, FLASH_PROVISION, &rec, sizeof(rec)) != 0)
-        return -1;
-    if (provision_record_check(&rec) == 0)
-        return 0;
-
-    memset(&rec, 0, sizeof(rec));
-    rec.magic = PROVISION_MAGIC;
-    rec.version = PROVISION_VERSION;
-    EVP_PKEY *key = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
-    size_t publen = sizeof(rec.public_key);
-    int ok = ctx && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_keygen(ctx, &key) == 1 &&
-             EVP_PKEY_get_raw_public_key(key, rec.public_key, &publen) == 1 &&
-             publen == sizeof(rec.public_key);
-    EVP_PKEY_free(key);
-    EVP_PKEY_CTX_free(ctx);
-    if (!ok) {
-        fprintf(stderr, "keel: cannot make a device key\n");
-        return -1;
-    }
-    uint8_t hash[SHA256_DIGEST_LENGTH];
-    SHA256(rec.public_key, sizeof(rec.public_key), hash);
-    rec.device_id[0] = 'U';
-    rec.device_id[1] = 'V';
-    for (int i = 0; i < 16; i++) {
-        rec.device_id[2 + 2 * i] = "0123456789ABCDEF"[hash[i] >> 4];
-        rec.device_id[3 + 2 * i] = "0123456789ABCDEF"[hash[i] & 15];
-    }
-    if (flash_file_erase(fd, FLASH_PROVISION, 8192) != 0 ||
-        flash_file_write(fd, FLASH_PROVISION, &rec, sizeof(rec)) != 0)
-        return -1;
-    fprintf(stderr, "keel: provisioned device %.34s\n", rec.device_id);
     return 0;
 }

@@ -16,8 +16,5 @@ int flash_file_write(int fd, uint32_t addr, const void *data, size_t len);
 int flash_file_read(int fd, uint32_t addr, void *data, size_t len);
 /* Erases [addr, addr+len) to 0xFF. */
 int flash_file_erase(int fd, uint32_t addr, size_t len);
-/* Writes a provisioning record with a fresh Ed25519 identity if the flash
- * has none. Prints the device id. 0 or -1. */
-int flash_file_provision(int fd);
 
 #endif /* FLASH_FILE_H */

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
 
 #include "bundle.h"
@@ -31,6 +32,7 @@
 #include "keel_ossl.h"
 #include "memory_map.h"
 #include "provision.h"
+#include "provision_record.h"
 #include "update.h"
 
 int cmd_update(int argc, char **argv); /* cli/keel_update.c */
@@ -192,6 +194,85 @@ static int run_dev_key(const char *fw, const char *given, uint8_t seed[32])
         }
     }
     return bundle_load_seed(path, seed);
+}
+
+#define RUN_PROVISION_SIZE (FLASH_MV_SLOT_A - FLASH_PROVISION)
+
+/* The development fleet CA that keel run's devices get their identity
+ * certificate from: FWDIR/keel-dev-ca.pem (private key and self-signed
+ * certificate in one file, so that concurrent runs, which link whole
+ * files into place as run_dev_key does, always agree on a matching pair),
+ * made on first use. 0 with *ca and *key, or -1. */
+static int run_dev_ca(const char *fw, X509 **ca, EVP_PKEY **key)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof(path), "%s/keel-dev-ca.pem", fw);
+    if (access(path, R_OK) != 0) {
+        snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        int ok = f && provision_make_ca(ca, key) == 0 &&
+                 PEM_write_PrivateKey(f, *key, NULL, NULL, 0, NULL, NULL) == 1 &&
+                 PEM_write_X509(f, *ca) == 1;
+        X509_free(*ca);
+        EVP_PKEY_free(*key);
+        if (f && fclose(f) != 0)
+            ok = 0;
+        else if (!f && fd >= 0)
+            close(fd);
+        if (ok && link(tmp, path) != 0 && errno != EEXIST)
+            ok = 0;
+        unlink(tmp);
+        if (!ok) {
+            fprintf(stderr, "keel run: cannot make the development CA %s\n", path);
+            return -1;
+        }
+    }
+    if (provision_load_ca(path, path, ca, key) != 0) {
+        fprintf(stderr, "keel run: %s: not a CA key and certificate\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Gives the device in the flash file an identity (a key, its record and a
+ * certificate from the development CA), unless it already has one: a
+ * device keeps its identity across runs. 0 or -1. */
+static int run_provision(int fd, const char *fw)
+{
+    static uint8_t bitmap[FLASH_SIM_BITMAP_SIZE(RUN_PROVISION_SIZE, 16)];
+    struct provision_record rec;
+    if (flash_file_read(fd, FLASH_PROVISION, &rec, sizeof(rec)) != 0)
+        return -1;
+    if (provision_record_check(&rec) == 0)
+        return 0;
+
+    X509 *ca = NULL;
+    EVP_PKEY *ca_key = NULL;
+    uint8_t *mem = malloc(RUN_PROVISION_SIZE);
+    char id[PROVISION_ID_LEN + 1];
+    flash_sim_t sim;
+    flash_t fl;
+    int rc = -1;
+    if (!mem || run_dev_ca(fw, &ca, &ca_key) != 0 ||
+        flash_file_read(fd, FLASH_PROVISION, mem, RUN_PROVISION_SIZE) != 0)
+        goto out;
+    /* provision_identity erases the two pages it writes; the signers'
+     * pages are kept (keel run --no-install boots with them). */
+    flash_sim_attach(&sim, &fl, mem, bitmap, FLASH_PROVISION, RUN_PROVISION_SIZE,
+                     FLASH_PAGE_SIZE, 16);
+    if (provision_identity(&fl, ca, ca_key, id) != 0 ||
+        flash_file_write(fd, FLASH_PROVISION, mem, RUN_PROVISION_SIZE) != 0) {
+        fprintf(stderr, "keel run: cannot give the device an identity\n");
+        goto out;
+    }
+    fprintf(stderr, "keel: provisioned device %s\n", id);
+    rc = 0;
+out:
+    X509_free(ca);
+    EVP_PKEY_free(ca_key);
+    free(mem);
+    return rc;
 }
 
 struct run_image {
@@ -432,7 +513,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "keel run: %s: %s\n", flash, strerror(errno));
         return 1;
     }
-    int rc = flash_file_provision(fd);
+    int rc = run_provision(fd, fw);
     if (rc == 0 && install)
         rc = run_install(fd, fw, key, mvpath, app);
     close(fd);

@@ -11,7 +11,6 @@
  * --new-ca.
  */
 #include "provision.h"
-#include "crc32.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "crc32.h"
 #include "flash_file.h"
 #include "flash_sim.h"
 #include "keel_ossl.h"
@@ -102,6 +102,17 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *ca, EVP_PKEY *ca_key
     return x;
 }
 
+int provision_make_ca(X509 **ca, EVP_PKEY **key)
+{
+    *key = new_ed25519();
+    *ca = *key ? make_cert(*key, "Keel fleet CA", NULL, *key) : NULL;
+    if (*ca)
+        return 0;
+    EVP_PKEY_free(*key);
+    *key = NULL;
+    return -1;
+}
+
 static int new_ca(const char *name)
 {
     char cert_path[4096], key_path[4096];
@@ -112,8 +123,9 @@ static int new_ca(const char *name)
                 key_path);
         return 1;
     }
-    EVP_PKEY *k = new_ed25519();
-    X509 *x = k ? make_cert(k, "Keel fleet CA", NULL, k) : NULL;
+    EVP_PKEY *k = NULL;
+    X509 *x = NULL;
+    provision_make_ca(&x, &k);
     int rc = 1;
     FILE *f = NULL;
     mode_t old = umask(077);
@@ -241,12 +253,74 @@ static int write_identity(const flash_t *fl, const uint8_t seed[32], const uint8
     memset(page, 0xFF, sizeof(page));
     memcpy(page + 16, seed, 32);
     memcpy(page + 48, der, der_len);
-    uint32_t crc = crc32_ieee(page + 16, 32 + der_len), v[4] = {IDENTITY_MAGIC, (uint32_t)der_len,
-                                                           crc, ~crc};
+    uint32_t crc = crc32_ieee(page + 16, 32 + der_len);
+    uint32_t v[4] = {IDENTITY_MAGIC, (uint32_t)der_len, crc, ~crc};
     memcpy(page, v, 16); /* little-endian host, little-endian format */
     size_t len = (48 + der_len + 15) & ~(size_t)15;
     return flash_erase_page(fl, FLASH_PROVISION + 3 * PAGE) ||
            flash_program(fl, FLASH_PROVISION + 3 * PAGE, page, len) ? -1 : 0;
+}
+
+int provision_load_ca(const char *cert_path, const char *key_path, X509 **ca,
+                      EVP_PKEY **key)
+{
+    FILE *f = fopen(cert_path, "r");
+    *ca = NULL;
+    *key = NULL;
+    if (f) {
+        *ca = PEM_read_X509(f, NULL, NULL, NULL);
+        fclose(f);
+    }
+    if ((f = fopen(key_path, "r"))) {
+        *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+        fclose(f);
+    }
+    if (*ca && *key && X509_check_private_key(*ca, *key) == 1)
+        return 0;
+    X509_free(*ca);
+    EVP_PKEY_free(*key);
+    *ca = NULL;
+    *key = NULL;
+    return -1;
+}
+
+int provision_identity(const flash_t *fl, X509 *ca, EVP_PKEY *ca_key,
+                       char id[PROVISION_ID_LEN + 1])
+{
+    struct provision_record rec;
+    uint8_t seed[32], hash[32], *der = NULL;
+    EVP_PKEY *dev = NULL;
+    X509 *cert = NULL;
+    int der_len = -1, rc = -1;
+
+    if (RAND_bytes(seed, sizeof(seed)) != 1 ||
+        !(dev = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32)))
+        goto out;
+    memset(&rec, 0, sizeof(rec));
+    rec.magic = PROVISION_MAGIC;
+    rec.version = PROVISION_VERSION;
+    keel_ossl_ed25519_public(seed, rec.public_key);
+    keel_ossl_sha256(rec.public_key, 32, hash);
+    rec.device_id[0] = 'U';
+    rec.device_id[1] = 'V';
+    for (int i = 0; i < 16; i++) {
+        rec.device_id[2 + 2 * i] = "0123456789ABCDEF"[hash[i] >> 4];
+        rec.device_id[3 + 2 * i] = "0123456789ABCDEF"[hash[i] & 15];
+    }
+    memcpy(id, rec.device_id, PROVISION_ID_LEN);
+    id[PROVISION_ID_LEN] = 0;
+    cert = make_cert(dev, id, ca, ca_key);
+    der_len = cert ? i2d_X509(cert, &der) : -1;
+    if (der_len > 0 && flash_erase_page(fl, FLASH_PROVISION) == 0 &&
+        flash_program(fl, FLASH_PROVISION, &rec, sizeof(rec)) == 0 &&
+        write_identity(fl, seed, der, (size_t)der_len) == 0)
+        rc = 0;
+out:
+    OPENSSL_cleanse(seed, sizeof(seed));
+    OPENSSL_free(der);
+    X509_free(cert);
+    EVP_PKEY_free(dev);
+    return rc;
 }
 
 int cmd_provision(int argc, char **argv)
@@ -297,22 +371,12 @@ int cmd_provision(int argc, char **argv)
     }
 
     int rc = 1;
-    X509 *ca = NULL, *cert = NULL;
-    EVP_PKEY *ca_key = NULL, *dev = NULL;
-    uint8_t *mem = NULL, *bitmap = NULL, *der = NULL;
+    X509 *ca = NULL;
+    EVP_PKEY *ca_key = NULL;
+    uint8_t *mem = NULL, *bitmap = NULL;
     update_t *u = calloc(1, sizeof(*u));
-    int fd = -1, der_len;
-    FILE *f = fopen(ca_path, "r");
-    if (f) {
-        ca = PEM_read_X509(f, NULL, NULL, NULL);
-        fclose(f);
-    }
-    f = fopen(ca_key_path, "r");
-    if (f) {
-        ca_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-        fclose(f);
-    }
-    if (!ca || !ca_key || X509_check_private_key(ca, ca_key) != 1) {
+    int fd = -1;
+    if (provision_load_ca(ca_path, ca_key_path, &ca, &ca_key) != 0) {
         fprintf(stderr, "keel provision: %s / %s: not a CA certificate and its private key "
                         "(make a fleet CA with keel provision --new-ca NAME)\n", ca_path,
                 ca_key_path);
@@ -339,29 +403,8 @@ int cmd_provision(int argc, char **argv)
     flash_sim_attach(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
 
     /* identity */
-    uint8_t seed[32], hash[32];
-    if (RAND_bytes(seed, sizeof(seed)) != 1 ||
-        !(dev = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32)))
-        goto out;
-    memset(&rec, 0, sizeof(rec));
-    rec.magic = PROVISION_MAGIC;
-    rec.version = PROVISION_VERSION;
-    keel_ossl_ed25519_public(seed, rec.public_key);
-    keel_ossl_sha256(rec.public_key, 32, hash);
-    rec.device_id[0] = 'U';
-    rec.device_id[1] = 'V';
-    for (int i = 0; i < 16; i++) {
-        rec.device_id[2 + 2 * i] = "0123456789ABCDEF"[hash[i] >> 4];
-        rec.device_id[3 + 2 * i] = "0123456789ABCDEF"[hash[i] & 15];
-    }
     char id[PROVISION_ID_LEN + 1];
-    memcpy(id, rec.device_id, PROVISION_ID_LEN);
-    id[PROVISION_ID_LEN] = 0;
-    cert = make_cert(dev, id, ca, ca_key);
-    der_len = cert ? i2d_X509(cert, &der) : -1;
-    if (der_len <= 0 || flash_erase_page(&fl, FLASH_PROVISION) ||
-        flash_program(&fl, FLASH_PROVISION, &rec, sizeof(rec)) ||
-        write_identity(&fl, seed, der, (size_t)der_len)) {
+    if (provision_identity(&fl, ca, ca_key, id) != 0) {
         fprintf(stderr, "keel provision: cannot make the device identity\n");
         goto out;
     }
@@ -383,11 +426,8 @@ int cmd_provision(int argc, char **argv)
 out:
     if (fd >= 0)
         close(fd);
-    OPENSSL_free(der);
-    X509_free(cert);
     X509_free(ca);
     EVP_PKEY_free(ca_key);
-    EVP_PKEY_free(dev);
     free(mem);
     free(bitmap);
     free(u);

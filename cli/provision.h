@@ -5,13 +5,31 @@
 #ifndef KEEL_PROVISION_H
 #define KEEL_PROVISION_H
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdbool.h>
 
+#include "flash.h"
+#include "provision_record.h"
 #include "update.h"
 
 extern const struct update_layout keel_an505_layout;
 
 int cmd_provision(int argc, char **argv);
+
+/* A new fleet CA: an Ed25519 key and its self-signed certificate. 0, or -1
+ * (nothing to free). */
+int provision_make_ca(X509 **ca, EVP_PKEY **key);
+/* Reads a CA certificate and its private key (PEM; the two paths may name
+ * one file holding both) and checks they belong together. 0, or -1. */
+int provision_load_ca(const char *cert_path, const char *key_path, X509 **ca,
+                      EVP_PKEY **key);
+/* Gives the device in fl a new identity: a fresh Ed25519 key, the
+ * provisioning record (page 0: device id, public key) and the identity page
+ * (page 3: the key's seed and a certificate for it from ca, CN = device
+ * id). Writes the device id, NUL-terminated, to id. 0, or -1. */
+int provision_identity(const flash_t *fl, X509 *ca, EVP_PKEY *ca_key,
+                       char id[PROVISION_ID_LEN + 1]);
 
 /* Installs an image (signed envelope + slot bytes) with the device's own
  * update engine, boots it once and confirms it: the factory path is the

@@ -1,7 +1,8 @@
 /*
  * hello: the smallest useful Keel application. It hands the microvisor a
- * log buffer, then logs its device id, the clock and a heartbeat through
- * mvServerLog, once a second.
+ * log buffer, then logs its device id, the clock, which version of itself
+ * is running (and whether it is a confirmed image or a new one on trial)
+ * and a heartbeat through mvServerLog, once a second.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,23 @@ static void wait_us(uint64_t us)
     } while (now - start < us);
 }
 
+/* "running 1.1.0 from slot B, on trial": what the update engine says of us. */
+static void log_update_status(void)
+{
+    static const char *const state[] = { "confirmed", "on trial", "reverted", "none" };
+    struct MvUpdateStatus st;
+    char line[96];
+
+    if (mvGetUpdateStatus(&st) != MV_STATUS_OKAY)
+        return;
+    uint32_t v = st.application.version;
+    snprintf(line, sizeof(line), "running %lu.%lu.%lu from slot %c, %s",
+             (unsigned long)(v >> 24), (unsigned long)((v >> 16) & 0xFFu),
+             (unsigned long)(v & 0xFFFFu), st.application.slot ? 'B' : 'A',
+             st.application.state < 4 ? state[st.application.state] : "?");
+    log_line(line);
+}
+
 int main(void)
 {
     char line[96];
@@ -46,6 +64,7 @@ int main(void)
     snprintf(line, sizeof(line), "wake reason %u, system clock %lu Hz",
              (unsigned)wake, (unsigned long)hz);
     log_line(line);
+    log_update_status();
 
     for (unsigned beat = 1;; beat++) {
         uint64_t now;
