@@ -41,7 +41,10 @@ JOURNAL = 0x80F00000
 PAGE = 8192
 
 
-EMBEDDED = re.compile(r"\[(?:net|mv|boot)\] ")
+# Every microvisor console line starts with a tag: [boot], [mv], [net],
+# [upd], [entropy], [app] (mvServerLog) ...
+EMBEDDED = re.compile(r"\[[a-z]+\] ")
+TAGGED = re.compile(r"^\[[a-z]+\] ")
 
 
 def untangle(lines):
@@ -53,7 +56,7 @@ def untangle(lines):
         line = carry + line
         carry = ""
         m = EMBEDDED.search(line, 1)
-        if m and not line.startswith(("[net] ", "[mv] ", "[boot] ")):
+        if m and not TAGGED.match(line):
             carry = line[:m.start()]
             line = line[m.start():]
         out.append(line)
