@@ -553,6 +553,16 @@ static void ooo_insert(struct net *n, struct tcp_sock *s, const struct tcp_seg *
         fin = false;
         net_count(n, NET_STAT_TCP_RCV_FULL);
     }
+    if (len == 0) {
+        /* A FIN alone: it has no bytes to merge, so it records the FIN
+         * and leaves the held ranges as they are (merging an empty range
+         * would clear the ranges it touches and store nothing). */
+        if (fin && !s->ooo_fin) {
+            s->ooo_fin = true;
+            s->ooo_fin_seq = t->seq;
+        }
+        return;
+    }
     uint32_t lo = t->seq, hi = t->seq + len;
     struct tcp_ooo *slot = NULL;
     bool dup = false;
@@ -572,17 +582,15 @@ static void ooo_insert(struct net *n, struct tcp_sock *s, const struct tcp_seg *
     }
     if (dup)
         net_count(n, NET_STAT_TCP_DUPLICATE);
-    else if (len)
+    else
         net_count(n, NET_STAT_TCP_OOO_QUEUED);
-    if (len && !slot) {
+    if (!slot) {
         net_count(n, NET_STAT_TCP_OOO_FULL);
         return;
     }
-    if (len) {
-        ring_write(s->rx_buf, s->rx_cap, s->rx_head + s->rx_len + off, t->payload, len);
-        slot->seq = lo;
-        slot->len = hi - lo;
-    }
+    ring_write(s->rx_buf, s->rx_cap, s->rx_head + s->rx_len + off, t->payload, len);
+    slot->seq = lo;
+    slot->len = hi - lo;
     if (fin && !s->ooo_fin) {
         s->ooo_fin = true;
         s->ooo_fin_seq = t->seq + len;
