@@ -753,8 +753,10 @@ static void test_tcp_hole_window_update(void)
     CHECK(net_bufs_free(&net) == NET_POOL_N);
 }
 
-/* Early retransmit (RFC 5827): with two segments in flight and nothing
- * more to send, one duplicate ACK resends the first. */
+/* Early retransmit (RFC 5827 3.1): with oseg < 4 segments outstanding and
+ * nothing new to send, oseg - 1 duplicate ACKs resend the first: one with
+ * two outstanding, two with three; with one outstanding oseg - 1 = 0, so
+ * early retransmit does not apply and the loss waits for the RTO. */
 static void test_tcp_early_retransmit(void)
 {
     uint8_t buf[2000];
@@ -777,6 +779,38 @@ static void test_tcp_early_retransmit(void)
     CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 1);
     peer(peer_seq, dev_iss + 2001, TCP_ACK, 1000, NULL, 0);
     CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 2);
+    /* One segment outstanding: duplicate ACKs do not resend it (and leave
+     * ssthresh alone); the RTO does. */
+    establish();
+    CHECK(tcp_send(&net, &sk, buf, 1000, now) == 1000);
+    CHECK(sim_nout == 1);
+    sim_clear();
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    CHECK(sk.dupacks == 2 && sim_nout == 0 && !sk.in_recovery);
+    CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 0 && sk.ssthresh == 0xffffffffu);
+    net_poll(&net, now + sk.rto);
+    CHECK(net.stats[NET_STAT_TCP_RETRANSMIT] == 1 && sim_nout == 1 && out_tcp(0) &&
+          out_tcp(0)->seq == dev_iss + 1 && out_tcp(0)->len == 1000);
+    /* The same with one small segment. */
+    establish();
+    CHECK(tcp_send(&net, &sk, buf, 10, now) == 10);
+    sim_clear();
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 0 && sim_nout == 0);
+    /* Three segments outstanding: two duplicate ACKs are needed. */
+    establish();
+    CHECK(tcp_send(&net, &sk, buf, 2000, now) == 2000);
+    CHECK(tcp_send(&net, &sk, buf, 1000, now) == 1000);
+    CHECK(sim_nout == 3);
+    sim_clear();
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 0 && sim_nout == 0);
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 1 && sim_nout == 1 && out_tcp(0) &&
+          out_tcp(0)->seq == dev_iss + 1 && out_tcp(0)->len == 1000);
+    CHECK(net_bufs_free(&net) == NET_POOL_N);
 }
 
 int main(void)
