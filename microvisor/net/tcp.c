@@ -15,8 +15,8 @@
  *  - out-of-order data written into the receive ring at its place (the
  *    window never exceeds the ring's free space) and tracked as up to
  *    NET_TCP_OOO_N ranges, so no packet buffer is held;
- *  - early retransmit (RFC 5827) when fewer than four segments are in
- *    flight and nothing new can be sent;
+ *  - early retransmit (RFC 5827): oseg - 1 duplicate ACKs when two or
+ *    three segments are outstanding and nothing new can be sent;
  *  - keepalive; orderly and abortive close; TIME_WAIT kept in a small
  *    table of the stack (NET_TCP_TW_N records) so the caller's socket is
  *    free as soon as the close completes.
@@ -553,6 +553,16 @@ static void ooo_insert(struct net *n, struct tcp_sock *s, const struct tcp_seg *
         fin = false;
         net_count(n, NET_STAT_TCP_RCV_FULL);
     }
+    if (len == 0) {
+        /* A FIN alone: it has no bytes to merge, so it records the FIN
+         * and leaves the held ranges as they are (merging an empty range
+         * would clear the ranges it touches and store nothing). */
+        if (fin && !s->ooo_fin) {
+            s->ooo_fin = true;
+            s->ooo_fin_seq = t->seq;
+        }
+        return;
+    }
     uint32_t lo = t->seq, hi = t->seq + len;
     struct tcp_ooo *slot = NULL;
     bool dup = false;
@@ -572,17 +582,15 @@ static void ooo_insert(struct net *n, struct tcp_sock *s, const struct tcp_seg *
     }
     if (dup)
         net_count(n, NET_STAT_TCP_DUPLICATE);
-    else if (len)
+    else
         net_count(n, NET_STAT_TCP_OOO_QUEUED);
-    if (len && !slot) {
+    if (!slot) {
         net_count(n, NET_STAT_TCP_OOO_FULL);
         return;
     }
-    if (len) {
-        ring_write(s->rx_buf, s->rx_cap, s->rx_head + s->rx_len + off, t->payload, len);
-        slot->seq = lo;
-        slot->len = hi - lo;
-    }
+    ring_write(s->rx_buf, s->rx_cap, s->rx_head + s->rx_len + off, t->payload, len);
+    slot->seq = lo;
+    slot->len = hi - lo;
     if (fin && !s->ooo_fin) {
         s->ooo_fin = true;
         s->ooo_fin_seq = t->seq + len;
@@ -644,18 +652,20 @@ static bool seq_acceptable(const struct tcp_sock *s, const struct tcp_seg *t)
            (SEQ_GE(last, s->rcv_nxt) && SEQ_LT(last, s->rcv_nxt + wnd));
 }
 
-/* Duplicate ACKs that start fast retransmit: 3 (RFC 5681), or fewer when
- * fewer than four segments are in flight and nothing new can be sent
- * (early retransmit, RFC 5827), as with a small send ring, where three
- * duplicate ACKs can never come and every loss would wait for the RTO. */
+/* Duplicate ACKs that start fast retransmit: 3 (RFC 5681), or oseg - 1
+ * when oseg, the segments outstanding (counted as ceil(bytes / MSS), RFC
+ * 5827 3.2), is 2 or 3 and nothing new can be sent (early retransmit, RFC
+ * 5827 3.1), as with a small send ring, where three duplicate ACKs can
+ * never come and every loss would wait for the RTO. With one segment
+ * outstanding oseg - 1 = 0: early retransmit does not apply. */
 static uint8_t dupack_threshold(const struct tcp_sock *s)
 {
     uint32_t flight = s->snd_max - s->snd_una;
     uint32_t segs = (flight + s->mss - 1u) / s->mss;
     bool can_send = s->tx_len > data_in_flight(s) && s->snd_wnd > flight;
-    if (segs >= 4u || can_send)
+    if (segs >= 4u || segs < 2u || can_send)
         return 3u;
-    return (uint8_t)(segs > 2u ? segs - 1u : 1u);
+    return (uint8_t)(segs - 1u);
 }
 
 static void ack_input(struct net *n, struct tcp_sock *s, const struct tcp_seg *t,

@@ -704,6 +704,32 @@ static void test_tcp_ooo_ring(void)
     CHECK(sk.ooo[0].len + sk.ooo[1].len + sk.ooo[2].len + sk.ooo[3].len == 50);
 }
 
+/* A FIN-only segment out of order, right after a held range: it must not
+ * wipe the range (a zero-length segment merges nothing). Data up to X,
+ * [X+100, X+200) held, FIN at X+200; the hole [X, X+100) then fills and
+ * all 200 bytes and the FIN are delivered. */
+static void test_tcp_ooo_fin_only(void)
+{
+    uint8_t data[200], buf[400];
+    for (unsigned i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 29 + 3);
+    establish();
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, data, 50);
+    CHECK(tcp_recv(&net, &sk, buf, sizeof(buf), now) == 50);
+    uint32_t x = peer_seq + 50;
+    peer(x + 100, dev_iss + 1, TCP_ACK, 1000, data + 100, 100);
+    peer(x + 200, dev_iss + 1, TCP_ACK | TCP_FIN, 1000, NULL, 0);
+    CHECK(sk.ooo[0].len + sk.ooo[1].len + sk.ooo[2].len + sk.ooo[3].len == 100);
+    CHECK(sk.ooo_fin && sk.ooo_fin_seq == x + 200 && sk.state == TCP_ESTABLISHED);
+    sim_clear();
+    peer(x, dev_iss + 1, TCP_ACK, 1000, data, 100);
+    CHECK(sk.rx_len == 200 && sk.fin_rcvd && sk.state == TCP_CLOSE_WAIT);
+    CHECK(sim_nout >= 1 && out_tcp(sim_nout - 1) && out_tcp(sim_nout - 1)->ack == x + 201);
+    CHECK(tcp_recv(&net, &sk, buf, sizeof(buf), now) == 200 && memcmp(buf, data, 200) == 0);
+    CHECK(tcp_recv(&net, &sk, buf, sizeof(buf), now) == NET_EOF);
+    CHECK(net_bufs_free(&net) == NET_POOL_N);
+}
+
 /* While a hole is open, the window update sent as the application reads
  * keeps the right edge of the last ACK (the sender counts it as a
  * duplicate); once the hole fills, the ACK offers the whole window. */
@@ -727,8 +753,10 @@ static void test_tcp_hole_window_update(void)
     CHECK(net_bufs_free(&net) == NET_POOL_N);
 }
 
-/* Early retransmit (RFC 5827): with two segments in flight and nothing
- * more to send, one duplicate ACK resends the first. */
+/* Early retransmit (RFC 5827 3.1): with oseg < 4 segments outstanding and
+ * nothing new to send, oseg - 1 duplicate ACKs resend the first: one with
+ * two outstanding, two with three; with one outstanding oseg - 1 = 0, so
+ * early retransmit does not apply and the loss waits for the RTO. */
 static void test_tcp_early_retransmit(void)
 {
     uint8_t buf[2000];
@@ -751,6 +779,38 @@ static void test_tcp_early_retransmit(void)
     CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 1);
     peer(peer_seq, dev_iss + 2001, TCP_ACK, 1000, NULL, 0);
     CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 2);
+    /* One segment outstanding: duplicate ACKs do not resend it (and leave
+     * ssthresh alone); the RTO does. */
+    establish();
+    CHECK(tcp_send(&net, &sk, buf, 1000, now) == 1000);
+    CHECK(sim_nout == 1);
+    sim_clear();
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    CHECK(sk.dupacks == 2 && sim_nout == 0 && !sk.in_recovery);
+    CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 0 && sk.ssthresh == 0xffffffffu);
+    net_poll(&net, now + sk.rto);
+    CHECK(net.stats[NET_STAT_TCP_RETRANSMIT] == 1 && sim_nout == 1 && out_tcp(0) &&
+          out_tcp(0)->seq == dev_iss + 1 && out_tcp(0)->len == 1000);
+    /* The same with one small segment. */
+    establish();
+    CHECK(tcp_send(&net, &sk, buf, 10, now) == 10);
+    sim_clear();
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 0 && sim_nout == 0);
+    /* Three segments outstanding: two duplicate ACKs are needed. */
+    establish();
+    CHECK(tcp_send(&net, &sk, buf, 2000, now) == 2000);
+    CHECK(tcp_send(&net, &sk, buf, 1000, now) == 1000);
+    CHECK(sim_nout == 3);
+    sim_clear();
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 0 && sim_nout == 0);
+    peer(peer_seq, dev_iss + 1, TCP_ACK, 1000, NULL, 0);
+    CHECK(net.stats[NET_STAT_TCP_FAST_RETRANSMIT] == 1 && sim_nout == 1 && out_tcp(0) &&
+          out_tcp(0)->seq == dev_iss + 1 && out_tcp(0)->len == 1000);
+    CHECK(net_bufs_free(&net) == NET_POOL_N);
 }
 
 int main(void)
@@ -763,6 +823,7 @@ int main(void)
     test_tcp_data();
     test_tcp_retransmit();
     test_tcp_ooo_ring();
+    test_tcp_ooo_fin_only();
     test_tcp_early_retransmit();
     test_tcp_hole_window_update();
     test_tcp_rfc5961();
