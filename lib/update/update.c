@@ -45,6 +45,7 @@ static const char *const reasons[UPDATE_E_COUNT] = {
     "app needs a newer microvisor",
     "no bootable image",
     "a layer's target is outside the component's run-time window",
+    "the microvisor is on trial: the application is confirmed after it",
 };
 
 const char *update_strerror(int err)
@@ -899,6 +900,9 @@ int update_confirm(update_t *u, uint32_t comp)
     const struct update_comp_state *s = &u->st[comp];
     if (!s->trial.set || !s->attempted)
         return UPDATE_E_NONE;
+    const struct update_comp_state *mv = &u->st[MANIFEST_COMP_MICROVISOR];
+    if (comp == MANIFEST_COMP_APP && mv->trial.set && mv->attempted)
+        return UPDATE_E_MV_TRIAL;
     int rc = update_slot_check(u, comp, s->trial.slot, false, &info);
     if (rc)
         return rc;

@@ -8,7 +8,11 @@
  *
  *  - application: confirmed when it has run its health time (the
  *    manifest's policy trial_s, default 10 s) since it was loaded without
- *    stopping, or at once when it calls mvConfirmApplicationUpdate. Any stop
+ *    stopping, or at once when it calls mvConfirmApplicationUpdate; but
+ *    never while the microvisor is on trial: then the passed trial is kept
+ *    (a later stop no longer fails it) and CONFIRM is written once the
+ *    microvisor is confirmed (a microvisor revert must find the old app
+ *    still above the floor; lib/update refuses it too). Any stop
  *    before that (a fault, a hang, a restart request, which is also what
  *    exit() does) fails the trial: the app is parked,
  *    deferred work writes REJECT and loads the previous image in place
@@ -53,6 +57,8 @@ static bool app_loaded_once;
 static uint64_t app_trial_start_us;
 static uint32_t app_trial_ms;
 static volatile bool app_confirm_requested;
+static const char *app_confirm_why;
+static bool app_confirm_waits; /* the wait for the microvisor was logged */
 static volatile bool app_revert_pending;
 static int trial_work = -1;
 
@@ -105,6 +111,7 @@ void trial_app_loaded(const struct update_boot_result *r)
     run_app.slot = (uint32_t)r->slot;
     run_app.state = MV_UPDATESTATE_CONFIRMED;
     app_confirm_requested = false;
+    app_confirm_waits = false;
     if (r->action == UPDATE_TRIAL_A || r->action == UPDATE_TRIAL_B) {
         uint32_t s_trial = r->info.m.has_policy && r->info.m.policy.trial_s
                            ? r->info.m.policy.trial_s : MANIFEST_TRIAL_DEFAULT_S;
@@ -138,9 +145,10 @@ uint32_t trial_app_confirm(void)
 {
     if (run_app.state != MV_UPDATESTATE_TRIAL || app_confirm_requested)
         return MV_STATUS_UNAVAILABLE;
+    app_confirm_why = "the application confirmed it";
     app_confirm_requested = true;
     work_submit(trial_work, board_time_us());
-    return MV_STATUS_OKAY;
+    return MV_STATUS_OKAY; /* written now, or once the microvisor is confirmed */
 }
 
 static void trial_confirm(uint32_t comp, struct trial_run *run, const char *why)
@@ -170,16 +178,30 @@ void trial_poll(uint64_t now_us)
         app_revert_restart(now_us);
         return;
     }
-    if (run_app.state == MV_UPDATESTATE_TRIAL && app_confirm_requested) {
-        trial_confirm(MANIFEST_COMP_APP, &run_app, "the application confirmed it");
-    } else if (run_app.state == MV_UPDATESTATE_TRIAL && app_state() == APP_RUNNING &&
-               now_us - app_trial_start_us >= (uint64_t)app_trial_ms * 1000u) {
-        trial_confirm(MANIFEST_COMP_APP, &run_app, "ran its health time without a crash");
+    if (run_app.state == MV_UPDATESTATE_TRIAL && !app_confirm_requested &&
+        app_state() == APP_RUNNING &&
+        now_us - app_trial_start_us >= (uint64_t)app_trial_ms * 1000u) {
+        app_confirm_why = "ran its health time without a crash";
+        app_confirm_requested = true; /* passed; from here it is as if it had asked */
     }
     if (run_mv.state == MV_UPDATESTATE_TRIAL && app_loaded_once &&
         now_us >= (uint64_t)MV_TRIAL_MS * 1000u)
         trial_confirm(MANIFEST_COMP_MICROVISOR, &run_mv,
                       "ran with an application loaded, no fault, no watchdog");
+    if (run_app.state == MV_UPDATESTATE_TRIAL && app_confirm_requested) {
+        /* never while the microvisor is on trial: the app's raised floor
+         * would reject the old app a microvisor revert needs */
+        if (run_mv.state == MV_UPDATESTATE_TRIAL) {
+            if (!app_confirm_waits) {
+                app_confirm_waits = true;
+                trial_putversion("[mv] app", run_app.version);
+                console_printf(" passed its trial (%s); confirmed once the microvisor is\n",
+                               app_confirm_why);
+            }
+        } else {
+            trial_confirm(MANIFEST_COMP_APP, &run_app, app_confirm_why);
+        }
+    }
 }
 
 void trial_start(void)

@@ -43,7 +43,8 @@
 #define UPDATE_E_MIN_MV (-10)   /* app needs a newer microvisor */
 #define UPDATE_E_NO_IMAGE (-11) /* no bootable image: panic */
 #define UPDATE_E_TARGET (-12)   /* a layer's target is not where comp's images run */
-#define UPDATE_E_COUNT 13
+#define UPDATE_E_MV_TRIAL (-13) /* the microvisor is on trial: an app is confirmed after it */
+#define UPDATE_E_COUNT 14
 
 #define UPDATE_SLOTS 2
 #define UPDATE_COMPONENTS 3     /* indexed by enum manifest_component (0 unused) */
@@ -215,7 +216,12 @@ int update_finish_step(update_t *u, uint32_t max_bytes);
 /* Marks the verified download as the trial to boot next. */
 int update_activate(update_t *u);
 /* The running trial of comp is healthy: make it the confirmed image and
- * raise the anti-rollback floor to its counter. */
+ * raise the anti-rollback floor to its counter. An application is never
+ * confirmed while the microvisor is on trial (its trial attempted, not
+ * confirmed): UPDATE_E_MV_TRIAL, nothing written; ask again once the
+ * microvisor is confirmed. (Otherwise the app's raised floor could reject
+ * the old app a microvisor revert needs, while the new app needs the new
+ * microvisor: no bootable app.) */
 int update_confirm(update_t *u, uint32_t comp);
 /* The running trial of comp failed (crash, health rule): revert. */
 int update_reject(update_t *u, uint32_t comp);

@@ -743,6 +743,64 @@ static void test_finish_steps(void)
     free(u);
 }
 
+/* H1: an application is never confirmed while the microvisor is on trial.
+ * Otherwise: microvisor 2 + app 2 on trial, the app confirms (floor 2), a
+ * reset reverts the microvisor, and the old app is below the floor while
+ * the new one may need the new microvisor: no bootable app. */
+static void test_app_waits_for_mv_trial(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct image mv1, mv2, app1, app2;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&mv2, MANIFEST_COMP_MICROVISOR, 0x02000000, 2, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
+    EXPECT(install(u, &app1, 1000), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    for (int round = 0; round < 2; round++) {
+        /* both updates activated, the device reboots into both trials */
+        EXPECT(boot_ctx(u), UPDATE_OK);
+        EXPECT(install(u, &mv2, 1000), UPDATE_OK);
+        EXPECT(install(u, &app2, 1000), UPDATE_OK);
+        EXPECT(boot_ctx(u), UPDATE_OK);
+        EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+        CHECK(r.action == UPDATE_TRIAL_B);
+        EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+        CHECK(r.action == UPDATE_TRIAL_B);
+        /* the app passes its health rule: the confirmation waits */
+        EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_E_MV_TRIAL);
+        CHECK(update_state(u, MANIFEST_COMP_APP)->floor == 1);
+        if (round == 0) {
+            /* a reset before the microvisor is confirmed: both revert,
+             * and the old app still boots */
+            EXPECT(boot_ctx(u), UPDATE_OK);
+            EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+            CHECK(r.action == UPDATE_REVERT_TO_A);
+            EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+            CHECK(r.action == UPDATE_REVERT_TO_A && r.info.m.version == 0x01000000);
+            CHECK(update_state(u, MANIFEST_COMP_APP)->floor == 1);
+        } else {
+            /* the microvisor is confirmed: now the app is */
+            EXPECT(update_confirm(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+            EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+            CHECK(update_state(u, MANIFEST_COMP_APP)->floor == 2);
+        }
+    }
+    free(mv1.bytes);
+    free(mv2.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(u);
+}
+
 int main(void)
 {
     harness_init();
@@ -753,6 +811,7 @@ int main(void)
     test_lazy_boot();
     test_trust_store();
     test_finish_steps();
+    test_app_waits_for_mv_trial();
     free(mem);
     free(bitmap);
     if (failures) {
