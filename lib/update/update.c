@@ -46,6 +46,7 @@ static const char *const reasons[UPDATE_E_COUNT] = {
     "no bootable image",
     "a layer's target is outside the component's run-time window",
     "the microvisor is on trial: the application is confirmed after it",
+    "trial in progress: a trial of this component runs, not yet confirmed or rejected",
 };
 
 const char *update_strerror(int err)
@@ -578,6 +579,12 @@ static void decide_inputs(update_t *u, uint32_t comp, const bool bad[UPDATE_SLOT
 
 /* The slot a download may overwrite: never the valid confirmed image,
  * never the one this device would boot otherwise. */
+/* A trial of comp is running: booted, not yet confirmed or rejected. */
+static bool trial_running(const update_t *u, uint32_t comp)
+{
+    return u->st[comp].trial.set && u->st[comp].attempted;
+}
+
 static unsigned target_slot(update_t *u, uint32_t comp)
 {
     bool bad[UPDATE_SLOTS] = {false, false};
@@ -671,6 +678,8 @@ int update_begin(update_t *u, const uint8_t *env, size_t len)
         return UPDATE_E_MANIFEST;
     }
     uint32_t comp = msg.u.image.component;
+    if (upd_comp_ok(comp) && trial_running(u, comp))
+        return UPDATE_E_TRIAL;
     if ((rc = image_rules(u, comp, &msg.u.image)))
         return rc;
     memset(&info, 0, sizeof(info));
@@ -697,6 +706,8 @@ int update_resume(update_t *u, uint32_t comp)
     struct update_slot_info info;
     if (!upd_comp_ok(comp))
         return UPDATE_E_COMPONENT;
+    if (trial_running(u, comp))
+        return UPDATE_E_TRIAL;
     unsigned slot = target_slot(u, comp);
     int rc = read_manifest(u, comp, slot, &info);
     if (rc)
@@ -883,6 +894,8 @@ int update_activate(update_t *u)
 {
     if (u->dl != UPDATE_VERIFIED)
         return UPDATE_E_STATE;
+    if (trial_running(u, u->dl_comp))
+        return UPDATE_E_TRIAL;
     struct jrec r = {.type = J_TRIAL, .comp = (uint8_t)u->dl_comp, .slot = (uint8_t)u->dl_slot,
                      .value = u->dl_info.m.version};
     memcpy(r.digest, u->dl_info.digest, 8);
@@ -925,4 +938,13 @@ int update_reject(update_t *u, uint32_t comp)
                      .value = s->trial.version};
     memcpy(r.digest, s->trial.digest, 8);
     return upd_journal_append(u, &r);
+}
+
+int update_reject_running(update_t *u, uint32_t comp, unsigned slot, const uint8_t digest[8])
+{
+    if (!upd_comp_ok(comp))
+        return UPDATE_E_COMPONENT;
+    if (!trial_running(u, comp) || !ref_is(&u->st[comp].trial, slot, digest))
+        return UPDATE_E_NONE; /* not the trial that runs: leave the journal alone */
+    return update_reject(u, comp);
 }

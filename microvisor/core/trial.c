@@ -47,6 +47,7 @@
 struct trial_run {
     uint32_t state;            /* MV_UPDATESTATE_* */
     uint32_t version, slot, rejected_version;
+    bool stuck;                /* update_confirm failed for good: not retried */
 };
 
 static struct manifest_trust trial_trust;
@@ -56,6 +57,7 @@ static struct trial_run run_app, run_mv;
 static bool app_loaded_once;
 static uint64_t app_trial_start_us;
 static uint32_t app_trial_ms;
+static uint8_t app_digest[8];  /* the loaded image's manifest digest */
 static volatile bool app_confirm_requested;
 static const char *app_confirm_why;
 static bool app_confirm_waits; /* the wait for the microvisor was logged */
@@ -110,6 +112,8 @@ void trial_app_loaded(const struct update_boot_result *r)
     run_app.version = r->info.m.version;
     run_app.slot = (uint32_t)r->slot;
     run_app.state = MV_UPDATESTATE_CONFIRMED;
+    run_app.stuck = false;
+    memcpy(app_digest, r->info.digest, sizeof(app_digest));
     app_confirm_requested = false;
     app_confirm_waits = false;
     if (r->action == UPDATE_TRIAL_A || r->action == UPDATE_TRIAL_B) {
@@ -157,7 +161,12 @@ static void trial_confirm(uint32_t comp, struct trial_run *run, const char *why)
     const char *what = comp == MANIFEST_COMP_APP ? "[mv] app" : "[mv] microvisor";
     trial_putversion(what, run->version);
     if (rc != UPDATE_OK) {
-        console_printf(" not confirmed: %s; it stays on trial\n", update_strerror(rc));
+        /* a flash failure may pass; anything else (no such trial any more,
+         * its image changed or no longer verifies) will not: stop asking,
+         * each try costs a signature check. The next boot reverts it. */
+        run->stuck = rc != UPDATE_E_FLASH;
+        console_printf(" not confirmed: %s; it stays on trial%s\n", update_strerror(rc),
+                       run->stuck ? " (not retried)" : "");
         return;
     }
     run->state = MV_UPDATESTATE_CONFIRMED;
@@ -171,7 +180,8 @@ void trial_poll(uint64_t now_us)
         return;
     if (app_revert_pending) {
         app_revert_pending = false;
-        int rc = update_reject(&trial_u, MANIFEST_COMP_APP);
+        /* only the trial that ran: never an image activated since */
+        int rc = update_reject_running(&trial_u, MANIFEST_COMP_APP, run_app.slot, app_digest);
         if (rc != UPDATE_OK)
             console_printf("[mv] app trial: REJECT not written (%s); the decision reverts "
                            "anyway\n", update_strerror(rc));
@@ -184,11 +194,11 @@ void trial_poll(uint64_t now_us)
         app_confirm_why = "ran its health time without a crash";
         app_confirm_requested = true; /* passed; from here it is as if it had asked */
     }
-    if (run_mv.state == MV_UPDATESTATE_TRIAL && app_loaded_once &&
+    if (run_mv.state == MV_UPDATESTATE_TRIAL && !run_mv.stuck && app_loaded_once &&
         now_us >= (uint64_t)MV_TRIAL_MS * 1000u)
         trial_confirm(MANIFEST_COMP_MICROVISOR, &run_mv,
                       "ran with an application loaded, no fault, no watchdog");
-    if (run_app.state == MV_UPDATESTATE_TRIAL && app_confirm_requested) {
+    if (run_app.state == MV_UPDATESTATE_TRIAL && !run_app.stuck && app_confirm_requested) {
         /* never while the microvisor is on trial: the app's raised floor
          * would reject the old app a microvisor revert needs */
         if (run_mv.state == MV_UPDATESTATE_TRIAL) {

@@ -124,7 +124,10 @@ static int do_next(const struct uproto_request *r)
     int rc = engine_ready();
     if (rc || (upd->dl != UPDATE_IDLE && upd->dl_comp == r->comp))
         return rc;
-    return update_resume(upd, r->comp);
+    rc = update_resume(upd, r->comp);
+    if (rc == UPDATE_E_TRIAL)
+        report("next", rc);
+    return rc;
 }
 
 static int do_activate(const struct uproto_request *r)

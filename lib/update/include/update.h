@@ -44,7 +44,8 @@
 #define UPDATE_E_NO_IMAGE (-11) /* no bootable image: panic */
 #define UPDATE_E_TARGET (-12)   /* a layer's target is not where comp's images run */
 #define UPDATE_E_MV_TRIAL (-13) /* the microvisor is on trial: an app is confirmed after it */
-#define UPDATE_E_COUNT 14
+#define UPDATE_E_TRIAL (-14)    /* comp's trial is running, not yet confirmed or rejected */
+#define UPDATE_E_COUNT 15
 
 #define UPDATE_SLOTS 2
 #define UPDATE_COMPONENTS 3     /* indexed by enum manifest_component (0 unused) */
@@ -192,7 +193,10 @@ int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
 int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out);
 
 /* Starts (or, for the manifest already in the target slot, resumes) a
- * download of the image envelope describes. */
+ * download of the image envelope describes. While a trial of that
+ * component is running (attempted, not yet confirmed or rejected) begin,
+ * resume and activate refuse with UPDATE_E_TRIAL: the target slot could be
+ * the running trial's, and a new TRIAL record would replace it. */
 int update_begin(update_t *u, const uint8_t *envelope, size_t len);
 /* After a reboot: picks up the download in comp's inactive slot.
  * UPDATE_E_NONE if there is none worth resuming. */
@@ -223,8 +227,13 @@ int update_activate(update_t *u);
  * the old app a microvisor revert needs, while the new app needs the new
  * microvisor: no bootable app.) */
 int update_confirm(update_t *u, uint32_t comp);
-/* The running trial of comp failed (crash, health rule): revert. */
+/* The trial of comp in the journal failed (crash, health rule): revert. */
 int update_reject(update_t *u, uint32_t comp);
+/* update_reject, but only if the journal's trial is the one running: booted
+ * (attempted), in slot with that manifest digest (the loaded image's
+ * update_slot_info.digest). UPDATE_E_NONE, nothing written, otherwise: a
+ * failed trial must never reject an image activated after it. */
+int update_reject_running(update_t *u, uint32_t comp, unsigned slot, const uint8_t digest[8]);
 
 const char *update_strerror(int err);
 

@@ -801,6 +801,72 @@ static void test_app_waits_for_mv_trial(void)
     free(u);
 }
 
+/* M1: while a trial runs (booted, not yet confirmed or rejected) a
+ * download of that component is refused: its target slot could be the
+ * trial's, and a new TRIAL would replace the running one. update_reject
+ * never rejects a trial that was not booted. */
+static void test_trial_in_progress(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct image mv1, app1, app2, app3;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
+    make_image(&app3, MANIFEST_COMP_APP, 0x03000000, 3, 3000, 1, seed_app);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
+    EXPECT(install(u, &app1, 1000), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(install(u, &app2, 1000), UPDATE_OK);
+    /* activated, not booted: not the running trial, never rejected */
+    const struct update_ref *t = &update_state(u, MANIFEST_COMP_APP)->trial;
+    EXPECT(update_reject_running(u, MANIFEST_COMP_APP, t->slot, t->digest), UPDATE_E_NONE);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_B);
+    uint8_t running[8];
+    memcpy(running, r.info.digest, 8);
+    EXPECT(update_reject_running(u, MANIFEST_COMP_APP, 0, running), UPDATE_E_NONE);
+    running[0] ^= 1;
+    EXPECT(update_reject_running(u, MANIFEST_COMP_APP, 1, running), UPDATE_E_NONE);
+    running[0] ^= 1;
+    /* the trial runs: begin, resume and activate refuse, writing nothing */
+    flash_sim_reset_count(&sim);
+    EXPECT(update_begin(u, app3.env, app3.env_len), UPDATE_E_TRIAL);
+    EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_E_TRIAL);
+    u->dl = UPDATE_VERIFIED; /* a download verified before the trial started */
+    u->dl_comp = MANIFEST_COMP_APP;
+    u->dl_slot = 1;
+    EXPECT(update_activate(u), UPDATE_E_TRIAL);
+    u->dl = UPDATE_IDLE;
+    CHECK(flash_sim_ops(&sim) == 0);
+    CHECK(strcmp(update_strerror(UPDATE_E_TRIAL), "trial in progress: a trial of this "
+                 "component runs, not yet confirmed or rejected") == 0);
+    /* the other component is not held up */
+    EXPECT(update_resume(u, MANIFEST_COMP_MICROVISOR), UPDATE_E_NONE);
+    /* once resolved, updates go ahead */
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(install(u, &app3, 1000), UPDATE_OK);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_A && r.info.m.version == 0x03000000);
+    /* app2's stale identity does not reject app3's trial; app3's does */
+    EXPECT(update_reject_running(u, MANIFEST_COMP_APP, 1, running), UPDATE_E_NONE);
+    EXPECT(update_reject_running(u, MANIFEST_COMP_APP, 0, r.info.digest), UPDATE_OK);
+    EXPECT(install(u, &app3, 1000), UPDATE_OK);
+    free(mv1.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(app3.bytes);
+    free(u);
+}
+
 int main(void)
 {
     harness_init();
@@ -812,6 +878,7 @@ int main(void)
     test_trust_store();
     test_finish_steps();
     test_app_waits_for_mv_trial();
+    test_trial_in_progress();
     free(mem);
     free(bitmap);
     if (failures) {
