@@ -896,6 +896,11 @@ int update_activate(update_t *u)
         return UPDATE_E_STATE;
     if (trial_running(u, u->dl_comp))
         return UPDATE_E_TRIAL;
+    const struct update_comp_state *s = &u->st[u->dl_comp];
+    if (!s->attempted && ref_is(&s->trial, u->dl_slot, u->dl_info.digest)) {
+        u->dl = UPDATE_IDLE; /* activated already: no second record (journal wear) */
+        return UPDATE_OK;
+    }
     struct jrec r = {.type = J_TRIAL, .comp = (uint8_t)u->dl_comp, .slot = (uint8_t)u->dl_slot,
                      .value = u->dl_info.m.version};
     memcpy(r.digest, u->dl_info.digest, 8);

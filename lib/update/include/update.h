@@ -217,7 +217,10 @@ int update_finish(update_t *u);
  * image. Returns 1 while more remains, else what update_finish returns.
  * A write or begin in between starts the hash over. */
 int update_finish_step(update_t *u, uint32_t max_bytes);
-/* Marks the verified download as the trial to boot next. */
+/* Marks the verified download as the trial to boot next. Activating the
+ * image the journal already names as the next trial (same slot and
+ * digest, not yet booted) writes nothing and returns UPDATE_OK, so
+ * repeated NEXT + ACTIVATE cannot wear the journal. */
 int update_activate(update_t *u);
 /* The running trial of comp is healthy: make it the confirmed image and
  * raise the anti-rollback floor to its counter. An application is never

@@ -867,6 +867,51 @@ static void test_trial_in_progress(void)
     free(u);
 }
 
+/* M2: activating the image already activated (and not yet booted) writes
+ * nothing: NEXT + ACTIVATE repeated from the update port cannot wear the
+ * journal out. */
+static void test_activate_idempotent(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct image mv1, app1, app2;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
+    EXPECT(install(u, &app1, 1000), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(install(u, &app2, 1000), UPDATE_OK);
+    uint32_t epoch = u->jepoch, jnext = u->jnext;
+    flash_sim_reset_count(&sim);
+    for (int i = 0; i < 1000; i++) {
+        EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+        CHECK(u->dl == UPDATE_VERIFIED);
+        EXPECT(update_activate(u), UPDATE_OK);
+        CHECK(u->dl == UPDATE_IDLE);
+    }
+    CHECK(flash_sim_ops(&sim) == 0);
+    CHECK(u->jepoch == epoch && u->jnext == jnext);
+    /* still the trial to boot */
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_B && r.info.m.version == 0x02000000);
+    /* a rejected image activated again is a new trial: one record */
+    EXPECT(update_reject(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+    jnext = u->jnext;
+    EXPECT(update_activate(u), UPDATE_OK);
+    CHECK(u->jnext == jnext + 32);
+    free(mv1.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(u);
+}
+
 int main(void)
 {
     harness_init();
@@ -879,6 +924,7 @@ int main(void)
     test_finish_steps();
     test_app_waits_for_mv_trial();
     test_trial_in_progress();
+    test_activate_idempotent();
     free(mem);
     free(bitmap);
     if (failures) {
