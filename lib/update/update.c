@@ -694,11 +694,14 @@ int update_begin(update_t *u, const uint8_t *env, size_t len)
         memcmp(there.digest, info.digest, 8) == 0) {
         rc = load_progress(u);
         if (rc != UPDATE_E_NONE)
-            return rc;
+            goto out;
     }
-    if ((rc = write_manifest_page(u, env, len)))
-        return rc;
-    return start(u, comp, slot, &info);
+    if ((rc = write_manifest_page(u, env, len)) == UPDATE_OK)
+        rc = start(u, comp, slot, &info);
+out:
+    if (rc)
+        u->dl = UPDATE_IDLE; /* as update_resume: no half-open download */
+    return rc;
 }
 
 int update_resume(update_t *u, uint32_t comp)

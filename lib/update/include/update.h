@@ -196,7 +196,8 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out);
  * download of the image envelope describes. While a trial of that
  * component is running (attempted, not yet confirmed or rejected) begin,
  * resume and activate refuse with UPDATE_E_TRIAL: the target slot could be
- * the running trial's, and a new TRIAL record would replace it. */
+ * the running trial's, and a new TRIAL record would replace it. On any
+ * error no download is open (UPDATE_IDLE). */
 int update_begin(update_t *u, const uint8_t *envelope, size_t len);
 /* After a reboot: picks up the download in comp's inactive slot.
  * UPDATE_E_NONE if there is none worth resuming. */

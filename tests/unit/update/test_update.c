@@ -912,6 +912,78 @@ static void test_activate_idempotent(void)
     free(u);
 }
 
+/* A flash whose n-th read fails (reads are not numbered by flash_sim). */
+static const struct flash_ops *real_ops;
+static int read_fail_in = -1, reads;
+static int failing_read(void *ctx, uint32_t off, void *buf, size_t len)
+{
+    reads++;
+    if (read_fail_in >= 0 && read_fail_in-- == 0)
+        return FLASH_EIO;
+    return real_ops->read(ctx, off, buf, len);
+}
+static int pass_program(void *ctx, uint32_t off, const void *buf, size_t len)
+{
+    return real_ops->program(ctx, off, buf, len);
+}
+static int pass_erase(void *ctx, uint32_t off)
+{
+    return real_ops->erase_page(ctx, off);
+}
+static const struct flash_ops failing_ops = {failing_read, pass_program, pass_erase};
+
+/* L3: update_begin that fails for any reason leaves no download open
+ * (a flash error while reading the progress log of the download it
+ * resumes, or while writing a new manifest page). */
+static void test_begin_error_closes(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct image mv1, app1, app2, app3;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 30000, 1, seed_app);
+    make_image(&app3, MANIFEST_COMP_APP, 0x03000000, 3, 30000, 1, seed_app);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
+    EXPECT(install(u, &app1, 1000), UPDATE_OK);
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    EXPECT(update_write(u, 0, app2.bytes, 2 * PAGE), UPDATE_OK);
+    /* resuming app2: its progress log cannot be read (the last reads of
+     * a successful resume are the log's) */
+    real_ops = fl.ops;
+    fl.ops = &failing_ops;
+    reads = 0;
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    CHECK(update_next_offset(u) == 2 * PAGE);
+    int n = reads;
+    for (int k = n - 1; k >= n - 2; k--) {
+        read_fail_in = k;
+        EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_E_FLASH);
+        CHECK(u->dl == UPDATE_IDLE);
+        EXPECT(update_write(u, 0, app2.bytes, 16), UPDATE_E_STATE);
+        EXPECT(update_write(u, 2 * PAGE, app2.bytes + 2 * PAGE, 16), UPDATE_E_STATE);
+    }
+    fl.ops = real_ops;
+    read_fail_in = -1;
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    CHECK(update_next_offset(u) == 2 * PAGE);
+    /* a new manifest whose page cannot be erased */
+    flash_sim_reset_count(&sim);
+    flash_sim_arm(&sim, 0, FLASH_SIM_CUT_BEFORE, 1);
+    EXPECT(update_begin(u, app3.env, app3.env_len), UPDATE_E_FLASH);
+    flash_sim_power_on(&sim);
+    CHECK(u->dl == UPDATE_IDLE);
+    EXPECT(update_write(u, 0, app3.bytes, 16), UPDATE_E_STATE);
+    EXPECT(install(u, &app3, 4096), UPDATE_OK);
+    free(mv1.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(app3.bytes);
+    free(u);
+}
+
 int main(void)
 {
     harness_init();
@@ -925,6 +997,7 @@ int main(void)
     test_app_waits_for_mv_trial();
     test_trial_in_progress();
     test_activate_idempotent();
+    test_begin_error_closes();
     free(mem);
     free(bitmap);
     if (failures) {
