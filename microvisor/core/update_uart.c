@@ -212,8 +212,10 @@ static void handle(const struct uproto_frame *f)
         break;
     }
     respond(r.type, r.seq, rc);
-    if (r.type == UPROTO_ACTIVATE && rc == UPDATE_OK && (r.flags & UPROTO_ACTIVATE_REBOOT))
+    if (r.type == UPROTO_ACTIVATE && rc == UPDATE_OK && (r.flags & UPROTO_ACTIVATE_REBOOT)) {
+        board_update_port_drain(); /* the answer's last byte is on the line */
         board_reset();
+    }
 }
 
 static void update_uart_work(uint64_t now_us)
