@@ -498,12 +498,20 @@ int upd_load_layers(update_t *u, uint32_t comp, const struct update_slot_info *i
         if (!dst || l->target < end)
             return UPDATE_E_TARGET;
         end = l->target + l->size;
-        int rc = flash_read(u->flash, info->data + off, dst, l->size);
-        if (rc)
-            return upd_ferr(u, rc);
         manifest_sha256_ctx c;
         u->crypto->sha256_init(&c);
-        u->crypto->sha256_update(&c, dst, l->size);
+        for (uint32_t done = 0; done < l->size;) {
+            uint32_t n = l->size - done < UPDATE_LOAD_STEP ? l->size - done : UPDATE_LOAD_STEP;
+            int rc = flash_read(u->flash, info->data + off + done, dst + done, n);
+            if (rc) {
+                u->crypto->sha256_final(&c, h); /* release and wipe */
+                return upd_ferr(u, rc);
+            }
+            u->crypto->sha256_update(&c, dst + done, n);
+            done += n;
+            if (u->loader->step)
+                u->loader->step(u->loader->ctx);
+        }
         u->crypto->sha256_final(&c, h);
         if (memcmp(h, l->sha256, 32) != 0)
             return UPDATE_E_VERIFY;

@@ -125,13 +125,18 @@ struct update_boot_result {
  * slot (update_slot_check with full, hence update_boot) copies every layer
  * there and hashes it in place: the bytes checked are the bytes that run,
  * and the image is hashed once. Layers must not overlap, in target order.
- * Without a loader (host tools) the layers are hashed in flash.
+ * Without a loader (host tools) the layers are hashed in flash. The copy
+ * and hash go in UPDATE_LOAD_STEP pieces, step called after each.
  * Ownership: the loader and ctx are borrowed for the life of the context.
  */
 struct update_loader {
     void *(*map)(void *ctx, uint32_t comp, uint32_t target, uint32_t size);
     void *ctx;
+    /* NULL, or called after every UPDATE_LOAD_STEP bytes copied and hashed
+     * (the microvisor feeds its watchdog: a load is up to a whole slot). */
+    void (*step)(void *ctx);
 };
+#define UPDATE_LOAD_STEP (16u * 1024u)
 
 enum update_dl_state { UPDATE_IDLE = 0, UPDATE_DOWNLOADING, UPDATE_DOWNLOADED, UPDATE_VERIFIED };
 
