@@ -585,14 +585,14 @@ static void decide_inputs(update_t *u, uint32_t comp, const bool bad[UPDATE_SLOT
 
 /* ---- Download ----------------------------------------------------------------- */
 
-/* The slot a download may overwrite: never the valid confirmed image,
- * never the one this device would boot otherwise. */
 /* A trial of comp is running: booted, not yet confirmed or rejected. */
 static bool trial_running(const update_t *u, uint32_t comp)
 {
     return u->st[comp].trial.set && u->st[comp].attempted;
 }
 
+/* The slot a download may overwrite: never the valid confirmed image,
+ * never the one this device would boot otherwise. */
 static unsigned target_slot(update_t *u, uint32_t comp)
 {
     bool bad[UPDATE_SLOTS] = {false, false};
