@@ -101,7 +101,7 @@ static void *boot_map(void *ctx, uint32_t comp, uint32_t target, uint32_t size)
     return (void *)(uintptr_t)target;
 }
 
-static const struct update_loader boot_loader = { boot_map, NULL };
+static const struct update_loader boot_loader = { boot_map, NULL, NULL };
 
 /* One line per slot: why it cannot boot, or nothing if it can. */
 static void boot_report(const struct update_boot_result *r)

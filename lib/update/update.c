@@ -45,6 +45,8 @@ static const char *const reasons[UPDATE_E_COUNT] = {
     "app needs a newer microvisor",
     "no bootable image",
     "a layer's target is outside the component's run-time window",
+    "the microvisor is on trial: the application is confirmed after it",
+    "trial in progress: a trial of this component runs, not yet confirmed or rejected",
 };
 
 const char *update_strerror(int err)
@@ -496,12 +498,20 @@ int upd_load_layers(update_t *u, uint32_t comp, const struct update_slot_info *i
         if (!dst || l->target < end)
             return UPDATE_E_TARGET;
         end = l->target + l->size;
-        int rc = flash_read(u->flash, info->data + off, dst, l->size);
-        if (rc)
-            return upd_ferr(u, rc);
         manifest_sha256_ctx c;
         u->crypto->sha256_init(&c);
-        u->crypto->sha256_update(&c, dst, l->size);
+        for (uint32_t done = 0; done < l->size;) {
+            uint32_t n = l->size - done < UPDATE_LOAD_STEP ? l->size - done : UPDATE_LOAD_STEP;
+            int rc = flash_read(u->flash, info->data + off + done, dst + done, n);
+            if (rc) {
+                u->crypto->sha256_final(&c, h); /* release and wipe */
+                return upd_ferr(u, rc);
+            }
+            u->crypto->sha256_update(&c, dst + done, n);
+            done += n;
+            if (u->loader->step)
+                u->loader->step(u->loader->ctx);
+        }
         u->crypto->sha256_final(&c, h);
         if (memcmp(h, l->sha256, 32) != 0)
             return UPDATE_E_VERIFY;
@@ -574,6 +584,12 @@ static void decide_inputs(update_t *u, uint32_t comp, const bool bad[UPDATE_SLOT
 }
 
 /* ---- Download ----------------------------------------------------------------- */
+
+/* A trial of comp is running: booted, not yet confirmed or rejected. */
+static bool trial_running(const update_t *u, uint32_t comp)
+{
+    return u->st[comp].trial.set && u->st[comp].attempted;
+}
 
 /* The slot a download may overwrite: never the valid confirmed image,
  * never the one this device would boot otherwise. */
@@ -670,6 +686,8 @@ int update_begin(update_t *u, const uint8_t *env, size_t len)
         return UPDATE_E_MANIFEST;
     }
     uint32_t comp = msg.u.image.component;
+    if (upd_comp_ok(comp) && trial_running(u, comp))
+        return UPDATE_E_TRIAL;
     if ((rc = image_rules(u, comp, &msg.u.image)))
         return rc;
     memset(&info, 0, sizeof(info));
@@ -684,11 +702,14 @@ int update_begin(update_t *u, const uint8_t *env, size_t len)
         memcmp(there.digest, info.digest, 8) == 0) {
         rc = load_progress(u);
         if (rc != UPDATE_E_NONE)
-            return rc;
+            goto out;
     }
-    if ((rc = write_manifest_page(u, env, len)))
-        return rc;
-    return start(u, comp, slot, &info);
+    if ((rc = write_manifest_page(u, env, len)) == UPDATE_OK)
+        rc = start(u, comp, slot, &info);
+out:
+    if (rc)
+        u->dl = UPDATE_IDLE; /* as update_resume: no half-open download */
+    return rc;
 }
 
 int update_resume(update_t *u, uint32_t comp)
@@ -696,6 +717,8 @@ int update_resume(update_t *u, uint32_t comp)
     struct update_slot_info info;
     if (!upd_comp_ok(comp))
         return UPDATE_E_COMPONENT;
+    if (trial_running(u, comp))
+        return UPDATE_E_TRIAL;
     unsigned slot = target_slot(u, comp);
     int rc = read_manifest(u, comp, slot, &info);
     if (rc)
@@ -882,6 +905,13 @@ int update_activate(update_t *u)
 {
     if (u->dl != UPDATE_VERIFIED)
         return UPDATE_E_STATE;
+    if (trial_running(u, u->dl_comp))
+        return UPDATE_E_TRIAL;
+    const struct update_comp_state *s = &u->st[u->dl_comp];
+    if (!s->attempted && ref_is(&s->trial, u->dl_slot, u->dl_info.digest)) {
+        u->dl = UPDATE_IDLE; /* activated already: no second record (journal wear) */
+        return UPDATE_OK;
+    }
     struct jrec r = {.type = J_TRIAL, .comp = (uint8_t)u->dl_comp, .slot = (uint8_t)u->dl_slot,
                      .value = u->dl_info.m.version};
     memcpy(r.digest, u->dl_info.digest, 8);
@@ -899,6 +929,9 @@ int update_confirm(update_t *u, uint32_t comp)
     const struct update_comp_state *s = &u->st[comp];
     if (!s->trial.set || !s->attempted)
         return UPDATE_E_NONE;
+    const struct update_comp_state *mv = &u->st[MANIFEST_COMP_MICROVISOR];
+    if (comp == MANIFEST_COMP_APP && mv->trial.set && mv->attempted)
+        return UPDATE_E_MV_TRIAL;
     int rc = update_slot_check(u, comp, s->trial.slot, false, &info);
     if (rc)
         return rc;
@@ -921,4 +954,13 @@ int update_reject(update_t *u, uint32_t comp)
                      .value = s->trial.version};
     memcpy(r.digest, s->trial.digest, 8);
     return upd_journal_append(u, &r);
+}
+
+int update_reject_running(update_t *u, uint32_t comp, unsigned slot, const uint8_t digest[8])
+{
+    if (!upd_comp_ok(comp))
+        return UPDATE_E_COMPONENT;
+    if (!trial_running(u, comp) || !ref_is(&u->st[comp].trial, slot, digest))
+        return UPDATE_E_NONE; /* not the trial that runs: leave the journal alone */
+    return update_reject(u, comp);
 }

@@ -136,6 +136,9 @@ uint32_t board_update_port_recv(uint8_t *buf, uint32_t cap);
  * a byte within a bounded wait, so a vanished host never stalls the
  * caller. */
 int board_update_port_send(const uint8_t *p, uint32_t n);
+/* Returns once the bytes sent have left the UART (bounded like send): call
+ * before a reset, which would otherwise cut the last bytes of an answer. */
+void board_update_port_drain(void);
 /* Bytes dropped because the receive buffer was full. */
 uint32_t board_update_port_overruns(void);
 /* The port's receive interrupt (board vector table). */

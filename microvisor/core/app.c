@@ -195,6 +195,14 @@ static void app_report(const struct update_boot_result *r)
     }
 }
 
+/* A load (at boot, or a revert from deferred work) copies and hashes up to
+ * a whole slot in one go: the watchdog is fed between its pieces. */
+static void app_load_step(void *ctx)
+{
+    (void)ctx;
+    board_watchdog_feed();
+}
+
 /* Secure boot of the app: lib/update's decision over the app slots with
  * the trusted app signers, then the chosen slot copied into NS code memory
  * and hashed there. 0 with *r, or -1. */
@@ -207,6 +215,7 @@ static int app_verify_load(uint32_t mv_version, struct update_boot_result *r)
         return -1;
     loader.map = app_map;
     loader.ctx = (void *)(uintptr_t)board_app_layout();
+    loader.step = app_load_step;
     u->loader = &loader;
     u->mv_version = mv_version;
     memset(r, 0, sizeof(*r));

@@ -8,7 +8,11 @@
  *
  *  - application: confirmed when it has run its health time (the
  *    manifest's policy trial_s, default 10 s) since it was loaded without
- *    stopping, or at once when it calls mvConfirmApplicationUpdate. Any stop
+ *    stopping, or at once when it calls mvConfirmApplicationUpdate; but
+ *    never while the microvisor is on trial: then the passed trial is kept
+ *    (a later stop no longer fails it) and CONFIRM is written once the
+ *    microvisor is confirmed (a microvisor revert must find the old app
+ *    still above the floor; lib/update refuses it too). Any stop
  *    before that (a fault, a hang, a restart request, which is also what
  *    exit() does) fails the trial: the app is parked,
  *    deferred work writes REJECT and loads the previous image in place
@@ -43,6 +47,7 @@
 struct trial_run {
     uint32_t state;            /* MV_UPDATESTATE_* */
     uint32_t version, slot, rejected_version;
+    bool stuck;                /* update_confirm failed for good: not retried */
 };
 
 static struct manifest_trust trial_trust;
@@ -52,7 +57,10 @@ static struct trial_run run_app, run_mv;
 static bool app_loaded_once;
 static uint64_t app_trial_start_us;
 static uint32_t app_trial_ms;
+static uint8_t app_digest[8];  /* the loaded image's manifest digest */
 static volatile bool app_confirm_requested;
+static const char *app_confirm_why;
+static bool app_confirm_waits; /* the wait for the microvisor was logged */
 static volatile bool app_revert_pending;
 static int trial_work = -1;
 
@@ -104,7 +112,10 @@ void trial_app_loaded(const struct update_boot_result *r)
     run_app.version = r->info.m.version;
     run_app.slot = (uint32_t)r->slot;
     run_app.state = MV_UPDATESTATE_CONFIRMED;
+    run_app.stuck = false;
+    memcpy(app_digest, r->info.digest, sizeof(app_digest));
     app_confirm_requested = false;
+    app_confirm_waits = false;
     if (r->action == UPDATE_TRIAL_A || r->action == UPDATE_TRIAL_B) {
         uint32_t s_trial = r->info.m.has_policy && r->info.m.policy.trial_s
                            ? r->info.m.policy.trial_s : MANIFEST_TRIAL_DEFAULT_S;
@@ -138,9 +149,10 @@ uint32_t trial_app_confirm(void)
 {
     if (run_app.state != MV_UPDATESTATE_TRIAL || app_confirm_requested)
         return MV_STATUS_UNAVAILABLE;
+    app_confirm_why = "the application confirmed it";
     app_confirm_requested = true;
     work_submit(trial_work, board_time_us());
-    return MV_STATUS_OKAY;
+    return MV_STATUS_OKAY; /* written now, or once the microvisor is confirmed */
 }
 
 static void trial_confirm(uint32_t comp, struct trial_run *run, const char *why)
@@ -149,7 +161,12 @@ static void trial_confirm(uint32_t comp, struct trial_run *run, const char *why)
     const char *what = comp == MANIFEST_COMP_APP ? "[mv] app" : "[mv] microvisor";
     trial_putversion(what, run->version);
     if (rc != UPDATE_OK) {
-        console_printf(" not confirmed: %s; it stays on trial\n", update_strerror(rc));
+        /* a flash failure may pass; anything else (no such trial any more,
+         * its image changed or no longer verifies) will not: stop asking,
+         * each try costs a signature check. The next boot reverts it. */
+        run->stuck = rc != UPDATE_E_FLASH;
+        console_printf(" not confirmed: %s; it stays on trial%s\n", update_strerror(rc),
+                       run->stuck ? " (not retried)" : "");
         return;
     }
     run->state = MV_UPDATESTATE_CONFIRMED;
@@ -163,23 +180,38 @@ void trial_poll(uint64_t now_us)
         return;
     if (app_revert_pending) {
         app_revert_pending = false;
-        int rc = update_reject(&trial_u, MANIFEST_COMP_APP);
+        /* only the trial that ran: never an image activated since */
+        int rc = update_reject_running(&trial_u, MANIFEST_COMP_APP, run_app.slot, app_digest);
         if (rc != UPDATE_OK)
             console_printf("[mv] app trial: REJECT not written (%s); the decision reverts "
                            "anyway\n", update_strerror(rc));
         app_revert_restart(now_us);
         return;
     }
-    if (run_app.state == MV_UPDATESTATE_TRIAL && app_confirm_requested) {
-        trial_confirm(MANIFEST_COMP_APP, &run_app, "the application confirmed it");
-    } else if (run_app.state == MV_UPDATESTATE_TRIAL && app_state() == APP_RUNNING &&
-               now_us - app_trial_start_us >= (uint64_t)app_trial_ms * 1000u) {
-        trial_confirm(MANIFEST_COMP_APP, &run_app, "ran its health time without a crash");
+    if (run_app.state == MV_UPDATESTATE_TRIAL && !app_confirm_requested &&
+        app_state() == APP_RUNNING &&
+        now_us - app_trial_start_us >= (uint64_t)app_trial_ms * 1000u) {
+        app_confirm_why = "ran its health time without a crash";
+        app_confirm_requested = true; /* passed; from here it is as if it had asked */
     }
-    if (run_mv.state == MV_UPDATESTATE_TRIAL && app_loaded_once &&
+    if (run_mv.state == MV_UPDATESTATE_TRIAL && !run_mv.stuck && app_loaded_once &&
         now_us >= (uint64_t)MV_TRIAL_MS * 1000u)
         trial_confirm(MANIFEST_COMP_MICROVISOR, &run_mv,
                       "ran with an application loaded, no fault, no watchdog");
+    if (run_app.state == MV_UPDATESTATE_TRIAL && !run_app.stuck && app_confirm_requested) {
+        /* never while the microvisor is on trial: the app's raised floor
+         * would reject the old app a microvisor revert needs */
+        if (run_mv.state == MV_UPDATESTATE_TRIAL) {
+            if (!app_confirm_waits) {
+                app_confirm_waits = true;
+                trial_putversion("[mv] app", run_app.version);
+                console_printf(" passed its trial (%s); confirmed once the microvisor is\n",
+                               app_confirm_why);
+            }
+        } else {
+            trial_confirm(MANIFEST_COMP_APP, &run_app, app_confirm_why);
+        }
+    }
 }
 
 void trial_start(void)

@@ -124,7 +124,10 @@ static int do_next(const struct uproto_request *r)
     int rc = engine_ready();
     if (rc || (upd->dl != UPDATE_IDLE && upd->dl_comp == r->comp))
         return rc;
-    return update_resume(upd, r->comp);
+    rc = update_resume(upd, r->comp);
+    if (rc == UPDATE_E_TRIAL)
+        report("next", rc);
+    return rc;
 }
 
 static int do_activate(const struct uproto_request *r)
@@ -209,8 +212,10 @@ static void handle(const struct uproto_frame *f)
         break;
     }
     respond(r.type, r.seq, rc);
-    if (r.type == UPROTO_ACTIVATE && rc == UPDATE_OK && (r.flags & UPROTO_ACTIVATE_REBOOT))
+    if (r.type == UPROTO_ACTIVATE && rc == UPDATE_OK && (r.flags & UPROTO_ACTIVATE_REBOOT)) {
+        board_update_port_drain(); /* the answer's last byte is on the line */
         board_reset();
+    }
 }
 
 static void update_uart_work(uint64_t now_us)

@@ -952,7 +952,10 @@ struct MvUpdateStatus {
 extern enum MvStatus mvGetUpdateStatus(struct MvUpdateStatus *status);
 
 /* Confirms the running application's trial now, instead of at the end of
- * its health time: a later crash no longer reverts it.
+ * its health time: a later crash no longer reverts it. MV_STATUS_OKAY means
+ * "passed, will be confirmed": while the microvisor is itself on trial the
+ * CONFIRM (and the raised anti-rollback floor) waits until the microvisor
+ * is confirmed; if the microvisor is reverted first, so is the application.
  *   the application is not on trial (or already confirmed it) -> MV_STATUS_UNAVAILABLE
  *   from handler mode                                         -> MV_STATUS_UNAVAILABLE */
 extern enum MvStatus mvConfirmApplicationUpdate(void);

@@ -13,7 +13,10 @@
     the microvisor's health rule; microvisor 0.3.66 and 0.3.67 (the test
     build, which the app crashes on purpose: a fault, a hang the watchdog
     catches) -> the device resets and the boot ROM reverts to 0.2.0; the
-    app learns it.
+    app learns it;
+  microvisor 0.4.0 and app 0.5.7 (which confirms itself) on trial together
+    -> the app's CONFIRM waits for the microvisor's; a reset before it
+    reverts both; run through, the microvisor is confirmed, then the app.
 
 The device is made by `keel run` (everything signed with the development
 key, installed and confirmed); each update is staged the way the update
@@ -260,6 +263,38 @@ def main():
             has(run, r"^trial: start: app 0 00040007 slot 0 rejected 00000000, "
                 rf"mv 2 00020000 slot 1 rejected {version_of(version):08x}",
                 f"the app learns {version} was reverted")
+
+        # 7. microvisor 0.4.0 and app 0.5.7 (which confirms itself) on trial
+        # together: the app is not confirmed before the microvisor. A reset
+        # before MV_TRIAL_MS reverts both; run through, the microvisor is
+        # confirmed first, then the app.
+        def stage_both():
+            stage(flash, "microvisor", 0, bundle("microvisor", mv_elf, "0.4.0"),
+                  version_of("0.4.0"))
+            stage(flash, "app", 1, bundle("app", app_elf, "0.5.7", "--trial", "3600"),
+                  version_of("0.5.7"))
+        stage_both()
+        run = boot(beat(4), timeout=30)  # about 1 s: stopped well before MV_TRIAL_MS
+        has(run, r"^trial: mvConfirmApplicationUpdate: OKAY", "0.5.7 asks to be confirmed")
+        has(run, r"^\[mv\] app 0\.5\.7 passed its trial \(the application confirmed it\); "
+            r"confirmed once the microvisor is", "the confirmation waits for the microvisor")
+        check.that(not run.matching(r"^\[mv\] app 0\.5\.7 confirmed"),
+                   "no CONFIRM while the microvisor is on trial")
+        run = boot(beat(1), timeout=30)
+        has(run, r"^\[boot\] microvisor trial in slot A reset before it was confirmed: "
+            r"rejected, reverting", "the reset reverts microvisor 0.4.0")
+        has(run, r"^\[mv\] app 0\.4\.7 loaded from slot A", "and app 0.5.7 with it")
+        has(run, r"^trial: start: app 2 00040007 slot 0 rejected 00050007,",
+            "the app learns 0.5.7 was reverted")
+        stage_both()
+        run = boot(beat(26), timeout=30)  # MV_TRIAL_MS 5 s
+        mv_at = [i for i, line in enumerate(run.lines)
+                 if re.search(r"^\[mv\] microvisor 0\.4\.0 confirmed", line)]
+        app_at = [i for i, line in enumerate(run.lines)
+                  if re.search(r"^\[mv\] app 0\.5\.7 confirmed \(the application confirmed "
+                               r"it\)", line)]
+        check.that(bool(mv_at) and bool(app_at) and app_at[0] > mv_at[0],
+                   "run through: the microvisor is confirmed, then the app")
     print(f"trial: {time.monotonic() - start:.1f} s")
     return check.done(last)
 

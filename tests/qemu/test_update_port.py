@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The update port end to end (docs/update-uart.md): `keel update` installs
-an app and a microvisor that then boot on trial; every refusal reaches the
+an app and a microvisor that then boot on trial (an app update during the
+app's trial is refused: trial in progress); every refusal reaches the
 host with its reason (unsigned, unknown signer, rolled back, needs a newer
 microvisor, tampered image bytes); malformed frames and requests get their
 protocol status (bad CRC, oversized length, unknown type, bad payloads,
@@ -76,6 +77,7 @@ def main():
         good = j("app-0.2.0.kb")
         uu.bundle(a.keel, key, "app", "0.2.0", 1, hello, good)
         uu.bundle(a.keel, key, "microvisor", "0.1.1", 1, mv_elf, j("mv-0.1.1.kb"))
+        uu.bundle(a.keel, key, "app", "0.2.1", 1, hello, j("app-0.2.1.kb"))
         uu.bundle(a.keel, key, "app", "0.0.9", 0, hello, j("rollback.kb"))
         uu.bundle(a.keel, j("rogue.pem"), "app", "0.2.0", 1, hello, j("rogue.kb"))
         uu.keel(a.keel, "bundle", "--kind", "app", "--version", "0.2.0", "--counter", "1",
@@ -151,6 +153,13 @@ def main():
             check.that(start is not None, "app 0.2.0 boots on trial")
             check.that(dev.wait_for(r"\[upd\] update port ready", 15, start or 0) is not None,
                        "the port is back after the reboot")
+            # app 0.2.0's trial runs (health time 10 s): no app update over it
+            rc, out = update(j("app-0.2.1.kb"))
+            check.that(rc == 1 and "the device refused the manifest: trial in progress" in out,
+                       f"an app update during the app's trial: refused (exit {rc}: "
+                       f"{out.strip()})")
+            check.that(dev.wait_for(r"^\[upd\] begin refused: trial in progress", 5, start or 0)
+                       is not None, "the device says why")
             rc, out = update(j("mv-0.1.1.kb"))
             check.that(rc == 0, f"keel update installs microvisor 0.1.1 (exit {rc}: {out})")
             start = dev.wait_for(r"^\[boot\] slot B: microvisor 0\.1\.1, security counter 1, "

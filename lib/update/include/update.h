@@ -43,7 +43,9 @@
 #define UPDATE_E_MIN_MV (-10)   /* app needs a newer microvisor */
 #define UPDATE_E_NO_IMAGE (-11) /* no bootable image: panic */
 #define UPDATE_E_TARGET (-12)   /* a layer's target is not where comp's images run */
-#define UPDATE_E_COUNT 13
+#define UPDATE_E_MV_TRIAL (-13) /* the microvisor is on trial: an app is confirmed after it */
+#define UPDATE_E_TRIAL (-14)    /* comp's trial is running, not yet confirmed or rejected */
+#define UPDATE_E_COUNT 15
 
 #define UPDATE_SLOTS 2
 #define UPDATE_COMPONENTS 3     /* indexed by enum manifest_component (0 unused) */
@@ -123,13 +125,18 @@ struct update_boot_result {
  * slot (update_slot_check with full, hence update_boot) copies every layer
  * there and hashes it in place: the bytes checked are the bytes that run,
  * and the image is hashed once. Layers must not overlap, in target order.
- * Without a loader (host tools) the layers are hashed in flash.
+ * Without a loader (host tools) the layers are hashed in flash. The copy
+ * and hash go in UPDATE_LOAD_STEP pieces, step called after each.
  * Ownership: the loader and ctx are borrowed for the life of the context.
  */
 struct update_loader {
     void *(*map)(void *ctx, uint32_t comp, uint32_t target, uint32_t size);
     void *ctx;
+    /* NULL, or called after every UPDATE_LOAD_STEP bytes copied and hashed
+     * (the microvisor feeds its watchdog: a load is up to a whole slot). */
+    void (*step)(void *ctx);
 };
+#define UPDATE_LOAD_STEP (16u * 1024u)
 
 enum update_dl_state { UPDATE_IDLE = 0, UPDATE_DOWNLOADING, UPDATE_DOWNLOADED, UPDATE_VERIFIED };
 
@@ -191,7 +198,11 @@ int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
 int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out);
 
 /* Starts (or, for the manifest already in the target slot, resumes) a
- * download of the image envelope describes. */
+ * download of the image envelope describes. While a trial of that
+ * component is running (attempted, not yet confirmed or rejected) begin,
+ * resume and activate refuse with UPDATE_E_TRIAL: the target slot could be
+ * the running trial's, and a new TRIAL record would replace it. On any
+ * error no download is open (UPDATE_IDLE). */
 int update_begin(update_t *u, const uint8_t *envelope, size_t len);
 /* After a reboot: picks up the download in comp's inactive slot.
  * UPDATE_E_NONE if there is none worth resuming. */
@@ -212,13 +223,26 @@ int update_finish(update_t *u);
  * image. Returns 1 while more remains, else what update_finish returns.
  * A write or begin in between starts the hash over. */
 int update_finish_step(update_t *u, uint32_t max_bytes);
-/* Marks the verified download as the trial to boot next. */
+/* Marks the verified download as the trial to boot next. Activating the
+ * image the journal already names as the next trial (same slot and
+ * digest, not yet booted) writes nothing and returns UPDATE_OK, so
+ * repeated NEXT + ACTIVATE cannot wear the journal. */
 int update_activate(update_t *u);
 /* The running trial of comp is healthy: make it the confirmed image and
- * raise the anti-rollback floor to its counter. */
+ * raise the anti-rollback floor to its counter. An application is never
+ * confirmed while the microvisor is on trial (its trial attempted, not
+ * confirmed): UPDATE_E_MV_TRIAL, nothing written; ask again once the
+ * microvisor is confirmed. (Otherwise the app's raised floor could reject
+ * the old app a microvisor revert needs, while the new app needs the new
+ * microvisor: no bootable app.) */
 int update_confirm(update_t *u, uint32_t comp);
-/* The running trial of comp failed (crash, health rule): revert. */
+/* The trial of comp in the journal failed (crash, health rule): revert. */
 int update_reject(update_t *u, uint32_t comp);
+/* update_reject, but only if the journal's trial is the one running: booted
+ * (attempted), in slot with that manifest digest (the loaded image's
+ * update_slot_info.digest). UPDATE_E_NONE, nothing written, otherwise: a
+ * failed trial must never reject an image activated after it. */
+int update_reject_running(update_t *u, uint32_t comp, unsigned slot, const uint8_t digest[8]);
 
 const char *update_strerror(int err);
 

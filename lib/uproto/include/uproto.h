@@ -51,7 +51,7 @@ enum uproto_type {
 #define UPROTO_RESPONSE 0x80u
 #define UPROTO_ACTIVATE_REBOOT 0x01u /* reset the device once the response is sent */
 
-/* Protocol errors, far from lib/update's UPDATE_E_* (-1..-12), which a
+/* Protocol errors, far from lib/update's UPDATE_E_* (-1..-14), which a
  * response's status carries unchanged. */
 #define UPROTO_OK 0
 #define UPROTO_E_CRC (-32)      /* frame CRC wrong: dropped */

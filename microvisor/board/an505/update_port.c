@@ -84,6 +84,22 @@ int board_update_port_send(const uint8_t *p, uint32_t n)
     return 0;
 }
 
+/* The CMSDK UART has no "transmitter idle" flag: STATE bit 0 (TXFULL) says
+ * the holding register is full. Wait (bounded, as send) until it is empty,
+ * i.e. the last byte has moved to the shift register, then for that byte's
+ * time on the line: 10 bits of BAUDDIV (16) cycles of the 20 MHz clock,
+ * 8 us; wait 32 us to be safe. */
+#define TX_LAST_BYTE_US 32u
+void board_update_port_drain(void)
+{
+    uint32_t spin = 0;
+    while ((REG(AN505_UART2_S + AN505_UART_STATE) & 1u) && ++spin <= TX_SPIN_MAX)
+        ;
+    uint64_t t0 = board_time_us();
+    while (board_time_us() - t0 < TX_LAST_BYTE_US)
+        ;
+}
+
 uint32_t board_update_port_overruns(void)
 {
     return overruns;

@@ -743,6 +743,304 @@ static void test_finish_steps(void)
     free(u);
 }
 
+/* H1: an application is never confirmed while the microvisor is on trial.
+ * Otherwise: microvisor 2 + app 2 on trial, the app confirms (floor 2), a
+ * reset reverts the microvisor, and the old app is below the floor while
+ * the new one may need the new microvisor: no bootable app. */
+static void test_app_waits_for_mv_trial(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct image mv1, mv2, app1, app2;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&mv2, MANIFEST_COMP_MICROVISOR, 0x02000000, 2, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
+    EXPECT(install(u, &app1, 1000), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    for (int round = 0; round < 2; round++) {
+        /* both updates activated, the device reboots into both trials */
+        EXPECT(boot_ctx(u), UPDATE_OK);
+        EXPECT(install(u, &mv2, 1000), UPDATE_OK);
+        EXPECT(install(u, &app2, 1000), UPDATE_OK);
+        EXPECT(boot_ctx(u), UPDATE_OK);
+        EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+        CHECK(r.action == UPDATE_TRIAL_B);
+        EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+        CHECK(r.action == UPDATE_TRIAL_B);
+        /* the app passes its health rule: the confirmation waits */
+        EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_E_MV_TRIAL);
+        CHECK(update_state(u, MANIFEST_COMP_APP)->floor == 1);
+        if (round == 0) {
+            /* a reset before the microvisor is confirmed: both revert,
+             * and the old app still boots */
+            EXPECT(boot_ctx(u), UPDATE_OK);
+            EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+            CHECK(r.action == UPDATE_REVERT_TO_A);
+            EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+            CHECK(r.action == UPDATE_REVERT_TO_A && r.info.m.version == 0x01000000);
+            CHECK(update_state(u, MANIFEST_COMP_APP)->floor == 1);
+        } else {
+            /* the microvisor is confirmed: now the app is */
+            EXPECT(update_confirm(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+            EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+            CHECK(update_state(u, MANIFEST_COMP_APP)->floor == 2);
+        }
+    }
+    free(mv1.bytes);
+    free(mv2.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(u);
+}
+
+/* M1: while a trial runs (booted, not yet confirmed or rejected) a
+ * download of that component is refused: its target slot could be the
+ * trial's, and a new TRIAL would replace the running one. update_reject
+ * never rejects a trial that was not booted. */
+static void test_trial_in_progress(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct image mv1, app1, app2, app3;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
+    make_image(&app3, MANIFEST_COMP_APP, 0x03000000, 3, 3000, 1, seed_app);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
+    EXPECT(install(u, &app1, 1000), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(install(u, &app2, 1000), UPDATE_OK);
+    /* activated, not booted: not the running trial, never rejected */
+    const struct update_ref *t = &update_state(u, MANIFEST_COMP_APP)->trial;
+    EXPECT(update_reject_running(u, MANIFEST_COMP_APP, t->slot, t->digest), UPDATE_E_NONE);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_B);
+    uint8_t running[8];
+    memcpy(running, r.info.digest, 8);
+    EXPECT(update_reject_running(u, MANIFEST_COMP_APP, 0, running), UPDATE_E_NONE);
+    running[0] ^= 1;
+    EXPECT(update_reject_running(u, MANIFEST_COMP_APP, 1, running), UPDATE_E_NONE);
+    running[0] ^= 1;
+    /* the trial runs: begin, resume and activate refuse, writing nothing */
+    flash_sim_reset_count(&sim);
+    EXPECT(update_begin(u, app3.env, app3.env_len), UPDATE_E_TRIAL);
+    EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_E_TRIAL);
+    u->dl = UPDATE_VERIFIED; /* a download verified before the trial started */
+    u->dl_comp = MANIFEST_COMP_APP;
+    u->dl_slot = 1;
+    EXPECT(update_activate(u), UPDATE_E_TRIAL);
+    u->dl = UPDATE_IDLE;
+    CHECK(flash_sim_ops(&sim) == 0);
+    CHECK(strcmp(update_strerror(UPDATE_E_TRIAL), "trial in progress: a trial of this "
+                 "component runs, not yet confirmed or rejected") == 0);
+    /* the other component is not held up */
+    EXPECT(update_resume(u, MANIFEST_COMP_MICROVISOR), UPDATE_E_NONE);
+    /* once resolved, updates go ahead */
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(install(u, &app3, 1000), UPDATE_OK);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_A && r.info.m.version == 0x03000000);
+    /* app2's stale identity does not reject app3's trial; app3's does */
+    EXPECT(update_reject_running(u, MANIFEST_COMP_APP, 1, running), UPDATE_E_NONE);
+    EXPECT(update_reject_running(u, MANIFEST_COMP_APP, 0, r.info.digest), UPDATE_OK);
+    EXPECT(install(u, &app3, 1000), UPDATE_OK);
+    free(mv1.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(app3.bytes);
+    free(u);
+}
+
+/* M2: activating the image already activated (and not yet booted) writes
+ * nothing: NEXT + ACTIVATE repeated from the update port cannot wear the
+ * journal out. */
+static void test_activate_idempotent(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct image mv1, app1, app2;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
+    EXPECT(install(u, &app1, 1000), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(install(u, &app2, 1000), UPDATE_OK);
+    uint32_t epoch = u->jepoch, jnext = u->jnext;
+    flash_sim_reset_count(&sim);
+    for (int i = 0; i < 1000; i++) {
+        EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+        CHECK(u->dl == UPDATE_VERIFIED);
+        EXPECT(update_activate(u), UPDATE_OK);
+        CHECK(u->dl == UPDATE_IDLE);
+    }
+    CHECK(flash_sim_ops(&sim) == 0);
+    CHECK(u->jepoch == epoch && u->jnext == jnext);
+    /* still the trial to boot */
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_B && r.info.m.version == 0x02000000);
+    /* a rejected image activated again is a new trial: one record */
+    EXPECT(update_reject(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+    jnext = u->jnext;
+    EXPECT(update_activate(u), UPDATE_OK);
+    CHECK(u->jnext == jnext + 32);
+    free(mv1.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(u);
+}
+
+/* A flash whose n-th read fails (reads are not numbered by flash_sim). */
+static const struct flash_ops *real_ops;
+static int read_fail_in = -1, reads;
+static int failing_read(void *ctx, uint32_t off, void *buf, size_t len)
+{
+    reads++;
+    if (read_fail_in >= 0 && read_fail_in-- == 0)
+        return FLASH_EIO;
+    return real_ops->read(ctx, off, buf, len);
+}
+static int pass_program(void *ctx, uint32_t off, const void *buf, size_t len)
+{
+    return real_ops->program(ctx, off, buf, len);
+}
+static int pass_erase(void *ctx, uint32_t off)
+{
+    return real_ops->erase_page(ctx, off);
+}
+static const struct flash_ops failing_ops = {failing_read, pass_program, pass_erase};
+
+/* L3: update_begin that fails for any reason leaves no download open
+ * (a flash error while reading the progress log of the download it
+ * resumes, or while writing a new manifest page). */
+static void test_begin_error_closes(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct image mv1, app1, app2, app3;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 30000, 1, seed_app);
+    make_image(&app3, MANIFEST_COMP_APP, 0x03000000, 3, 30000, 1, seed_app);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
+    EXPECT(install(u, &app1, 1000), UPDATE_OK);
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    EXPECT(update_write(u, 0, app2.bytes, 2 * PAGE), UPDATE_OK);
+    /* resuming app2: its progress log cannot be read (the last reads of
+     * a successful resume are the log's) */
+    real_ops = fl.ops;
+    fl.ops = &failing_ops;
+    reads = 0;
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    CHECK(update_next_offset(u) == 2 * PAGE);
+    int n = reads;
+    for (int k = n - 1; k >= n - 2; k--) {
+        read_fail_in = k;
+        EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_E_FLASH);
+        CHECK(u->dl == UPDATE_IDLE);
+        EXPECT(update_write(u, 0, app2.bytes, 16), UPDATE_E_STATE);
+        EXPECT(update_write(u, 2 * PAGE, app2.bytes + 2 * PAGE, 16), UPDATE_E_STATE);
+    }
+    fl.ops = real_ops;
+    read_fail_in = -1;
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    CHECK(update_next_offset(u) == 2 * PAGE);
+    /* a new manifest whose page cannot be erased */
+    flash_sim_reset_count(&sim);
+    flash_sim_arm(&sim, 0, FLASH_SIM_CUT_BEFORE, 1);
+    EXPECT(update_begin(u, app3.env, app3.env_len), UPDATE_E_FLASH);
+    flash_sim_power_on(&sim);
+    CHECK(u->dl == UPDATE_IDLE);
+    EXPECT(update_write(u, 0, app3.bytes, 16), UPDATE_E_STATE);
+    EXPECT(install(u, &app3, 4096), UPDATE_OK);
+    free(mv1.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(app3.bytes);
+    free(u);
+}
+
+/* M3: a load through the loader copies and hashes in UPDATE_LOAD_STEP
+ * pieces and calls step after each (the microvisor feeds its watchdog
+ * there); the bytes that land are the image's. */
+static uint8_t *load_ram;
+static size_t load_ram_size;
+static unsigned load_steps;
+static void *ram_map(void *ctx, uint32_t comp, uint32_t target, uint32_t size)
+{
+    (void)ctx;
+    if (comp != MANIFEST_COMP_APP || target < NS_CODE_BASE ||
+        target - NS_CODE_BASE > load_ram_size || size > load_ram_size - (target - NS_CODE_BASE))
+        return NULL;
+    return load_ram + (target - NS_CODE_BASE);
+}
+static void count_step(void *ctx)
+{
+    (void)ctx;
+    load_steps++;
+}
+
+static void test_loader_steps(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct image mv1, app1;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 100000, 2, seed_app);
+    load_ram_size = app1.size;
+    load_ram = malloc(load_ram_size);
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
+    EXPECT(install(u, &app1, 4096), UPDATE_OK);
+    const struct update_loader loader = {ram_map, NULL, count_step};
+    u->loader = &loader;
+    load_steps = 0;
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_A);
+    /* two layers of 100000 bytes: 7 pieces each */
+    CHECK(load_steps == 2 * ((100000 + UPDATE_LOAD_STEP - 1) / UPDATE_LOAD_STEP));
+    CHECK(memcmp(load_ram, app1.bytes, 100000) == 0);
+    CHECK(memcmp(load_ram + 100000, app1.bytes + 100000, 100000) == 0);
+    /* without step: same load, nothing called */
+    const struct update_loader plain = {ram_map, NULL, NULL};
+    u->loader = &plain;
+    memset(load_ram, 0, load_ram_size);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    u->loader = &plain;
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(memcmp(load_ram, app1.bytes, 100000) == 0);
+    free(load_ram);
+    free(mv1.bytes);
+    free(app1.bytes);
+    free(u);
+}
+
 int main(void)
 {
     harness_init();
@@ -753,6 +1051,11 @@ int main(void)
     test_lazy_boot();
     test_trust_store();
     test_finish_steps();
+    test_app_waits_for_mv_trial();
+    test_trial_in_progress();
+    test_activate_idempotent();
+    test_begin_error_closes();
+    test_loader_steps();
     free(mem);
     free(bitmap);
     if (failures) {
