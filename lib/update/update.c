@@ -369,8 +369,7 @@ const struct update_comp_state *update_state(const update_t *u, uint32_t comp)
 
 /* ---- Slots ------------------------------------------------------------------- */
 
-/* Reads and verifies the manifest page of a slot into u->env / u->msg. */
-static int read_manifest(update_t *u, uint32_t comp, unsigned slot, struct update_slot_info *info)
+int upd_read_envelope(update_t *u, uint32_t comp, unsigned slot, size_t *len_out)
 {
     uint8_t h[HDR_SIZE];
     uint32_t a = upd_slot_addr(u, comp, slot);
@@ -384,6 +383,18 @@ static int read_manifest(update_t *u, uint32_t comp, unsigned slot, struct updat
         return upd_ferr(u, rc);
     if (crc32_ieee(u->env, len) != upd_get32(h + 8))
         return UPDATE_E_NONE;
+    *len_out = len;
+    return UPDATE_OK;
+}
+
+/* Reads and verifies the manifest page of a slot into u->env / u->msg. */
+static int read_manifest(update_t *u, uint32_t comp, unsigned slot, struct update_slot_info *info)
+{
+    uint32_t a = upd_slot_addr(u, comp, slot);
+    size_t len;
+    int rc = upd_read_envelope(u, comp, slot, &len);
+    if (rc)
+        return rc;
     memset(info, 0, sizeof(*info));
     upd_digest8(u, u->env, len, info->digest);
     info->addr = a;

@@ -8,7 +8,6 @@
  */
 #include <string.h>
 
-#include "crc32.h"
 #include "update.h"
 #include "update_priv.h"
 
@@ -46,19 +45,11 @@ struct lazy {
  * (UPDATE_OK, with the envelope's digest), or why not. */
 static int slot_peek(update_t *u, uint32_t comp, unsigned slot, uint8_t digest[8])
 {
-    uint8_t h[HDR_SIZE];
     struct progress p;
-    uint32_t a = upd_slot_addr(u, comp, slot);
-    int rc = flash_read(u->flash, a, h, HDR_SIZE);
+    size_t len;
+    int rc = upd_read_envelope(u, comp, slot, &len);
     if (rc)
-        return upd_ferr(u, rc);
-    uint32_t len = upd_get32(h + 4);
-    if (upd_get32(h) != MAN_MAGIC || len == 0 || len > MANIFEST_MAX_SIZE || upd_get32(h + 12) != ~len)
-        return UPDATE_E_NONE;
-    if ((rc = flash_read(u->flash, a + HDR_SIZE, u->env, len)))
-        return upd_ferr(u, rc);
-    if (crc32_ieee(u->env, len) != upd_get32(h + 8))
-        return UPDATE_E_NONE;
+        return rc;
     upd_digest8(u, u->env, len, digest);
     if ((rc = upd_progress_scan(u, comp, slot, &p)))
         return rc;

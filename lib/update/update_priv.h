@@ -37,6 +37,10 @@ int upd_ferr(update_t *u, int rc);
 bool upd_comp_ok(uint32_t comp);
 uint32_t upd_slot_addr(const update_t *u, uint32_t comp, unsigned slot);
 /* SHA-256(env)[0..8): the name of an image in the journal. */
+/* The committed manifest page of comp's slot: its envelope into u->env,
+ * *len its length (UPDATE_OK); UPDATE_E_NONE if the page is not committed
+ * (empty, torn, bad CRC); UPDATE_E_FLASH on a read error. */
+int upd_read_envelope(update_t *u, uint32_t comp, unsigned slot, size_t *len);
 void upd_digest8(update_t *u, const uint8_t *env, size_t len, uint8_t out[8]);
 int upd_progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress *p);
 /* Hashes a slot's layers in flash, or (with a loader) copies each where it
