@@ -425,6 +425,16 @@ static void on_alarm(int sig)
         kill(qemu_pid, SIGKILL);
 }
 
+/* keel run stopped (SIGTERM, SIGHUP): QEMU must not outlive it, or an
+ * emulated device keeps running, unseen, with nobody to stop it. */
+static volatile sig_atomic_t stop_signal;
+static void on_stop(int sig)
+{
+    stop_signal = sig;
+    if (qemu_pid > 0)
+        kill(qemu_pid, SIGKILL);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     const char *flash = NULL, *fw = getenv("KEEL_FW_DIR"), *mv = NULL, *app = NULL;
@@ -574,6 +584,8 @@ static int cmd_run(int argc, char **argv)
         _exit(127);
     }
     signal(SIGINT, SIG_IGN); /* QEMU gets the terminal's Ctrl-C */
+    signal(SIGTERM, on_stop);
+    signal(SIGHUP, on_stop);
     if (timeout) {
         signal(SIGALRM, on_alarm);
         alarm((unsigned)timeout);
@@ -583,6 +595,8 @@ static int cmd_run(int argc, char **argv)
         ;
     if (flash == tmpflash)
         unlink(tmpflash);
+    if (stop_signal)
+        return 128 + stop_signal;
     if (WIFSIGNALED(status))
         return WTERMSIG(status) == SIGKILL && timeout ? 124 : 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
