@@ -10,16 +10,8 @@
 
 #include "entropy.h"
 #include "flash_sim.h"
+#include "keel_test.h"
 #include "vectors.h"
-
-static int failures;
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);               \
-            failures++;                                                       \
-        }                                                                     \
-    } while (0)
 
 static void test_drbg_kat(void)
 {
@@ -195,6 +187,5 @@ int main(void)
     test_drbg_properties();
     test_bootcount_plain();
     test_bootcount_powercut();
-    printf("unit_entropy: %d failure(s)\n", failures);
-    return failures ? 1 : 0;
+    return keel_test_done("unit_entropy");
 }

@@ -747,6 +747,28 @@ static void test_finish_steps(void)
  * Otherwise: microvisor 2 + app 2 on trial, the app confirms (floor 2), a
  * reset reverts the microvisor, and the old app is below the floor while
  * the new one may need the new microvisor: no bootable app. */
+/* A blank device given microvisor mv and app by the factory path (both
+ * activated for their first boot; app written in chunks of `chunk`). */
+static void new_device(update_t *u, const struct image *mv, const struct image *app,
+                       size_t chunk)
+{
+    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_journal_format(u), UPDATE_OK);
+    EXPECT(install(u, mv, 1000), UPDATE_OK);
+    EXPECT(install(u, app, chunk), UPDATE_OK);
+}
+
+/* The first boot of a new device: both trials booted and confirmed. */
+static void confirm_first_boot(update_t *u)
+{
+    struct update_boot_result r;
+    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+}
+
 static void test_app_waits_for_mv_trial(void)
 {
     update_t *u = malloc(sizeof(*u));
@@ -756,15 +778,8 @@ static void test_app_waits_for_mv_trial(void)
     make_image(&mv2, MANIFEST_COMP_MICROVISOR, 0x02000000, 2, 5000, 1, seed_mv);
     make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
     make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
-    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
-    EXPECT(boot_ctx(u), UPDATE_OK);
-    EXPECT(update_journal_format(u), UPDATE_OK);
-    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
-    EXPECT(install(u, &app1, 1000), UPDATE_OK);
-    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
-    EXPECT(update_confirm(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
-    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
-    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    new_device(u, &mv1, &app1, 1000);
+    confirm_first_boot(u);
     for (int round = 0; round < 2; round++) {
         /* both updates activated, the device reboots into both trials */
         EXPECT(boot_ctx(u), UPDATE_OK);
@@ -814,15 +829,8 @@ static void test_trial_in_progress(void)
     make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
     make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
     make_image(&app3, MANIFEST_COMP_APP, 0x03000000, 3, 3000, 1, seed_app);
-    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
-    EXPECT(boot_ctx(u), UPDATE_OK);
-    EXPECT(update_journal_format(u), UPDATE_OK);
-    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
-    EXPECT(install(u, &app1, 1000), UPDATE_OK);
-    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
-    EXPECT(update_confirm(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
-    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
-    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+    new_device(u, &mv1, &app1, 1000);
+    confirm_first_boot(u);
     EXPECT(install(u, &app2, 1000), UPDATE_OK);
     /* activated, not booted: not the running trial, never rejected */
     const struct update_ref *t = &update_state(u, MANIFEST_COMP_APP)->trial;
@@ -878,11 +886,7 @@ static void test_activate_idempotent(void)
     make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
     make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
     make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
-    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
-    EXPECT(boot_ctx(u), UPDATE_OK);
-    EXPECT(update_journal_format(u), UPDATE_OK);
-    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
-    EXPECT(install(u, &app1, 1000), UPDATE_OK);
+    new_device(u, &mv1, &app1, 1000);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
     EXPECT(install(u, &app2, 1000), UPDATE_OK);
@@ -943,11 +947,7 @@ static void test_begin_error_closes(void)
     make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
     make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 30000, 1, seed_app);
     make_image(&app3, MANIFEST_COMP_APP, 0x03000000, 3, 30000, 1, seed_app);
-    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
-    EXPECT(boot_ctx(u), UPDATE_OK);
-    EXPECT(update_journal_format(u), UPDATE_OK);
-    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
-    EXPECT(install(u, &app1, 1000), UPDATE_OK);
+    new_device(u, &mv1, &app1, 1000);
     EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
     EXPECT(update_write(u, 0, app2.bytes, 2 * PAGE), UPDATE_OK);
     /* resuming app2: its progress log cannot be read (the last reads of
@@ -1013,11 +1013,7 @@ static void test_loader_steps(void)
     make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 100000, 2, seed_app);
     load_ram_size = app1.size;
     load_ram = malloc(load_ram_size);
-    flash_sim_init(&sim, &fl, mem, bitmap, FLASH_BASE, FLASH_SIZE, PAGE, 16);
-    EXPECT(boot_ctx(u), UPDATE_OK);
-    EXPECT(update_journal_format(u), UPDATE_OK);
-    EXPECT(install(u, &mv1, 1000), UPDATE_OK);
-    EXPECT(install(u, &app1, 4096), UPDATE_OK);
+    new_device(u, &mv1, &app1, 4096);
     const struct update_loader loader = {ram_map, NULL, count_step};
     u->loader = &loader;
     load_steps = 0;

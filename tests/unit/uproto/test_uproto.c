@@ -5,16 +5,8 @@
 #include <string.h>
 
 #include "crc32.h"
+#include "keel_test.h"
 #include "uproto.h"
-
-static int failures;
-#define CHECK(c)                                                                            \
-    do {                                                                                    \
-        if (!(c)) {                                                                         \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);                             \
-            failures++;                                                                     \
-        }                                                                                   \
-    } while (0)
 
 static uint8_t frame[UPROTO_FRAME_MAX + 64];
 
@@ -196,6 +188,5 @@ int main(void)
     test_resync_and_errors();
     test_requests();
     test_response();
-    printf("test_uproto: %d failure(s)\n", failures);
-    return failures ? 1 : 0;
+    return keel_test_done("test_uproto");
 }
