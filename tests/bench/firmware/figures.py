@@ -44,24 +44,18 @@ def main():
     a = p.parse_args()
 
     figures = {}
-    run = harness.boot(a.keel, a.fw, os.path.join(a.apps, "bench", "bench.elf"),
-                       timeout=120, run_args=["--icount"])
-    for line in run.matching(r"^BENCH "):
-        _, name, value, unit = line.split()
-        figures[name] = (float(value), unit)
-    if run.status != 0 or "mvnoop_roundtrip" not in figures:
-        print(run.text())
-        print("figures: the benchmark application failed")
-        return 1
-    big = harness.boot(a.keel, a.fw, os.path.join(a.apps, "bench1m", "bench1m.elf"),
-                       timeout=300, run_args=["--icount"])
-    for line in big.matching(r"^BENCH boot_to_app_main_1mib "):
-        _, name, value, unit = line.split()
-        figures[name] = (float(value), unit)
-    if big.status != 0 or "boot_to_app_main_1mib" not in figures:
-        print(big.text())
-        print("figures: the 1 MiB application failed")
-        return 1
+    # (application, the figure it must print, what it is)
+    for app, must, what in (("bench", "mvnoop_roundtrip", "the benchmark application"),
+                            ("bench1m", "boot_to_app_main_1mib", "the 1 MiB application")):
+        run = harness.boot(a.keel, a.fw, os.path.join(a.apps, app, app + ".elf"),
+                           timeout=300, run_args=["--icount"])
+        for line in run.matching(r"^BENCH "):
+            _, name, value, unit = line.split()
+            figures[name] = (float(value), unit)
+        if run.status != 0 or must not in figures:
+            print(run.text())
+            print(f"figures: {what} failed")
+            return 1
     flash, ram = size_of(os.path.join(a.fw, "microvisor", "microvisor.elf"), a.size)
     figures["microvisor_flash"] = (flash, "bytes")
     figures["microvisor_ram"] = (ram, "bytes")
