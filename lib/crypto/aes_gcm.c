@@ -2,49 +2,101 @@
  * aes_gcm.c: AES-128 (FIPS 197) and GCM (NIST SP 800-38D).
  *
  * IMPLEMENTATION NOTES
- * AES is bitsliced on 32-bit words in the style of BearSSL's aes_ct: two
- * blocks are transposed ("ortho") into eight words, one per bit position,
- * and the S-box is evaluated as Boyar and Peralta's 113-gate circuit of
- * AND/XOR/NOT. No table is ever indexed, so there is no cache or timing
- * channel on the key or the data; the price is speed (two blocks per ~3,000
- * word operations), which is acceptable for a device that mostly uses
- * ChaCha20-Poly1305. The key schedule runs the same bitsliced S-box and is
- * stored already bitsliced (88 words), so each CTR call is transpose, ten
- * rounds, transpose.
+ * One implementation, two word sizes. AES is bitsliced: NB blocks are
+ * transposed into eight words of 16 * NB bits, word i holding bit i of
+ * every state byte, so each AES step is a short run of word operations on
+ * all NB blocks at once. The M33 (and any 32-bit target) uses 32-bit words
+ * and two blocks per pass; 64-bit hosts (CT_WIDE, ct.h) use 64-bit words
+ * and four blocks. Every line below is the same for both: the word type,
+ * NB and the masks derived from NB are chosen once, at file scope.
  *
- * GHASH multiplies in GF(2^128) with integer multiplications whose operands
- * have "holes" (BearSSL's ghash_ctmul64 technique): masking every fourth
- * bit keeps the carries of a 64x64 multiply out of the bits that matter, so
- * sixteen ordinary multiplies give a carry-less product. The M33's
- * multiplier is constant time, and there are no tables. Bit-reversal yields
- * the high halves, Karatsuba saves a quarter of the products, and the
- * reduction is shifts and XORs.
+ * Bit layout of a word (NB = 2 shown; for NB = 4 each field is twice as
+ * wide): bit index = 4 * NB * row + NB * column + block. A row is thus one
+ * contiguous field of 4 * NB bits, so
+ *  - MixColumns, which mixes a column's four rows, is rotations of whole
+ *    words by one and two row fields (W/4, W/2 bits);
+ *  - ShiftRows rotates columns inside each row field: rows 1 and 3 by one
+ *    column (two masks and shifts), then rows 2 and 3 by two (one swap).
+ * The S-box is Boyar and Peralta's 113-gate circuit (AND/XOR only here:
+ * its four NOTs, the affine constant 0x63, pass unchanged through
+ * ShiftRows and MixColumns and are folded into round keys 1..10). No table
+ * is indexed anywhere, so there is no cache or timing channel on the key
+ * or the data. The round keys are kept already bitsliced (11 x 8 words).
  *
- * GCM encrypts with CTR from J0 + 1 and MACs the ciphertext; streaming keeps
- * 32 bytes of key stream and one partial GHASH block in the context. The
- * one-shot decrypt hashes first and decrypts only if the tag matches.
+ * GHASH multiplies in GF(2^128) with ordinary integer multiplies on
+ * operands with "holes": a 32-bit operand split by the masks 0x11111111,
+ * 0x22222222, ... has one bit in four, so a 32x32->64 product counts at
+ * most eight terms per kept bit and the carries stay in the three bits
+ * between (BearSSL's ctmul idea). Sixteen such products give one
+ * carry-less 32x32->64 product; two products whose peaks are four bits
+ * apart (count <= 15) may even be added, which the M33 does in UMLAL.
+ * Two levels of Karatsuba make the 128x128 product out of nine of these;
+ * the hash key's nine operands are split into their masked parts once per
+ * call. GCM's reflected bit order makes the integer product one bit off;
+ * instead of shifting every product, H is divided by x once (H * x^-1).
+ * The reduction modulo x^128 + x^7 + x^2 + x + 1 is shifts and XORs.
+ * The multiplier is constant time on the M33 and on x86-64.
+ *
+ * GCM encrypts with CTR from J0 + 1 and MACs the ciphertext; whole passes
+ * of 16 * NB bytes go straight from input to output, and the context keeps
+ * the unused key stream of a last partial pass and one partial GHASH
+ * block. The one-shot decrypt hashes first and decrypts only if the tag
+ * matches.
  */
 #include <string.h>
 
 #include "crypto.h"
 #include "ct.h"
 
+/* ---- Word size ----------------------------------------------------------------------- */
+
+#if CT_WIDE
+typedef uint64_t aes_word;
+#define AES_NB 4
+#define AES_RK(ctx) ((ctx)->rk.w64)
+#else
+typedef uint32_t aes_word;
+#define AES_NB 2
+#define AES_RK(ctx) ((ctx)->rk.w32)
+#endif
+#define AES_BITS (16 * AES_NB)  /* bits per word */
+#define AES_PASS (16 * AES_NB)  /* bytes per bitsliced pass */
+#define AES_ROW (4 * AES_NB)    /* bits per row field */
+#define AES_REP(b) ((aes_word)(0x0101010101010101ULL * (b)))
+/* Bits [lo, hi) of every row field in rows r and s. */
+#define AES_FIELD(lo, hi) ((((aes_word)1 << (hi)) - ((aes_word)1 << (lo))))
+#define AES_ROWS(m, r, s) (((m) << (AES_ROW * (r))) | ((m) << (AES_ROW * (s))))
+#define AES_SR_KEEP AES_ROWS(AES_FIELD(0, AES_ROW), 0, 2)
+#define AES_SR_HI AES_ROWS(AES_FIELD(AES_NB, AES_ROW), 1, 3)
+#define AES_SR_LO AES_ROWS(AES_FIELD(0, AES_NB), 1, 3)
+#define AES_SR_HALF AES_ROWS(AES_FIELD(0, 2 * AES_NB), 2, 3)
+
+_Static_assert(sizeof(((crypto_aes128gcm_t *)0)->stream) >= AES_PASS,
+               "crypto.h: stream holds one pass");
+_Static_assert(sizeof(AES_RK((crypto_aes128gcm_t *)0)[0]) == sizeof(aes_word),
+               "crypto.h: round keys in aes words");
+
+static inline aes_word aes_rotr(aes_word x, unsigned n)
+{
+    return (x >> n) | (x << (AES_BITS - n));
+}
+
 /* ---- Bitsliced AES ---------------------------------------------------------------- */
 
-static void aes_sbox(uint32_t *q)
+/* SubBytes without its affine constant (see the notes). */
+static inline void aes_sbox(aes_word *q)
 {
-    uint32_t x0, x1, x2, x3, x4, x5, x6, x7;
-    uint32_t y1, y2, y3, y4, y5, y6, y7, y8, y9, y10, y11, y12, y13, y14;
-    uint32_t y15, y16, y17, y18, y19, y20, y21;
-    uint32_t z0, z1, z2, z3, z4, z5, z6, z7, z8, z9, z10, z11, z12, z13;
-    uint32_t z14, z15, z16, z17;
-    uint32_t t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13;
-    uint32_t t14, t15, t16, t17, t18, t19, t20, t21, t22, t23, t24, t25;
-    uint32_t t26, t27, t28, t29, t30, t31, t32, t33, t34, t35, t36, t37;
-    uint32_t t38, t39, t40, t41, t42, t43, t44, t45, t46, t47, t48, t49;
-    uint32_t t50, t51, t52, t53, t54, t55, t56, t57, t58, t59, t60, t61;
-    uint32_t t62, t63, t64, t65, t66, t67;
-    uint32_t s0, s1, s2, s3, s4, s5, s6, s7;
+    aes_word x0, x1, x2, x3, x4, x5, x6, x7;
+    aes_word y1, y2, y3, y4, y5, y6, y7, y8, y9, y10, y11, y12, y13, y14;
+    aes_word y15, y16, y17, y18, y19, y20, y21;
+    aes_word z0, z1, z2, z3, z4, z5, z6, z7, z8, z9, z10, z11, z12, z13;
+    aes_word z14, z15, z16, z17;
+    aes_word t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13;
+    aes_word t14, t15, t16, t17, t18, t19, t20, t21, t22, t23, t24, t25;
+    aes_word t26, t27, t28, t29, t30, t31, t32, t33, t34, t35, t36, t37;
+    aes_word t38, t39, t40, t41, t42, t43, t44, t45, t46, t47, t48, t49;
+    aes_word t50, t51, t52, t53, t54, t55, t56, t57, t58, t59, t60, t61;
+    aes_word t62, t63, t64, t65, t66, t67;
 
     /* x0 is the most significant bit. */
     x0 = q[7]; x1 = q[6]; x2 = q[5]; x3 = q[4];
@@ -77,99 +129,186 @@ static void aes_sbox(uint32_t *q)
     z12 = t43 & y13; z13 = t40 & y5; z14 = t29 & y2; z15 = t42 & y9;
     z16 = t45 & y14; z17 = t41 & y8;
 
-    /* bottom linear layer (with the affine constant folded in as NOTs) */
+    /* bottom linear layer; the circuit's NOTs on s1, s2, s6, s7 are left
+     * to the round keys */
     t46 = z15 ^ z16; t47 = z10 ^ z11; t48 = z5 ^ z13; t49 = z9 ^ z10;
     t50 = z2 ^ z12; t51 = z2 ^ z5; t52 = z7 ^ z8; t53 = z0 ^ z3;
     t54 = z6 ^ z7; t55 = z16 ^ z17; t56 = z12 ^ t48; t57 = t50 ^ t53;
     t58 = z4 ^ t46; t59 = z3 ^ t54; t60 = t46 ^ t57; t61 = z14 ^ t57;
     t62 = t52 ^ t58; t63 = t49 ^ t58; t64 = z4 ^ t59; t65 = t61 ^ t62;
-    t66 = z1 ^ t63; s0 = t59 ^ t63; s6 = t56 ^ ~t62; s7 = t48 ^ ~t60;
-    t67 = t64 ^ t65; s3 = t53 ^ t66; s4 = t51 ^ t66; s5 = t47 ^ t65;
-    s1 = t64 ^ ~s3; s2 = t55 ^ ~t67;
-
-    q[7] = s0; q[6] = s1; q[5] = s2; q[4] = s3;
-    q[3] = s4; q[2] = s5; q[1] = s6; q[0] = s7;
+    t66 = z1 ^ t63; t67 = t64 ^ t65;
+    q[7] = t59 ^ t63;               /* s0 */
+    q[4] = t53 ^ t66;               /* s3 */
+    q[3] = t51 ^ t66;               /* s4 */
+    q[2] = t47 ^ t65;               /* s5 */
+    q[6] = t64 ^ q[4];              /* ~s1 */
+    q[5] = t55 ^ t67;               /* ~s2 */
+    q[1] = t56 ^ t62;               /* ~s6 */
+    q[0] = t48 ^ t60;               /* ~s7 */
 }
 
-static void swapn(uint32_t *x, uint32_t *y, uint32_t cl, unsigned s)
+/* The affine constant's bits: words 0, 1, 5 and 6 (0x63). */
+static void aes_add_affine(aes_word q[8])
 {
-    uint32_t a = *x, b = *y, ch = ~cl;
-    *x = (a & cl) | ((b & cl) << s);
-    *y = ((a & ch) >> s) | (b & ch);
+    q[0] = ~q[0];
+    q[1] = ~q[1];
+    q[5] = ~q[5];
+    q[6] = ~q[6];
 }
 
-/* Transposes eight words (two interleaved blocks) to and from bitsliced
- * form; it is an involution. */
-static void aes_ortho(uint32_t q[8])
+static inline void aes_swap(aes_word *x, aes_word *y, aes_word lo, unsigned s)
+{
+    aes_word a = *x, b = *y;
+    *x = (a & lo) | ((b & lo) << s);
+    *y = ((a >> s) & lo) | (b & ~lo);
+}
+
+/* Word k of the loaded state holds (block, column) coordinates in its
+ * index bits and (row, bit) in its position bits; three swaps exchange
+ * index bit j with position bit j, so that word i holds bit i of every
+ * byte. An involution: it also transposes back. */
+static void aes_ortho(aes_word q[8])
 {
     for (int i = 0; i < 8; i += 2)
-        swapn(&q[i], &q[i + 1], 0x55555555, 1);
+        aes_swap(&q[i], &q[i + 1], AES_REP(0x55), 1);
     for (int i = 0; i < 8; i += 4) {
-        swapn(&q[i], &q[i + 2], 0x33333333, 2);
-        swapn(&q[i + 1], &q[i + 3], 0x33333333, 2);
+        aes_swap(&q[i], &q[i + 2], AES_REP(0x33), 2);
+        aes_swap(&q[i + 1], &q[i + 3], AES_REP(0x33), 2);
     }
     for (int i = 0; i < 4; i++)
-        swapn(&q[i], &q[i + 4], 0x0F0F0F0F, 4);
+        aes_swap(&q[i], &q[i + 4], AES_REP(0x0F), 4);
 }
 
-static void aes_shift_rows(uint32_t q[8])
+/* w[4 * b + c] is column c (little-endian) of block b. */
+#if CT_WIDE
+/* 64-bit words: byte 2r + (c >> 1) of word 4 (c & 1) + b is row r of
+ * column c of block b, so the row is the top of the position bits. */
+static uint64_t aes_spread(uint32_t x)
 {
-    for (int i = 0; i < 8; i++) {
-        uint32_t x = q[i];
-        q[i] = (x & 0x000000FF) | ((x & 0x0000FC00) >> 2) |
-               ((x & 0x00000300) << 6) | ((x & 0x00F00000) >> 4) |
-               ((x & 0x000F0000) << 4) | ((x & 0xC0000000) >> 6) |
-               ((x & 0x3F000000) << 2);
+    uint64_t s = ((uint64_t)x | ((uint64_t)x << 16)) & 0x0000FFFF0000FFFFULL;
+    return (s | (s << 8)) & 0x00FF00FF00FF00FFULL;
+}
+
+static uint32_t aes_unspread(uint64_t s)
+{
+    s &= 0x00FF00FF00FF00FFULL;
+    s = (s | (s >> 8)) & 0x0000FFFF0000FFFFULL;
+    return (uint32_t)(s | (s >> 16));
+}
+
+static void aes_load(aes_word q[8], const uint32_t w[16])
+{
+    for (int b = 0; b < 4; b++) {
+        q[b] = aes_spread(w[4 * b]) | (aes_spread(w[4 * b + 2]) << 8);
+        q[4 + b] = aes_spread(w[4 * b + 1]) | (aes_spread(w[4 * b + 3]) << 8);
+    }
+    aes_ortho(q);
+}
+
+static void aes_store(uint32_t w[16], aes_word q[8])
+{
+    aes_ortho(q);
+    for (int b = 0; b < 4; b++) {
+        w[4 * b] = aes_unspread(q[b]);
+        w[4 * b + 2] = aes_unspread(q[b] >> 8);
+        w[4 * b + 1] = aes_unspread(q[4 + b]);
+        w[4 * b + 3] = aes_unspread(q[4 + b] >> 8);
     }
 }
-
-static uint32_t rotr16(uint32_t x) { return (x << 16) | (x >> 16); }
-
-static void aes_mix_columns(uint32_t q[8])
+#else
+/* 32-bit words: word 2c + b is column c of block b. */
+static void aes_load(aes_word q[8], const uint32_t w[8])
 {
-    uint32_t q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
-    uint32_t q4 = q[4], q5 = q[5], q6 = q[6], q7 = q[7];
-    uint32_t r0 = ct_rotr32(q0, 8), r1 = ct_rotr32(q1, 8);
-    uint32_t r2 = ct_rotr32(q2, 8), r3 = ct_rotr32(q3, 8);
-    uint32_t r4 = ct_rotr32(q4, 8), r5 = ct_rotr32(q5, 8);
-    uint32_t r6 = ct_rotr32(q6, 8), r7 = ct_rotr32(q7, 8);
-
-    q[0] = q7 ^ r7 ^ r0 ^ rotr16(q0 ^ r0);
-    q[1] = q0 ^ r0 ^ q7 ^ r7 ^ r1 ^ rotr16(q1 ^ r1);
-    q[2] = q1 ^ r1 ^ r2 ^ rotr16(q2 ^ r2);
-    q[3] = q2 ^ r2 ^ q7 ^ r7 ^ r3 ^ rotr16(q3 ^ r3);
-    q[4] = q3 ^ r3 ^ q7 ^ r7 ^ r4 ^ rotr16(q4 ^ r4);
-    q[5] = q4 ^ r4 ^ r5 ^ rotr16(q5 ^ r5);
-    q[6] = q5 ^ r5 ^ r6 ^ rotr16(q6 ^ r6);
-    q[7] = q6 ^ r6 ^ r7 ^ rotr16(q7 ^ r7);
+    for (int c = 0; c < 4; c++) {
+        q[2 * c] = w[c];
+        q[2 * c + 1] = w[4 + c];
+    }
+    aes_ortho(q);
 }
 
-static void aes_add_round_key(uint32_t q[8], const uint32_t *rk)
+static void aes_store(uint32_t w[8], aes_word q[8])
+{
+    aes_ortho(q);
+    for (int c = 0; c < 4; c++) {
+        w[c] = q[2 * c];
+        w[4 + c] = q[2 * c + 1];
+    }
+}
+#endif
+
+/* ShiftRows: row r moves r columns left (column c takes column c + r). */
+static inline aes_word aes_shift_row(aes_word x)
+{
+    aes_word t;
+    x = (x & AES_SR_KEEP) | ((x & AES_SR_HI) >> AES_NB) |
+        ((x & AES_SR_LO) << (3 * AES_NB));
+    t = (x ^ (x >> (2 * AES_NB))) & AES_SR_HALF;
+    return x ^ t ^ (t << (2 * AES_NB));
+}
+
+/* MixColumns then AddRoundKey. Rotating by one row field (r) lines each
+ * row up with the next one of its column; 2*a ^ 3*b ^ c ^ d per byte,
+ * with the doubling's feedback (x^8 = x^4 + x^3 + x + 1) from bit 7. */
+static inline void aes_mix_columns(aes_word q[8], const aes_word rk[8])
+{
+    const unsigned r1 = AES_BITS / 4, r2 = AES_BITS / 2;
+    aes_word q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
+    aes_word q4 = q[4], q5 = q[5], q6 = q[6], q7 = q[7];
+    aes_word t0 = q0 ^ aes_rotr(q0, r1), t1 = q1 ^ aes_rotr(q1, r1);
+    aes_word t2 = q2 ^ aes_rotr(q2, r1), t3 = q3 ^ aes_rotr(q3, r1);
+    aes_word t4 = q4 ^ aes_rotr(q4, r1), t5 = q5 ^ aes_rotr(q5, r1);
+    aes_word t6 = q6 ^ aes_rotr(q6, r1), t7 = q7 ^ aes_rotr(q7, r1);
+
+    q[0] = rk[0] ^ t7 ^ aes_rotr(q0, r1) ^ aes_rotr(t0, r2);
+    q[1] = rk[1] ^ t0 ^ t7 ^ aes_rotr(q1, r1) ^ aes_rotr(t1, r2);
+    q[2] = rk[2] ^ t1 ^ aes_rotr(q2, r1) ^ aes_rotr(t2, r2);
+    q[3] = rk[3] ^ t2 ^ t7 ^ aes_rotr(q3, r1) ^ aes_rotr(t3, r2);
+    q[4] = rk[4] ^ t3 ^ t7 ^ aes_rotr(q4, r1) ^ aes_rotr(t4, r2);
+    q[5] = rk[5] ^ t4 ^ aes_rotr(q5, r1) ^ aes_rotr(t5, r2);
+    q[6] = rk[6] ^ t5 ^ aes_rotr(q6, r1) ^ aes_rotr(t6, r2);
+    q[7] = rk[7] ^ t6 ^ aes_rotr(q7, r1) ^ aes_rotr(t7, r2);
+}
+
+/* Encrypts NB blocks in bitsliced form in place. */
+static void aes128_rounds(aes_word q[8], const aes_word rk[88])
 {
     for (int i = 0; i < 8; i++)
         q[i] ^= rk[i];
+    for (int r = 1; r < 10; r++) {
+        aes_sbox(q);
+        for (int i = 0; i < 8; i++)
+            q[i] = aes_shift_row(q[i]);
+        aes_mix_columns(q, rk + 8 * r);
+    }
+    aes_sbox(q);
+    for (int i = 0; i < 8; i++)
+        q[i] = aes_shift_row(q[i]) ^ rk[80 + i];
 }
 
 /* S-box of the four bytes of x, through the bitsliced circuit. */
 static uint32_t aes_sub_word(uint32_t x)
 {
-    uint32_t q[8];
-    for (int i = 0; i < 8; i++)
-        q[i] = x;
-    aes_ortho(q);
+    uint32_t w[4 * AES_NB];
+    aes_word q[8];
+    for (int i = 0; i < 4 * AES_NB; i++)
+        w[i] = x;
+    aes_load(q, w);
     aes_sbox(q);
-    aes_ortho(q);
-    x = q[0];
+    aes_add_affine(q);
+    aes_store(w, q);
+    x = w[0];
     crypto_wipe(q, sizeof q);
+    crypto_wipe(w, sizeof w);
     return x;
 }
 
-/* rk[88]: the eleven round keys in bitsliced form (both lanes equal). */
-static void aes128_keysched(uint32_t rk[88], const uint8_t key[16])
+/* rk[88]: the eleven round keys bitsliced (all blocks equal); keys 1..10
+ * carry the S-box's affine constant. */
+static void aes128_keysched(aes_word rk[88], const uint8_t key[16])
 {
     static const uint8_t rcon[10] = {0x01, 0x02, 0x04, 0x08, 0x10,
                                      0x20, 0x40, 0x80, 0x1B, 0x36};
-    uint32_t w[44];
+    uint32_t w[44], cols[4 * AES_NB];
     for (int i = 0; i < 4; i++)
         w[i] = ct_load32_le(key + 4 * i);
     for (int i = 4; i < 44; i++) {
@@ -178,136 +317,146 @@ static void aes128_keysched(uint32_t rk[88], const uint8_t key[16])
             t = aes_sub_word(ct_rotr32(t, 8)) ^ rcon[i / 4 - 1];
         w[i] = w[i - 4] ^ t;
     }
-    for (int i = 0; i < 44; i++) {
-        rk[2 * i] = w[i];
-        rk[2 * i + 1] = w[i];
+    for (int r = 0; r < 11; r++) {
+        for (int i = 0; i < 4 * AES_NB; i++)
+            cols[i] = w[4 * r + (i & 3)];
+        aes_load(rk + 8 * r, cols);
+        if (r > 0)
+            aes_add_affine(rk + 8 * r);
     }
-    for (int i = 0; i < 88; i += 8)
-        aes_ortho(rk + i);
     crypto_wipe(w, sizeof w);
+    crypto_wipe(cols, sizeof cols);
 }
 
-/* Encrypts two blocks in place, already in bitsliced form. */
-static void aes128_rounds(uint32_t q[8], const uint32_t rk[88])
+/* w[4 * b + c]: NB blocks as little-endian column words, encrypted in
+ * place. q is the caller's scratch (wiped by the caller). */
+static void aes128_encrypt_words(uint32_t w[4 * AES_NB], aes_word q[8],
+                                 const aes_word rk[88])
 {
-    aes_add_round_key(q, rk);
-    for (int r = 1; r < 10; r++) {
-        aes_sbox(q);
-        aes_shift_rows(q);
-        aes_mix_columns(q);
-        aes_add_round_key(q, rk + 8 * r);
-    }
-    aes_sbox(q);
-    aes_shift_rows(q);
-    aes_add_round_key(q, rk + 80);
-}
-
-/* out[0..32) = E(a) || E(b) */
-static void aes128_encrypt2(uint8_t out[32], const uint32_t rk[88],
-                            const uint8_t a[16], const uint8_t b[16])
-{
-    uint32_t q[8];
-    for (int i = 0; i < 4; i++) {
-        q[2 * i] = ct_load32_le(a + 4 * i);
-        q[2 * i + 1] = ct_load32_le(b + 4 * i);
-    }
-    aes_ortho(q);
+    aes_load(q, w);
     aes128_rounds(q, rk);
-    aes_ortho(q);
-    for (int i = 0; i < 4; i++) {
-        ct_store32_le(out + 4 * i, q[2 * i]);
-        ct_store32_le(out + 16 + 4 * i, q[2 * i + 1]);
-    }
-    crypto_wipe(q, sizeof q);
+    aes_store(w, q);
 }
 
 void crypto_aes128_encrypt_block(uint8_t out[16], const uint8_t key[16],
                                  const uint8_t in[16])
 {
-    uint32_t rk[88];
-    uint8_t two[32];
+    aes_word rk[88], q[8];
+    uint32_t w[4 * AES_NB];
     aes128_keysched(rk, key);
-    aes128_encrypt2(two, rk, in, in);
-    memcpy(out, two, 16);
+    for (int i = 0; i < 4 * AES_NB; i++)
+        w[i] = ct_load32_le(in + 4 * (i & 3));
+    aes128_encrypt_words(w, q, rk);
+    for (int i = 0; i < 4; i++)
+        ct_store32_le(out + 4 * i, w[i]);
     crypto_wipe(rk, sizeof rk);
-    crypto_wipe(two, sizeof two);
+    crypto_wipe(q, sizeof q);
+    crypto_wipe(w, sizeof w);
 }
 
 /* ---- GHASH ------------------------------------------------------------------------ */
 
-/* Low 64 bits of the carry-less product x * y. */
-static uint64_t bmul64(uint64_t x, uint64_t y)
+/* A hash-key operand split by the four hole masks. */
+typedef struct {
+    uint32_t m[4];
+} ghash_split;
+
+static void ghash_split_word(ghash_split *s, uint32_t y)
 {
-    const uint64_t m0 = 0x1111111111111111ULL, m1 = 0x2222222222222222ULL;
-    const uint64_t m2 = 0x4444444444444444ULL, m3 = 0x8888888888888888ULL;
-    uint64_t x0 = x & m0, x1 = x & m1, x2 = x & m2, x3 = x & m3;
-    uint64_t y0 = y & m0, y1 = y & m1, y2 = y & m2, y3 = y & m3;
-    uint64_t z0 = (x0 * y0) ^ (x1 * y3) ^ (x2 * y2) ^ (x3 * y1);
-    uint64_t z1 = (x0 * y1) ^ (x1 * y0) ^ (x2 * y3) ^ (x3 * y2);
-    uint64_t z2 = (x0 * y2) ^ (x1 * y1) ^ (x2 * y0) ^ (x3 * y3);
-    uint64_t z3 = (x0 * y3) ^ (x1 * y2) ^ (x2 * y1) ^ (x3 * y0);
-    return (z0 & m0) | (z1 & m1) | (z2 & m2) | (z3 & m3);
+    s->m[0] = y & 0x11111111;
+    s->m[1] = y & 0x22222222;
+    s->m[2] = y & 0x44444444;
+    s->m[3] = y & 0x88888888;
 }
 
-static uint64_t rev64(uint64_t x)
+/* Carry-less 32x32 -> 64 product of x and the split operand y. In each
+ * sum the two products' per-bit term counts peak four positions apart,
+ * so no count exceeds 15 (see the notes). */
+static inline uint64_t ghash_bmul32(uint32_t x, const ghash_split *y)
 {
-    x = ((x & 0x5555555555555555ULL) << 1) | ((x >> 1) & 0x5555555555555555ULL);
-    x = ((x & 0x3333333333333333ULL) << 2) | ((x >> 2) & 0x3333333333333333ULL);
-    x = ((x & 0x0F0F0F0F0F0F0F0FULL) << 4) | ((x >> 4) & 0x0F0F0F0F0F0F0F0FULL);
-    x = ((x & 0x00FF00FF00FF00FFULL) << 8) | ((x >> 8) & 0x00FF00FF00FF00FFULL);
-    x = ((x & 0x0000FFFF0000FFFFULL) << 16) | ((x >> 16) & 0x0000FFFF0000FFFFULL);
-    return (x << 32) | (x >> 32);
+    uint64_t x0 = x & 0x11111111, x1 = x & 0x22222222;
+    uint64_t x2 = x & 0x44444444, x3 = x & 0x88888888;
+    uint64_t z0 = (x0 * y->m[0] + x2 * y->m[2]) ^ (x1 * y->m[3]) ^ (x3 * y->m[1]);
+    uint64_t z1 = (x0 * y->m[1] + x2 * y->m[3]) ^ (x1 * y->m[0] + x3 * y->m[2]);
+    uint64_t z2 = (x0 * y->m[2] + x3 * y->m[3]) ^ (x1 * y->m[1]) ^ (x2 * y->m[0]);
+    uint64_t z3 = (x0 * y->m[3]) ^ (x1 * y->m[2]) ^ (x2 * y->m[1]) ^ (x3 * y->m[0]);
+    return (z0 & 0x1111111111111111ULL) | (z1 & 0x2222222222222222ULL) |
+           (z2 & 0x4444444444444444ULL) | (z3 & 0x8888888888888888ULL);
 }
 
-/* y = (y ^ block) * h for each whole 16-byte block of data. */
+/* 64x64 -> 128 by Karatsuba: lo, hi as 64-bit halves. */
+static inline void ghash_mul64(uint64_t *lo, uint64_t *hi, uint32_t a0,
+                               uint32_t a1, const ghash_split y[3])
+{
+    uint64_t p0 = ghash_bmul32(a0, &y[0]), p1 = ghash_bmul32(a1, &y[1]);
+    uint64_t pm = ghash_bmul32(a0 ^ a1, &y[2]) ^ p0 ^ p1;
+    *lo = p0 ^ (pm << 32);
+    *hi = p1 ^ (pm >> 32);
+}
+
+/* y = (y ^ block) * H for each whole 16-byte block. Words are numbered
+ * from the integer's low end: GCM's x^0 is bit 127 of the big-endian
+ * block. hx = H * x^-1 (see the notes). */
 static void ghash_blocks(uint8_t y[16], const uint8_t h[16],
                          const uint8_t *data, size_t nblocks)
 {
-    uint64_t y1 = ct_load64_be(y), y0 = ct_load64_be(y + 8);
-    uint64_t h1 = ct_load64_be(h), h0 = ct_load64_be(h + 8);
-    uint64_t h0r = rev64(h0), h1r = rev64(h1);
-    uint64_t h2 = h0 ^ h1, h2r = h0r ^ h1r;
+    ghash_split hs[9];
+    uint32_t hx[4], a[4], v[8], top;
 
+    for (int i = 0; i < 4; i++)
+        hx[i] = ct_load32_be(h + 12 - 4 * i);
+    /* H / x: shift the reflected integer left; the x^0 term becomes
+     * x^-1 = x^127 + x^6 + x + 1. */
+    top = (uint32_t)0 - (hx[3] >> 31);
+    hx[3] = (hx[3] << 1) | (hx[2] >> 31);
+    hx[2] = (hx[2] << 1) | (hx[1] >> 31);
+    hx[1] = (hx[1] << 1) | (hx[0] >> 31);
+    hx[0] = (hx[0] << 1) ^ (top & 1);
+    hx[3] ^= top & 0xC2000000;
+    ghash_split_word(&hs[0], hx[0]);
+    ghash_split_word(&hs[1], hx[1]);
+    ghash_split_word(&hs[2], hx[0] ^ hx[1]);
+    ghash_split_word(&hs[3], hx[2]);
+    ghash_split_word(&hs[4], hx[3]);
+    ghash_split_word(&hs[5], hx[2] ^ hx[3]);
+    ghash_split_word(&hs[6], hx[0] ^ hx[2]);
+    ghash_split_word(&hs[7], hx[1] ^ hx[3]);
+    ghash_split_word(&hs[8], hx[0] ^ hx[1] ^ hx[2] ^ hx[3]);
+
+    for (int i = 0; i < 4; i++)
+        a[i] = ct_load32_be(y + 12 - 4 * i);
     while (nblocks--) {
-        uint64_t y0r, y1r, y2, y2r, z0, z1, z2, z0h, z1h, z2h;
-        uint64_t v0, v1, v2, v3;
-        y1 ^= ct_load64_be(data);
-        y0 ^= ct_load64_be(data + 8);
+        uint64_t l0, l1, h0, h1, m0, m1;
+        for (int i = 0; i < 4; i++)
+            a[i] ^= ct_load32_be(data + 12 - 4 * i);
         data += 16;
-        y0r = rev64(y0);
-        y1r = rev64(y1);
-        y2 = y0 ^ y1;
-        y2r = y0r ^ y1r;
-        z0 = bmul64(y0, h0);
-        z1 = bmul64(y1, h1);
-        z2 = bmul64(y2, h2);
-        z0h = bmul64(y0r, h0r);
-        z1h = bmul64(y1r, h1r);
-        z2h = bmul64(y2r, h2r);
-        z2 ^= z0 ^ z1;
-        z2h ^= z0h ^ z1h;
-        z0h = rev64(z0h) >> 1;
-        z1h = rev64(z1h) >> 1;
-        z2h = rev64(z2h) >> 1;
-        v0 = z0;
-        v1 = z0h ^ z2;
-        v2 = z1 ^ z2h;
-        v3 = z1h;
-        /* GCM's bit order is reflected: shift the 256-bit product left by
-         * one, then reduce modulo x^128 + x^7 + x^2 + x + 1. */
-        v3 = (v3 << 1) | (v2 >> 63);
-        v2 = (v2 << 1) | (v1 >> 63);
-        v1 = (v1 << 1) | (v0 >> 63);
-        v0 = (v0 << 1);
-        v2 ^= v0 ^ (v0 >> 1) ^ (v0 >> 2) ^ (v0 >> 7);
-        v1 ^= (v0 << 63) ^ (v0 << 62) ^ (v0 << 57);
-        v3 ^= v1 ^ (v1 >> 1) ^ (v1 >> 2) ^ (v1 >> 7);
-        v2 ^= (v1 << 63) ^ (v1 << 62) ^ (v1 << 57);
-        y0 = v2;
-        y1 = v3;
+        ghash_mul64(&l0, &l1, a[0], a[1], &hs[0]);
+        ghash_mul64(&h0, &h1, a[2], a[3], &hs[3]);
+        ghash_mul64(&m0, &m1, a[0] ^ a[2], a[1] ^ a[3], &hs[6]);
+        m0 ^= l0 ^ h0;
+        m1 ^= l1 ^ h1;
+        l1 ^= m0;
+        h0 ^= m1;
+        v[0] = (uint32_t)l0; v[1] = (uint32_t)(l0 >> 32);
+        v[2] = (uint32_t)l1; v[3] = (uint32_t)(l1 >> 32);
+        v[4] = (uint32_t)h0; v[5] = (uint32_t)(h0 >> 32);
+        v[6] = (uint32_t)h1; v[7] = (uint32_t)(h1 >> 32);
+        /* Reduce: x^128 = x^7 + x^2 + x + 1, reflected. Word j folds into
+         * words j + 4 and j + 3; word 3 is folded after word 0 fed it. */
+        for (int j = 0; j < 4; j++) {
+            uint32_t u = v[j];
+            v[j + 4] ^= u ^ (u >> 1) ^ (u >> 2) ^ (u >> 7);
+            v[j + 3] ^= (u << 31) ^ (u << 30) ^ (u << 25);
+        }
+        for (int i = 0; i < 4; i++)
+            a[i] = v[4 + i];
     }
-    ct_store64_be(y, y1);
-    ct_store64_be(y + 8, y0);
+    for (int i = 0; i < 4; i++)
+        ct_store32_be(y + 12 - 4 * i, a[i]);
+    crypto_wipe(hs, sizeof hs);
+    crypto_wipe(hx, sizeof hx);
+    crypto_wipe(a, sizeof a);
+    crypto_wipe(v, sizeof v);
 }
 
 static void gcm_hash(crypto_aes128gcm_t *ctx, const uint8_t *p, size_t len)
@@ -327,7 +476,8 @@ static void gcm_hash(crypto_aes128gcm_t *ctx, const uint8_t *p, size_t len)
         p += n;
         len -= n;
     }
-    ghash_blocks(ctx->y, ctx->h, p, len / 16);
+    if (len >= 16)
+        ghash_blocks(ctx->y, ctx->h, p, len / 16);
     p += len & ~(size_t)15;
     len &= 15;
     if (len) {
@@ -348,34 +498,59 @@ static void gcm_hash_pad(crypto_aes128gcm_t *ctx)
 
 /* ---- GCM ---------------------------------------------------------------------------- */
 
-static void gcm_next_stream(crypto_aes128gcm_t *ctx)
+/* out = in ^ key stream for npass whole passes of AES_PASS bytes, or the
+ * raw key stream if in is NULL. */
+static void gcm_ctr(crypto_aes128gcm_t *ctx, uint8_t *out, const uint8_t *in,
+                    size_t npass)
 {
-    uint8_t a[16], b[16];
-    memcpy(a, ctx->j0, 12);
-    memcpy(b, ctx->j0, 12);
-    ct_store32_be(a + 12, ctx->ctr);
-    ct_store32_be(b + 12, ctx->ctr + 1);
-    ctx->ctr += 2;
-    aes128_encrypt2(ctx->stream, ctx->rk, a, b);
-    ctx->used = 0;
+    uint32_t w[4 * AES_NB], j[3];
+    uint8_t c[4];
+    aes_word q[8];
+
+    for (int i = 0; i < 3; i++)
+        j[i] = ct_load32_le(ctx->j0 + 4 * i);
+    while (npass--) {
+        for (int b = 0; b < AES_NB; b++) {
+            w[4 * b] = j[0];
+            w[4 * b + 1] = j[1];
+            w[4 * b + 2] = j[2];
+            ct_store32_be(c, ctx->ctr + (uint32_t)b);
+            w[4 * b + 3] = ct_load32_le(c);
+        }
+        ctx->ctr += AES_NB;
+        aes128_encrypt_words(w, q, AES_RK(ctx));
+        for (int i = 0; i < 4 * AES_NB; i++) {
+            uint32_t x = in ? ct_load32_le(in + 4 * i) : 0;
+            ct_store32_le(out + 4 * i, x ^ w[i]);
+        }
+        out += AES_PASS;
+        if (in)
+            in += AES_PASS;
+    }
+    crypto_wipe(w, sizeof w);
+    crypto_wipe(q, sizeof q);
 }
 
 static void gcm_xor(crypto_aes128gcm_t *ctx, uint8_t *out, const uint8_t *in,
                     size_t len)
 {
-    while (len && ctx->used < 32) {
+    size_t whole;
+    while (len && ctx->used < AES_PASS) {
         *out++ = *in++ ^ ctx->stream[ctx->used++];
         len--;
     }
-    while (len) {
-        size_t n = len < 32 ? len : 32;
-        gcm_next_stream(ctx);
-        for (size_t i = 0; i < n; i++)
+    whole = len / AES_PASS;
+    if (whole) {
+        gcm_ctr(ctx, out, in, whole);
+        out += whole * AES_PASS;
+        in += whole * AES_PASS;
+        len -= whole * AES_PASS;
+    }
+    if (len) {
+        gcm_ctr(ctx, ctx->stream, NULL, 1);
+        for (size_t i = 0; i < len; i++)
             out[i] = in[i] ^ ctx->stream[i];
-        ctx->used = n;
-        out += n;
-        in += n;
-        len -= n;
+        ctx->used = len;
     }
 }
 
@@ -384,14 +559,14 @@ int crypto_aes128gcm_init(crypto_aes128gcm_t *ctx, const uint8_t key[16],
                           size_t ad_len)
 {
     static const uint8_t zero[16];
-    uint8_t two[32];
 
     if (iv_len == 0)
         return CRYPTO_EINVAL;
     memset(ctx, 0, sizeof *ctx);
-    aes128_keysched(ctx->rk, key);
-    aes128_encrypt2(two, ctx->rk, zero, zero);
-    memcpy(ctx->h, two, 16);
+    aes128_keysched(AES_RK(ctx), key);
+    memcpy(ctx->j0, zero, 16);
+    gcm_ctr(ctx, ctx->stream, NULL, 1); /* counter 0 of an all-zero J0 */
+    memcpy(ctx->h, ctx->stream, 16);
     if (iv_len == 12) {
         memcpy(ctx->j0, iv, 12);
         ctx->j0[15] = 1;
@@ -404,12 +579,13 @@ int crypto_aes128gcm_init(crypto_aes128gcm_t *ctx, const uint8_t key[16],
         memcpy(ctx->j0, ctx->y, 16);
         memset(ctx->y, 0, 16);
     }
-    ctx->ctr = ct_load32_be(ctx->j0 + 12) + 1;
-    ctx->used = 32;
+    ctx->ctr = ct_load32_be(ctx->j0 + 12);
+    gcm_ctr(ctx, ctx->stream, NULL, 1); /* E(J0) first: it masks the tag */
+    memcpy(ctx->ej0, ctx->stream, 16);
+    ctx->used = 16;                     /* then J0 + 1, ... */
     gcm_hash(ctx, ad, ad_len);
     gcm_hash_pad(ctx);
     ctx->ad_len = ad_len;
-    crypto_wipe(two, sizeof two);
     return CRYPTO_OK;
 }
 
@@ -431,16 +607,13 @@ void crypto_aes128gcm_decrypt_update(crypto_aes128gcm_t *ctx, uint8_t *out,
 
 static void gcm_tag(crypto_aes128gcm_t *ctx, uint8_t tag[16])
 {
-    uint8_t lens[16], a[16], two[32];
+    uint8_t lens[16];
     gcm_hash_pad(ctx);
     ct_store64_be(lens, ctx->ad_len * 8);
     ct_store64_be(lens + 8, ctx->text_len * 8);
     gcm_hash(ctx, lens, 16);
-    memcpy(a, ctx->j0, 16);
-    aes128_encrypt2(two, ctx->rk, a, a);
     for (int i = 0; i < 16; i++)
-        tag[i] = ctx->y[i] ^ two[i];
-    crypto_wipe(two, sizeof two);
+        tag[i] = ctx->y[i] ^ ctx->ej0[i];
     crypto_wipe(ctx, sizeof *ctx);
 }
 

@@ -169,12 +169,26 @@ int crypto_chacha20poly1305_decrypt(uint8_t *pt, const uint8_t key[32],
 
 /* ---- AES-128-GCM (FIPS 197, SP 800-38D) ------------------------------------- */
 
+/* AES runs bitsliced, 16 * NB bytes per pass: NB = 4 blocks in 64-bit
+ * words on hosts with 64-bit multiplies, NB = 2 in 32-bit words elsewhere
+ * (the M33). The round keys are 11 x 8 words of that size. */
+#if defined(__SIZEOF_INT128__)
+#define CRYPTO_AES_PASS 64
+#else
+#define CRYPTO_AES_PASS 32
+#endif
 typedef struct {
-    uint32_t rk[88];     /* bitsliced round keys, 11 x 8 words */
-    uint8_t j0[16];      /* pre-counter block; E(J0) masks the tag */
-    uint32_t ctr;        /* next 32-bit counter value */
-    uint8_t stream[32];  /* unused key stream (two blocks per AES call) */
-    size_t used;         /* 32 = none left */
+    union {
+        uint32_t w32[88];
+#if defined(__SIZEOF_INT128__)
+        uint64_t w64[88];
+#endif
+    } rk;                /* bitsliced round keys */
+    uint8_t j0[16];      /* pre-counter block */
+    uint8_t ej0[16];     /* E(J0), which masks the tag */
+    uint32_t ctr;        /* counter of the next pass's first block */
+    uint8_t stream[CRYPTO_AES_PASS]; /* key stream of the last pass */
+    size_t used;         /* bytes of stream consumed */
     uint8_t h[16];       /* hash subkey E(0) */
     uint8_t y[16];       /* GHASH accumulator */
     uint8_t buf[16];     /* partial GHASH block */
