@@ -59,6 +59,13 @@ typedef uint32_t aes_word;
 #define AES_NB 2
 #define AES_RK(ctx) ((ctx)->rk.w32)
 #endif
+/* Keeping the multiply out of line lets the M33's 13 registers hold one
+ * product at a time instead of spilling nine interleaved ones. */
+#if defined(__GNUC__) || defined(__clang__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
 #define AES_BITS (16 * AES_NB)  /* bits per word */
 #define AES_PASS (16 * AES_NB)  /* bytes per bitsliced pass */
 #define AES_ROW (4 * AES_NB)    /* bits per row field */
@@ -83,8 +90,19 @@ static inline aes_word aes_rotr(aes_word x, unsigned n)
 
 /* ---- Bitsliced AES ---------------------------------------------------------------- */
 
-/* SubBytes without its affine constant (see the notes). */
-static inline void aes_sbox(aes_word *q)
+/* ShiftRows: row r moves r columns left (column c takes column c + r). */
+static inline aes_word aes_shift_row(aes_word x)
+{
+    aes_word t;
+    x = (x & AES_SR_KEEP) | ((x & AES_SR_HI) >> AES_NB) |
+        ((x & AES_SR_LO) << (3 * AES_NB));
+    t = (x ^ (x >> (2 * AES_NB))) & AES_SR_HALF;
+    return x ^ t ^ (t << (2 * AES_NB));
+}
+
+/* AddRoundKey, SubBytes without its affine constant (see the notes) and
+ * ShiftRows, in one pass over the state. */
+static NOINLINE void aes_sbox(aes_word *q, const aes_word *rk)
 {
     aes_word x0, x1, x2, x3, x4, x5, x6, x7;
     aes_word y1, y2, y3, y4, y5, y6, y7, y8, y9, y10, y11, y12, y13, y14;
@@ -99,8 +117,8 @@ static inline void aes_sbox(aes_word *q)
     aes_word t62, t63, t64, t65, t66, t67;
 
     /* x0 is the most significant bit. */
-    x0 = q[7]; x1 = q[6]; x2 = q[5]; x3 = q[4];
-    x4 = q[3]; x5 = q[2]; x6 = q[1]; x7 = q[0];
+    x0 = q[7] ^ rk[7]; x1 = q[6] ^ rk[6]; x2 = q[5] ^ rk[5]; x3 = q[4] ^ rk[4];
+    x4 = q[3] ^ rk[3]; x5 = q[2] ^ rk[2]; x6 = q[1] ^ rk[1]; x7 = q[0] ^ rk[0];
 
     /* top linear layer */
     y14 = x3 ^ x5; y13 = x0 ^ x6; y9 = x0 ^ x3; y8 = x0 ^ x5;
@@ -137,14 +155,15 @@ static inline void aes_sbox(aes_word *q)
     t58 = z4 ^ t46; t59 = z3 ^ t54; t60 = t46 ^ t57; t61 = z14 ^ t57;
     t62 = t52 ^ t58; t63 = t49 ^ t58; t64 = z4 ^ t59; t65 = t61 ^ t62;
     t66 = z1 ^ t63; t67 = t64 ^ t65;
-    q[7] = t59 ^ t63;               /* s0 */
-    q[4] = t53 ^ t66;               /* s3 */
-    q[3] = t51 ^ t66;               /* s4 */
-    q[2] = t47 ^ t65;               /* s5 */
-    q[6] = t64 ^ q[4];              /* ~s1 */
-    q[5] = t55 ^ t67;               /* ~s2 */
-    q[1] = t56 ^ t62;               /* ~s6 */
-    q[0] = t48 ^ t60;               /* ~s7 */
+    x3 = t53 ^ t66;                 /* s3 */
+    q[7] = aes_shift_row(t59 ^ t63);    /* s0 */
+    q[6] = aes_shift_row(t64 ^ x3);     /* ~s1 */
+    q[5] = aes_shift_row(t55 ^ t67);    /* ~s2 */
+    q[4] = aes_shift_row(x3);
+    q[3] = aes_shift_row(t51 ^ t66);    /* s4 */
+    q[2] = aes_shift_row(t47 ^ t65);    /* s5 */
+    q[1] = aes_shift_row(t56 ^ t62);    /* ~s6 */
+    q[0] = aes_shift_row(t48 ^ t60);    /* ~s7 */
 }
 
 /* The affine constant's bits: words 0, 1, 5 and 6 (0x63). */
@@ -236,20 +255,10 @@ static void aes_store(uint32_t w[8], aes_word q[8])
 }
 #endif
 
-/* ShiftRows: row r moves r columns left (column c takes column c + r). */
-static inline aes_word aes_shift_row(aes_word x)
-{
-    aes_word t;
-    x = (x & AES_SR_KEEP) | ((x & AES_SR_HI) >> AES_NB) |
-        ((x & AES_SR_LO) << (3 * AES_NB));
-    t = (x ^ (x >> (2 * AES_NB))) & AES_SR_HALF;
-    return x ^ t ^ (t << (2 * AES_NB));
-}
-
-/* MixColumns then AddRoundKey. Rotating by one row field (r) lines each
+/* MixColumns. Rotating by one row field (r) lines each
  * row up with the next one of its column; 2*a ^ 3*b ^ c ^ d per byte,
  * with the doubling's feedback (x^8 = x^4 + x^3 + x + 1) from bit 7. */
-static inline void aes_mix_columns(aes_word q[8], const aes_word rk[8])
+static void aes_mix_columns(aes_word q[8])
 {
     const unsigned r1 = AES_BITS / 4, r2 = AES_BITS / 2;
     aes_word q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3];
@@ -259,30 +268,26 @@ static inline void aes_mix_columns(aes_word q[8], const aes_word rk[8])
     aes_word t4 = q4 ^ aes_rotr(q4, r1), t5 = q5 ^ aes_rotr(q5, r1);
     aes_word t6 = q6 ^ aes_rotr(q6, r1), t7 = q7 ^ aes_rotr(q7, r1);
 
-    q[0] = rk[0] ^ t7 ^ aes_rotr(q0, r1) ^ aes_rotr(t0, r2);
-    q[1] = rk[1] ^ t0 ^ t7 ^ aes_rotr(q1, r1) ^ aes_rotr(t1, r2);
-    q[2] = rk[2] ^ t1 ^ aes_rotr(q2, r1) ^ aes_rotr(t2, r2);
-    q[3] = rk[3] ^ t2 ^ t7 ^ aes_rotr(q3, r1) ^ aes_rotr(t3, r2);
-    q[4] = rk[4] ^ t3 ^ t7 ^ aes_rotr(q4, r1) ^ aes_rotr(t4, r2);
-    q[5] = rk[5] ^ t4 ^ aes_rotr(q5, r1) ^ aes_rotr(t5, r2);
-    q[6] = rk[6] ^ t5 ^ aes_rotr(q6, r1) ^ aes_rotr(t6, r2);
-    q[7] = rk[7] ^ t6 ^ aes_rotr(q7, r1) ^ aes_rotr(t7, r2);
+    q[0] = t7 ^ aes_rotr(q0, r1) ^ aes_rotr(t0, r2);
+    q[1] = t0 ^ t7 ^ aes_rotr(q1, r1) ^ aes_rotr(t1, r2);
+    q[2] = t1 ^ aes_rotr(q2, r1) ^ aes_rotr(t2, r2);
+    q[3] = t2 ^ t7 ^ aes_rotr(q3, r1) ^ aes_rotr(t3, r2);
+    q[4] = t3 ^ t7 ^ aes_rotr(q4, r1) ^ aes_rotr(t4, r2);
+    q[5] = t4 ^ aes_rotr(q5, r1) ^ aes_rotr(t5, r2);
+    q[6] = t5 ^ aes_rotr(q6, r1) ^ aes_rotr(t6, r2);
+    q[7] = t6 ^ aes_rotr(q7, r1) ^ aes_rotr(t7, r2);
 }
 
 /* Encrypts NB blocks in bitsliced form in place. */
 static void aes128_rounds(aes_word q[8], const aes_word rk[88])
 {
-    for (int i = 0; i < 8; i++)
-        q[i] ^= rk[i];
-    for (int r = 1; r < 10; r++) {
-        aes_sbox(q);
-        for (int i = 0; i < 8; i++)
-            q[i] = aes_shift_row(q[i]);
-        aes_mix_columns(q, rk + 8 * r);
+    for (int r = 0; r < 9; r++) {
+        aes_sbox(q, rk + 8 * r);
+        aes_mix_columns(q);
     }
-    aes_sbox(q);
+    aes_sbox(q, rk + 72);
     for (int i = 0; i < 8; i++)
-        q[i] = aes_shift_row(q[i]) ^ rk[80 + i];
+        q[i] ^= rk[80 + i];
 }
 
 /* S-box of the four bytes of x, through the bitsliced circuit. */
@@ -292,8 +297,9 @@ static uint32_t aes_sub_word(uint32_t x)
     aes_word q[8];
     for (int i = 0; i < 4 * AES_NB; i++)
         w[i] = x;
+    static const aes_word none[8];
     aes_load(q, w);
-    aes_sbox(q);
+    aes_sbox(q, none); /* ShiftRows: all columns are equal */
     aes_add_affine(q);
     aes_store(w, q);
     x = w[0];
@@ -372,7 +378,7 @@ static void ghash_split_word(ghash_split *s, uint32_t y)
 /* Carry-less 32x32 -> 64 product of x and the split operand y. In each
  * sum the two products' per-bit term counts peak four positions apart,
  * so no count exceeds 15 (see the notes). */
-static inline uint64_t ghash_bmul32(uint32_t x, const ghash_split *y)
+static NOINLINE uint64_t ghash_bmul32(uint32_t x, const ghash_split *y)
 {
     uint64_t x0 = x & 0x11111111, x1 = x & 0x22222222;
     uint64_t x2 = x & 0x44444444, x3 = x & 0x88888888;
