@@ -54,10 +54,12 @@
 typedef uint64_t aes_word;
 #define AES_NB 4
 #define AES_RK(ctx) ((ctx)->rk.w64)
+#define aes_opaque ct_barrier64
 #else
 typedef uint32_t aes_word;
 #define AES_NB 2
 #define AES_RK(ctx) ((ctx)->rk.w32)
+#define aes_opaque ct_barrier32
 #endif
 /* Keeping the multiply out of line lets the M33's 13 registers hold one
  * product at a time instead of spilling nine interleaved ones. */
@@ -90,13 +92,16 @@ static inline aes_word aes_rotr(aes_word x, unsigned n)
 
 /* ---- Bitsliced AES ---------------------------------------------------------------- */
 
-/* ShiftRows: row r moves r columns left (column c takes column c + r). */
-static inline aes_word aes_shift_row(aes_word x)
+/* ShiftRows: row r moves r columns left (column c takes column c + r).
+ * half is AES_SR_HALF. The barriers keep the compiler from rewriting
+ * (x & m) >> s as (x >> s) & m', which costs Thumb-2 an extra shift (and
+ * its masks are not all encodable immediates); half comes in a register
+ * for the same reason. */
+static inline aes_word aes_shift_row(aes_word x, aes_word half)
 {
-    aes_word t;
-    x = (x & AES_SR_KEEP) | ((x & AES_SR_HI) >> AES_NB) |
-        ((x & AES_SR_LO) << (3 * AES_NB));
-    t = (x ^ (x >> (2 * AES_NB))) & AES_SR_HALF;
+    aes_word hi = aes_opaque(x & AES_SR_HI), lo = aes_opaque(x & AES_SR_LO), t;
+    x = (x & AES_SR_KEEP) | (hi >> AES_NB) | (lo << (3 * AES_NB));
+    t = (x ^ (x >> (2 * AES_NB))) & half;
     return x ^ t ^ (t << (2 * AES_NB));
 }
 
@@ -156,14 +161,15 @@ static NOINLINE void aes_sbox(aes_word *q, const aes_word *rk)
     t62 = t52 ^ t58; t63 = t49 ^ t58; t64 = z4 ^ t59; t65 = t61 ^ t62;
     t66 = z1 ^ t63; t67 = t64 ^ t65;
     x3 = t53 ^ t66;                 /* s3 */
-    q[7] = aes_shift_row(t59 ^ t63);    /* s0 */
-    q[6] = aes_shift_row(t64 ^ x3);     /* ~s1 */
-    q[5] = aes_shift_row(t55 ^ t67);    /* ~s2 */
-    q[4] = aes_shift_row(x3);
-    q[3] = aes_shift_row(t51 ^ t66);    /* s4 */
-    q[2] = aes_shift_row(t47 ^ t65);    /* s5 */
-    q[1] = aes_shift_row(t56 ^ t62);    /* ~s6 */
-    q[0] = aes_shift_row(t48 ^ t60);    /* ~s7 */
+    x0 = aes_opaque(AES_SR_HALF);
+    q[7] = aes_shift_row(t59 ^ t63, x0);    /* s0 */
+    q[6] = aes_shift_row(t64 ^ x3, x0);     /* ~s1 */
+    q[5] = aes_shift_row(t55 ^ t67, x0);    /* ~s2 */
+    q[4] = aes_shift_row(x3, x0);
+    q[3] = aes_shift_row(t51 ^ t66, x0);    /* s4 */
+    q[2] = aes_shift_row(t47 ^ t65, x0);    /* s5 */
+    q[1] = aes_shift_row(t56 ^ t62, x0);    /* ~s6 */
+    q[0] = aes_shift_row(t48 ^ t60, x0);    /* ~s7 */
 }
 
 /* The affine constant's bits: words 0, 1, 5 and 6 (0x63). */

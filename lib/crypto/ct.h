@@ -99,10 +99,20 @@ static inline uint32_t ct_barrier32(uint32_t x)
     __asm__("" : "+r"(x));
     return x;
 }
+static inline uint64_t ct_barrier64(uint64_t x)
+{
+    __asm__("" : "+r"(x));
+    return x;
+}
 #else
 static inline uint32_t ct_barrier32(uint32_t x)
 {
     volatile uint32_t v = x;
+    return v;
+}
+static inline uint64_t ct_barrier64(uint64_t x)
+{
+    volatile uint64_t v = x;
     return v;
 }
 #endif
