@@ -65,8 +65,10 @@ typedef uint32_t aes_word;
  * product at a time instead of spilling nine interleaved ones. */
 #if defined(__GNUC__) || defined(__clang__)
 #define NOINLINE __attribute__((noinline))
+#define INLINE inline __attribute__((always_inline))
 #else
 #define NOINLINE
+#define INLINE inline
 #endif
 #define AES_BITS (16 * AES_NB)  /* bits per word */
 #define AES_PASS (16 * AES_NB)  /* bytes per bitsliced pass */
@@ -85,7 +87,7 @@ _Static_assert(sizeof(((crypto_aes128gcm_t *)0)->stream) >= AES_PASS,
 _Static_assert(sizeof(AES_RK((crypto_aes128gcm_t *)0)[0]) == sizeof(aes_word),
                "crypto.h: round keys in aes words");
 
-static inline aes_word aes_rotr(aes_word x, unsigned n)
+static INLINE aes_word aes_rotr(aes_word x, unsigned n)
 {
     return (x >> n) | (x << (AES_BITS - n));
 }
@@ -97,7 +99,7 @@ static inline aes_word aes_rotr(aes_word x, unsigned n)
  * (x & m) >> s as (x >> s) & m', which costs Thumb-2 an extra shift (and
  * its masks are not all encodable immediates); half comes in a register
  * for the same reason. */
-static inline aes_word aes_shift_row(aes_word x, aes_word half)
+static INLINE aes_word aes_shift_row(aes_word x, aes_word half)
 {
     aes_word hi = aes_opaque(x & AES_SR_HI), lo = aes_opaque(x & AES_SR_LO), t;
     x = (x & AES_SR_KEEP) | (hi >> AES_NB) | (lo << (3 * AES_NB));
@@ -181,7 +183,7 @@ static void aes_add_affine(aes_word q[8])
     q[6] = ~q[6];
 }
 
-static inline void aes_swap(aes_word *x, aes_word *y, aes_word lo, unsigned s)
+static INLINE void aes_swap(aes_word *x, aes_word *y, aes_word lo, unsigned s)
 {
     aes_word a = *x, b = *y;
     *x = (a & lo) | ((b & lo) << s);
