@@ -61,14 +61,22 @@ typedef uint32_t aes_word;
 #define AES_RK(ctx) ((ctx)->rk.w32)
 #define aes_opaque ct_barrier32
 #endif
-/* Keeping the multiply out of line lets the M33's 13 registers hold one
- * product at a time instead of spilling nine interleaved ones. */
+/* NOINLINE keeps the GHASH multiply out of line, so that the M33's 13
+ * registers hold one product at a time instead of spilling nine
+ * interleaved ones; GCC's first scheduling pass would still hoist its
+ * sixteen multiplies and spill (66 instructions instead of 55), so it is
+ * turned off for that one function (GHASH_SCHED). */
 #if defined(__GNUC__) || defined(__clang__)
 #define NOINLINE __attribute__((noinline))
 #define INLINE inline __attribute__((always_inline))
 #else
 #define NOINLINE
 #define INLINE inline
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#define GHASH_SCHED __attribute__((optimize("no-schedule-insns")))
+#else
+#define GHASH_SCHED
 #endif
 #define AES_BITS (16 * AES_NB)  /* bits per word */
 #define AES_PASS (16 * AES_NB)  /* bytes per bitsliced pass */
@@ -386,7 +394,7 @@ static void ghash_split_word(ghash_split *s, uint32_t y)
 /* Carry-less 32x32 -> 64 product of x and the split operand y. In each
  * sum the two products' per-bit term counts peak four positions apart,
  * so no count exceeds 15 (see the notes). */
-static NOINLINE uint64_t ghash_bmul32(uint32_t x, const ghash_split *y)
+static NOINLINE GHASH_SCHED uint64_t ghash_bmul32(uint32_t x, const ghash_split *y)
 {
     uint64_t x0 = x & 0x11111111, x1 = x & 0x22222222;
     uint64_t x2 = x & 0x44444444, x3 = x & 0x88888888;
@@ -415,7 +423,7 @@ static void ghash_blocks(uint8_t y[16], const uint8_t h[16],
                          const uint8_t *data, size_t nblocks)
 {
     ghash_split hs[9];
-    uint32_t hx[4], a[4], v[8], top;
+    uint32_t hx[4], a0, a1, a2, a3, top;
 
     for (int i = 0; i < 4; i++)
         hx[i] = ct_load32_be(h + 12 - 4 * i);
@@ -437,40 +445,46 @@ static void ghash_blocks(uint8_t y[16], const uint8_t h[16],
     ghash_split_word(&hs[7], hx[1] ^ hx[3]);
     ghash_split_word(&hs[8], hx[0] ^ hx[1] ^ hx[2] ^ hx[3]);
 
-    for (int i = 0; i < 4; i++)
-        a[i] = ct_load32_be(y + 12 - 4 * i);
+    a0 = ct_load32_be(y + 12);
+    a1 = ct_load32_be(y + 8);
+    a2 = ct_load32_be(y + 4);
+    a3 = ct_load32_be(y);
     while (nblocks--) {
         uint64_t l0, l1, h0, h1, m0, m1;
-        for (int i = 0; i < 4; i++)
-            a[i] ^= ct_load32_be(data + 12 - 4 * i);
+        uint32_t v0, v1, v2, v3;
+        a0 ^= ct_load32_be(data + 12);
+        a1 ^= ct_load32_be(data + 8);
+        a2 ^= ct_load32_be(data + 4);
+        a3 ^= ct_load32_be(data);
         data += 16;
-        ghash_mul64(&l0, &l1, a[0], a[1], &hs[0]);
-        ghash_mul64(&h0, &h1, a[2], a[3], &hs[3]);
-        ghash_mul64(&m0, &m1, a[0] ^ a[2], a[1] ^ a[3], &hs[6]);
+        ghash_mul64(&l0, &l1, a0, a1, &hs[0]);
+        ghash_mul64(&h0, &h1, a2, a3, &hs[3]);
+        ghash_mul64(&m0, &m1, a0 ^ a2, a1 ^ a3, &hs[6]);
         m0 ^= l0 ^ h0;
         m1 ^= l1 ^ h1;
         l1 ^= m0;
         h0 ^= m1;
-        v[0] = (uint32_t)l0; v[1] = (uint32_t)(l0 >> 32);
-        v[2] = (uint32_t)l1; v[3] = (uint32_t)(l1 >> 32);
-        v[4] = (uint32_t)h0; v[5] = (uint32_t)(h0 >> 32);
-        v[6] = (uint32_t)h1; v[7] = (uint32_t)(h1 >> 32);
-        /* Reduce: x^128 = x^7 + x^2 + x + 1, reflected. Word j folds into
-         * words j + 4 and j + 3; word 3 is folded after word 0 fed it. */
-        for (int j = 0; j < 4; j++) {
-            uint32_t u = v[j];
-            v[j + 4] ^= u ^ (u >> 1) ^ (u >> 2) ^ (u >> 7);
-            v[j + 3] ^= (u << 31) ^ (u << 30) ^ (u << 25);
-        }
-        for (int i = 0; i < 4; i++)
-            a[i] = v[4 + i];
+        /* The 256-bit product is h1:h0:l1:l0. Reduce: x^128 = x^7 + x^2 +
+         * x + 1, reflected; 32-bit word j folds into words j + 4 and
+         * j + 3, and word 3 is folded after word 0 has fed it. */
+        v0 = (uint32_t)l0;
+        v1 = (uint32_t)(l0 >> 32);
+        v2 = (uint32_t)l1;
+        v3 = (uint32_t)(l1 >> 32) ^ (v0 << 31) ^ (v0 << 30) ^ (v0 << 25);
+        a0 = (uint32_t)h0 ^ v0 ^ (v0 >> 1) ^ (v0 >> 2) ^ (v0 >> 7) ^
+             (v1 << 31) ^ (v1 << 30) ^ (v1 << 25);
+        a1 = (uint32_t)(h0 >> 32) ^ v1 ^ (v1 >> 1) ^ (v1 >> 2) ^ (v1 >> 7) ^
+             (v2 << 31) ^ (v2 << 30) ^ (v2 << 25);
+        a2 = (uint32_t)h1 ^ v2 ^ (v2 >> 1) ^ (v2 >> 2) ^ (v2 >> 7) ^
+             (v3 << 31) ^ (v3 << 30) ^ (v3 << 25);
+        a3 = (uint32_t)(h1 >> 32) ^ v3 ^ (v3 >> 1) ^ (v3 >> 2) ^ (v3 >> 7);
     }
-    for (int i = 0; i < 4; i++)
-        ct_store32_be(y + 12 - 4 * i, a[i]);
+    ct_store32_be(y + 12, a0);
+    ct_store32_be(y + 8, a1);
+    ct_store32_be(y + 4, a2);
+    ct_store32_be(y, a3);
     crypto_wipe(hs, sizeof hs);
     crypto_wipe(hx, sizeof hx);
-    crypto_wipe(a, sizeof a);
-    crypto_wipe(v, sizeof v);
 }
 
 static void gcm_hash(crypto_aes128gcm_t *ctx, const uint8_t *p, size_t len)
