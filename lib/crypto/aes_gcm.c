@@ -78,11 +78,12 @@ typedef uint32_t aes_word;
 #else
 #define GHASH_SCHED
 #endif
-#define AES_BITS (16 * AES_NB)  /* bits per word */
-#define AES_PASS (16 * AES_NB)  /* bytes per bitsliced pass */
+#define AES_BITS (16 * AES_NB)  /* bits per word (8 words: NB blocks) */
+#define AES_PASS (16 * AES_NB)  /* bytes per bitsliced pass, the same number */
 #define AES_ROW (4 * AES_NB)    /* bits per row field */
 #define AES_REP(b) ((aes_word)(0x0101010101010101ULL * (b)))
-/* Bits [lo, hi) of every row field in rows r and s. */
+/* AES_FIELD: bits [lo, hi) of a row field; AES_ROWS: that field's bits in
+ * rows r and s. The ShiftRows masks: */
 #define AES_FIELD(lo, hi) ((((aes_word)1 << (hi)) - ((aes_word)1 << (lo))))
 #define AES_ROWS(m, r, s) (((m) << (AES_ROW * (r))) | ((m) << (AES_ROW * (s))))
 #define AES_SR_KEEP AES_ROWS(AES_FIELD(0, AES_ROW), 0, 2)
@@ -281,9 +282,10 @@ static void aes_store(uint32_t w[8], aes_word q[8])
 }
 #endif
 
-/* MixColumns. Rotating by one row field (r) lines each
- * row up with the next one of its column; 2*a ^ 3*b ^ c ^ d per byte,
- * with the doubling's feedback (x^8 = x^4 + x^3 + x + 1) from bit 7. */
+/* MixColumns. Rotating by one row field (r1) lines each row up with the
+ * next one of its column: 2*a ^ 3*b ^ c ^ d = 2*(a ^ b) ^ b ^ (c ^ d) per
+ * byte, t = a ^ b, and the doubling's feedback (x^8 = x^4 + x^3 + x + 1)
+ * is t7 into words 0, 1, 3 and 4. */
 static void aes_mix_columns(aes_word q[8])
 {
     const unsigned r1 = AES_BITS / 4, r2 = AES_BITS / 2;
@@ -319,11 +321,11 @@ static void aes128_rounds(aes_word q[8], const aes_word rk[88])
 /* S-box of the four bytes of x, through the bitsliced circuit. */
 static uint32_t aes_sub_word(uint32_t x)
 {
+    static const aes_word none[8];
     uint32_t w[4 * AES_NB];
     aes_word q[8];
     for (int i = 0; i < 4 * AES_NB; i++)
         w[i] = x;
-    static const aes_word none[8];
     aes_load(q, w);
     aes_sbox(q, none); /* ShiftRows: all columns are equal */
     aes_add_affine(q);
