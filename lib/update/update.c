@@ -47,7 +47,25 @@ static const char *const reasons[UPDATE_E_COUNT] = {
     "a layer's target is outside the component's run-time window",
     "the microvisor is on trial: the application is confirmed after it",
     "trial in progress: a trial of this component runs, not yet confirmed or rejected",
+    "the slot's download is incomplete: its progress log has no VERIFIED record",
+    ("the staged image no longer matches its digests (damaged in flash): its damaged part "
+     "is sent again"),
+    "already installed: this image is the confirmed one",
 };
+
+const char *update_reject_strerror(int reason)
+{
+    if (reason == UPDATE_REJ_FAILED)
+        return "it failed its trial (a crash, a hang or a restart before its health rule "
+               "passed)";
+    if (reason == UPDATE_REJ_RESET)
+        return "the device reset before it was confirmed";
+    if (reason == UPDATE_E_NONE)
+        return "its slot no longer holds it (overwritten by a later download)";
+    if (reason < 0)
+        return update_strerror(reason);
+    return "unknown reason";
+}
 
 const char *update_strerror(int err)
 {
@@ -105,7 +123,7 @@ static uint32_t data_addr(const update_t *u, uint32_t comp, unsigned slot)
     return upd_slot_addr(u, comp, slot) + 2 * page(u);
 }
 
-static uint32_t image_total(const struct manifest *m)
+uint32_t upd_image_total(const struct manifest *m)
 {
     uint64_t t = 0;
     for (uint32_t i = 0; i < m->n_layers; i++)
@@ -132,6 +150,7 @@ static void jrec_encode(const struct jrec *r, uint8_t out[JREC_SIZE])
     out[4] = r->type;
     out[5] = r->comp;
     out[6] = r->slot;
+    out[7] = (uint8_t)r->reason;
     put32(out + 8, r->value);
     memcpy(out + 16, r->digest, 8);
     put32(out + 28, crc32_ieee(out, 28));
@@ -144,6 +163,7 @@ static bool jrec_decode(const uint8_t in[JREC_SIZE], struct jrec *r)
     r->type = in[4];
     r->comp = in[5];
     r->slot = in[6];
+    r->reason = (int8_t)in[7];
     r->value = upd_get32(in + 8);
     memcpy(r->digest, in + 16, 8);
     return true;
@@ -159,7 +179,8 @@ static void fold(update_t *u, const struct jrec *r)
     if (!upd_comp_ok(r->comp) || r->slot >= UPDATE_SLOTS)
         return;
     struct update_comp_state *s = &u->st[r->comp];
-    struct update_ref ref = {.set = true, .slot = r->slot, .version = r->value};
+    struct update_ref ref = {.set = true, .slot = r->slot, .version = r->value,
+                             .reason = r->type == J_REJECT ? r->reason : 0};
     memcpy(ref.digest, r->digest, 8);
     switch (r->type) {
     case J_TRIAL:
@@ -272,7 +293,8 @@ static int jwrite(update_t *u, uint32_t addr, const struct jrec *r)
 static int snap_ref(update_t *u, uint32_t addr, uint32_t *off, uint8_t type, uint32_t comp,
                     const struct update_ref *ref, uint32_t value)
 {
-    struct jrec r = {.type = type, .comp = (uint8_t)comp, .slot = ref->slot, .value = value};
+    struct jrec r = {.type = type, .comp = (uint8_t)comp, .slot = ref->slot, .value = value,
+                     .reason = type == J_REJECT ? ref->reason : 0};
     memcpy(r.digest, ref->digest, 8);
     int rc = jwrite(u, addr + *off, &r);
     *off += JREC_SIZE;
@@ -420,7 +442,7 @@ static int image_rules(update_t *u, uint32_t comp, const struct manifest *m)
         return UPDATE_E_ROLLBACK;
     if (comp == MANIFEST_COMP_APP && u->mv_version && m->min_mv_version > u->mv_version)
         return UPDATE_E_MIN_MV;
-    if (image_total(m) > u->layout->slot_size[comp] - 2 * page(u))
+    if (upd_image_total(m) > u->layout->slot_size[comp] - 2 * page(u))
         return UPDATE_E_TOO_BIG;
     return UPDATE_OK;
 }
@@ -442,9 +464,12 @@ int upd_progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress
         }
         if (upd_get32(b) != PRG_MAGIC || upd_get32(b + 12) != crc32_ieee(b, 12))
             continue;
-        if (upd_get32(b + 4) == PRG_FRONTIER)
+        if (upd_get32(b + 4) == PRG_FRONTIER) {
+            /* a frontier after VERIFIED winds the log back: the bytes from
+             * there on were found damaged and are written again */
             p->frontier = upd_get32(b + 8);
-        else if (upd_get32(b + 4) == PRG_VERIFIED)
+            p->verified = false;
+        } else if (upd_get32(b + 4) == PRG_VERIFIED)
             p->verified = true;
         else if (upd_get32(b + 4) == PRG_BAD)
             p->bad = true;
@@ -452,15 +477,20 @@ int upd_progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress
     return UPDATE_OK;
 }
 
+static void progress_entry(uint8_t b[PRG_SIZE], uint32_t kind, uint32_t value)
+{
+    put32(b, PRG_MAGIC);
+    put32(b + 4, kind);
+    put32(b + 8, value);
+    put32(b + 12, crc32_ieee(b, 12));
+}
+
 static int progress_append(update_t *u, uint32_t kind, uint32_t value)
 {
     uint8_t b[PRG_SIZE];
     if (u->plog_next > page(u) - PRG_SIZE)
         return UPDATE_E_TOO_BIG; /* cannot happen: more entries than pages */
-    put32(b, PRG_MAGIC);
-    put32(b + 4, kind);
-    put32(b + 8, value);
-    put32(b + 12, crc32_ieee(b, 12));
+    progress_entry(b, kind, value);
     int rc = flash_program(u->flash, upd_slot_addr(u, u->dl_comp, u->dl_slot) + page(u) + u->plog_next,
                            b, PRG_SIZE);
     u->plog_next += PRG_SIZE;
@@ -469,6 +499,32 @@ static int progress_append(update_t *u, uint32_t kind, uint32_t value)
     if (kind == PRG_FRONTIER)
         u->frontier = value;
     return UPDATE_OK;
+}
+
+/* Room in a log whose next free entry is at next for a download resumed at
+ * frontier: every remaining page, the last frontier and the verdict. */
+static bool progress_room(const update_t *u, uint32_t next, uint32_t total, uint32_t frontier)
+{
+    uint32_t need = ((total - frontier) / page(u) + 3) * PRG_SIZE;
+    return next <= page(u) && need <= page(u) - next;
+}
+
+int upd_progress_rewind(update_t *u, uint32_t comp, unsigned slot, uint32_t total,
+                        uint32_t offset)
+{
+    struct progress p;
+    uint8_t b[PRG_SIZE];
+    uint32_t at = offset & ~(page(u) - 1);
+    int rc = upd_progress_scan(u, comp, slot, &p);
+    if (rc)
+        return rc;
+    if (!p.verified || p.bad || at >= total || !progress_room(u, p.next + PRG_SIZE, total, at))
+        return UPDATE_E_NONE; /* nothing to wind back, or no room: begin starts over */
+    if (u->dl != UPDATE_IDLE && u->dl_comp == comp && u->dl_slot == slot)
+        u->dl = UPDATE_IDLE; /* its cached log position is stale now */
+    progress_entry(b, PRG_FRONTIER, at);
+    rc = flash_program(u->flash, upd_slot_addr(u, comp, slot) + page(u) + p.next, b, PRG_SIZE);
+    return rc ? upd_ferr(u, rc) : UPDATE_OK;
 }
 
 int upd_hash_layers(update_t *u, const struct update_slot_info *info)
@@ -490,8 +546,10 @@ int upd_hash_layers(update_t *u, const struct update_slot_info *info)
             done += n;
         }
         u->crypto->sha256_final(&c, h);
-        if (memcmp(h, l->sha256, 32) != 0)
+        if (memcmp(h, l->sha256, 32) != 0) {
+            u->bad_off = off;
             return UPDATE_E_VERIFY;
+        }
         off += (l->size + 15u) & ~15u;
     }
     return UPDATE_OK;
@@ -524,8 +582,10 @@ int upd_load_layers(update_t *u, uint32_t comp, const struct update_slot_info *i
                 u->loader->step(u->loader->ctx);
         }
         u->crypto->sha256_final(&c, h);
-        if (memcmp(h, l->sha256, 32) != 0)
+        if (memcmp(h, l->sha256, 32) != 0) {
+            u->bad_off = off;
             return UPDATE_E_VERIFY;
+        }
         off += (l->size + 15u) & ~15u;
     }
     return UPDATE_OK;
@@ -544,8 +604,10 @@ int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
         return rc;
     if ((rc = upd_progress_scan(u, comp, slot, &p)))
         return rc;
-    if (!p.verified || p.bad)
-        return UPDATE_E_STATE;
+    if (p.bad)
+        return UPDATE_E_VERIFY;
+    if (!p.verified)
+        return UPDATE_E_INCOMPLETE;
     if (!full)
         return UPDATE_OK;
     return u->loader ? upd_load_layers(u, comp, info) : upd_hash_layers(u, info);
@@ -596,10 +658,14 @@ static void decide_inputs(update_t *u, uint32_t comp, const bool bad[UPDATE_SLOT
 
 /* ---- Download ----------------------------------------------------------------- */
 
-/* A trial of comp is running: booted, not yet confirmed or rejected. */
+bool update_trial_running(const update_t *u, uint32_t comp)
+{
+    return upd_comp_ok(comp) && u->st[comp].trial.set && u->st[comp].attempted;
+}
+
 static bool trial_running(const update_t *u, uint32_t comp)
 {
-    return u->st[comp].trial.set && u->st[comp].attempted;
+    return update_trial_running(u, comp);
 }
 
 /* The slot a download may overwrite: never the valid confirmed image,
@@ -628,15 +694,16 @@ static int load_progress(update_t *u)
         return UPDATE_E_NONE;
     /* room left in the log for every remaining page, the last frontier and
      * the verdict; if torn entries ate it, start over */
-    uint32_t need = ((u->total - p.frontier) / page(u) + 3) * PRG_SIZE;
-    if (p.next > page(u) || need > page(u) - p.next)
+    if (!progress_room(u, p.next, u->total, p.frontier))
         return UPDATE_E_NONE;
     u->plog_next = p.next;
     u->frontier = p.frontier;
     u->next = u->pnext = p.frontier;
     u->tail_len = 0;
-    u->dl = p.verified ? UPDATE_VERIFIED
-            : p.frontier == u->total ? UPDATE_DOWNLOADED : UPDATE_DOWNLOADING;
+    /* never VERIFIED from the log alone: flash may have changed since it
+     * was hashed, so finish hashes it again before it can be activated */
+    u->dl_reverify = p.verified && p.frontier == u->total;
+    u->dl = p.frontier == u->total ? UPDATE_DOWNLOADED : UPDATE_DOWNLOADING;
     return UPDATE_OK;
 }
 
@@ -670,9 +737,10 @@ static int start(update_t *u, uint32_t comp, unsigned slot, const struct update_
     u->dl_comp = comp;
     u->dl_slot = slot;
     u->dl_info = *info;
-    u->total = image_total(&info->m);
+    u->total = upd_image_total(&info->m);
     u->next = u->pnext = u->frontier = u->plog_next = 0;
     u->tail_len = 0;
+    u->dl_reverify = false;
     if (u->vh_active) { /* a hash in progress is abandoned: release and wipe it */
         uint8_t h[32];
         u->crypto->sha256_final(&u->vh_ctx, h);
@@ -680,6 +748,25 @@ static int start(update_t *u, uint32_t comp, unsigned slot, const struct update_
     }
     u->dl = UPDATE_DOWNLOADING;
     return UPDATE_OK;
+}
+
+/* UPDATE_E_INSTALLED if env is comp's confirmed image and its slot still
+ * holds it, complete; UPDATE_OK if not (or UPDATE_E_FLASH). The envelope
+ * is compared byte for byte, so no signature needs checking again. */
+static int installed(update_t *u, uint32_t comp, const uint8_t *env, size_t len,
+                     const uint8_t digest[8])
+{
+    const struct update_ref *c = &u->st[comp].confirmed;
+    struct progress p;
+    size_t have;
+    if (!c->set || memcmp(c->digest, digest, 8) != 0)
+        return UPDATE_OK;
+    int rc = upd_read_envelope(u, comp, c->slot, &have);
+    if (rc == UPDATE_E_NONE || (rc == UPDATE_OK && (have != len || memcmp(u->env, env, len))))
+        return UPDATE_OK;
+    if (rc || (rc = upd_progress_scan(u, comp, c->slot, &p)))
+        return rc;
+    return p.verified && !p.bad ? UPDATE_E_INSTALLED : UPDATE_OK;
 }
 
 int update_begin(update_t *u, const uint8_t *env, size_t len)
@@ -704,6 +791,8 @@ int update_begin(update_t *u, const uint8_t *env, size_t len)
     memset(&info, 0, sizeof(info));
     info.m = msg.u.image;
     upd_digest8(u, env, len, info.digest);
+    if ((rc = installed(u, comp, env, len, info.digest)))
+        return rc;
     unsigned slot = target_slot(u, comp);
     info.addr = upd_slot_addr(u, comp, slot);
     info.data = data_addr(u, comp, slot);
@@ -892,6 +981,16 @@ int update_finish_step(update_t *u, uint32_t max_bytes)
     rc = hash_step(u, max_bytes);
     if (rc == 1)
         return rc;
+    if (rc == UPDATE_E_VERIFY && u->dl_reverify) {
+        /* it matched once: flash changed since. Wind the log back to the
+         * damaged layer's page (or, without room, mark it BAD: begin starts
+         * over); either way the same bundle repairs it */
+        u->dl = UPDATE_IDLE;
+        int rc2 = upd_progress_rewind(u, u->dl_comp, u->dl_slot, u->total, u->vh_off);
+        if (rc2 == UPDATE_E_NONE)
+            rc2 = progress_append(u, PRG_BAD, 0);
+        return rc2 ? rc2 : UPDATE_E_DAMAGED;
+    }
     if (rc == UPDATE_E_VERIFY) {
         u->dl = UPDATE_IDLE;
         int rc2 = progress_append(u, PRG_BAD, 0);
@@ -899,7 +998,8 @@ int update_finish_step(update_t *u, uint32_t max_bytes)
     }
     if (rc)
         return rc;
-    if ((rc = progress_append(u, PRG_VERIFIED, u->total)))
+    /* hashed again and still right: the log says so already */
+    if (!u->dl_reverify && (rc = progress_append(u, PRG_VERIFIED, u->total)))
         return rc;
     u->dl = UPDATE_VERIFIED;
     return UPDATE_OK;
@@ -912,14 +1012,20 @@ int update_finish(update_t *u)
 }
 
 
+bool update_activated_already(const update_t *u)
+{
+    const struct update_comp_state *s = &u->st[u->dl_comp];
+    return u->dl == UPDATE_VERIFIED && upd_comp_ok(u->dl_comp) && !s->attempted &&
+           ref_is(&s->trial, u->dl_slot, u->dl_info.digest);
+}
+
 int update_activate(update_t *u)
 {
     if (u->dl != UPDATE_VERIFIED)
         return UPDATE_E_STATE;
     if (trial_running(u, u->dl_comp))
         return UPDATE_E_TRIAL;
-    const struct update_comp_state *s = &u->st[u->dl_comp];
-    if (!s->attempted && ref_is(&s->trial, u->dl_slot, u->dl_info.digest)) {
+    if (update_activated_already(u)) {
         u->dl = UPDATE_IDLE; /* activated already: no second record (journal wear) */
         return UPDATE_OK;
     }
@@ -962,7 +1068,7 @@ int update_reject(update_t *u, uint32_t comp)
     if (!s->trial.set)
         return UPDATE_E_NONE;
     struct jrec r = {.type = J_REJECT, .comp = (uint8_t)comp, .slot = s->trial.slot,
-                     .value = s->trial.version};
+                     .value = s->trial.version, .reason = UPDATE_REJ_FAILED};
     memcpy(r.digest, s->trial.digest, 8);
     return upd_journal_append(u, &r);
 }

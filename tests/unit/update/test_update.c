@@ -123,6 +123,7 @@ static void test_flow(void)
     }
     /* a trial booted and not confirmed before a reset also reverts */
     EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK); /* B still verified */
+    EXPECT(update_finish(u), UPDATE_OK); /* hashed again before activation */
     EXPECT(update_activate(u), UPDATE_OK);
     /* a new TRIAL forgets the last revert; it names the new version */
     CHECK(!update_state(u, MANIFEST_COMP_APP)->rejected.set);
@@ -135,6 +136,7 @@ static void test_flow(void)
     CHECK(r.action == UPDATE_REVERT_TO_A);
     /* activate again, boot, confirm: the floor rises and A is now too old */
     EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK); /* hashed again before activation */
     EXPECT(update_activate(u), UPDATE_OK);
     EXPECT(boot_ctx(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
@@ -153,13 +155,31 @@ static void test_flow(void)
     app_newmv.bytes[100] ^= 1;
     EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_E_NONE);
     EXPECT(install(u, &app_newmv, 1000), UPDATE_OK);
-    /* tampered bytes in the trial slot after activation: never booted */
+    /* tampered bytes in the trial slot after activation: never booted, and
+     * the boot records it: REJECT with the reason, the slot's log wound
+     * back (no check takes it for complete any more) */
     uint32_t data = FLASH_APP_SLOT_A + 2 * PAGE;
     mem[data - FLASH_BASE + 5] ^= 0x80;
     EXPECT(boot_ctx(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_BOOT_B && r.info.m.version == 0x01010000);
-    mem[data - FLASH_BASE + 5] ^= 0x80;
+    CHECK(r.rejected && r.check[0] == UPDATE_E_VERIFY);
+    {
+        const struct update_comp_state *st = update_state(u, MANIFEST_COMP_APP);
+        CHECK(!st->trial.set && st->rejected.set && st->rejected.slot == 0 &&
+              st->rejected.reason == UPDATE_E_VERIFY && st->rejected.version == 0x01030000);
+        EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 0, false, &info), UPDATE_E_INCOMPLETE);
+    }
+    EXPECT(boot_ctx(u), UPDATE_OK); /* persisted, not RAM only */
+    CHECK(update_state(u, MANIFEST_COMP_APP)->rejected.reason == UPDATE_E_VERIFY);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_BOOT_B && !r.rejected);
+    /* the same bundle again repairs it: resumed at the damaged layer */
+    EXPECT(update_begin(u, app_newmv.env, app_newmv.env_len), UPDATE_OK);
+    CHECK(update_next_offset(u) == 0 && u->dl == UPDATE_DOWNLOADING);
+    EXPECT(send_rest(u, &app_newmv, 1000), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK);
+    EXPECT(update_activate(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_TRIAL_A && r.info.m.version == 0x01030000);
     CHECK(strcmp(update_strerror(UPDATE_E_ROLLBACK),
@@ -192,6 +212,7 @@ static void test_journal_compaction(void)
     for (int i = 0; i < 600; i++) { /* ~4.7 journal pages of records */
         EXPECT(update_reject(u, MANIFEST_COMP_APP), UPDATE_OK);
         EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+        EXPECT(update_finish(u), UPDATE_OK); /* hashed again before activation */
         EXPECT(update_activate(u), UPDATE_OK);
     }
     CHECK(u->jepoch >= 5);
@@ -208,6 +229,7 @@ static void test_journal_compaction(void)
     for (int i = 0; i < 150; i++) { /* > one page of microvisor records after it */
         EXPECT(update_reject(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
         EXPECT(update_resume(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+        EXPECT(update_finish(u), UPDATE_OK); /* hashed again before activation */
         EXPECT(update_activate(u), UPDATE_OK);
     }
     CHECK(u->jepoch > epoch);
@@ -334,8 +356,9 @@ static void test_boot_rejections(void)
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
     /* truncated: download never finished (no VERIFIED), and image short */
     raw_slot(B, good.env, good.env_len, good.bytes, good.size / 2, false);
-    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_STATE);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_INCOMPLETE);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    CHECK(r.check[1] == UPDATE_E_INCOMPLETE); /* the real reason, not "out of sequence" */
     /* ... even if a forged VERIFIED entry says otherwise, the hash does not */
     raw_slot(B, good.env, good.env_len, good.bytes, good.size / 2, true);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
@@ -893,8 +916,11 @@ static void test_activate_idempotent(void)
     uint32_t epoch = u->jepoch, jnext = u->jnext;
     flash_sim_reset_count(&sim);
     for (int i = 0; i < 1000; i++) {
+        /* reopened: hashed again (the log alone is not trusted), nothing written */
         EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
-        CHECK(u->dl == UPDATE_VERIFIED);
+        CHECK(u->dl == UPDATE_DOWNLOADED);
+        EXPECT(update_finish(u), UPDATE_OK);
+        CHECK(u->dl == UPDATE_VERIFIED && update_activated_already(u));
         EXPECT(update_activate(u), UPDATE_OK);
         CHECK(u->dl == UPDATE_IDLE);
     }
@@ -907,6 +933,8 @@ static void test_activate_idempotent(void)
     /* a rejected image activated again is a new trial: one record */
     EXPECT(update_reject(u, MANIFEST_COMP_APP), UPDATE_OK);
     EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK);
+    CHECK(!update_activated_already(u));
     jnext = u->jnext;
     EXPECT(update_activate(u), UPDATE_OK);
     CHECK(u->jnext == jnext + 32);

@@ -87,6 +87,7 @@ static void setup(void)
     must(update_reject(u, MANIFEST_COMP_APP), "reject");
     while (u->jnext + 2 * 32 <= PAGE) {
         must(update_resume(u, MANIFEST_COMP_APP), "resume");
+        must(update_finish(u), "finish");
         must(update_activate(u), "activate");
         must(update_reject(u, MANIFEST_COMP_APP), "reject");
     }
