@@ -17,8 +17,9 @@
  * garbage) reads as "not there" and is skipped; the next record goes after
  * it. Scans stop at the first all-erased record.
  *
- * The boot decision (update_boot) is update_boot.c; the formats and helpers
- * both files use are update_priv.h.
+ * The journal's records and page moves are update_journal.c; the boot
+ * decision (update_boot) is update_boot.c; the formats and helpers they
+ * share are update_priv.h.
  *
  * Image bytes are programmed in order; a page is erased just before its
  * first byte is programmed and its FRONTIER record is written before the
@@ -76,7 +77,7 @@ const char *update_strerror(int err)
 
 /* ---- Helpers ---------------------------------------------------------------- */
 
-static void put32(uint8_t *p, uint32_t v)
+void upd_put32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
@@ -89,7 +90,7 @@ uint32_t upd_get32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static bool all_erased(const update_t *u, const uint8_t *p, size_t n)
+bool upd_all_erased(const update_t *u, const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (p[i] != flash_erased_val(u->flash))
@@ -141,238 +142,6 @@ void upd_digest8(update_t *u, const uint8_t *env, size_t len, uint8_t out[8])
     memcpy(out, h, 8);
 }
 
-/* ---- Journal ------------------------------------------------------------------ */
-
-static void jrec_encode(const struct jrec *r, uint8_t out[JREC_SIZE])
-{
-    memset(out, 0, JREC_SIZE);
-    put32(out, JRN_MAGIC);
-    out[4] = r->type;
-    out[5] = r->comp;
-    out[6] = r->slot;
-    out[7] = (uint8_t)r->reason;
-    put32(out + 8, r->value);
-    memcpy(out + 16, r->digest, 8);
-    put32(out + 28, crc32_ieee(out, 28));
-}
-
-static bool jrec_decode(const uint8_t in[JREC_SIZE], struct jrec *r)
-{
-    if (upd_get32(in) != JRN_MAGIC || upd_get32(in + 28) != crc32_ieee(in, 28))
-        return false;
-    r->type = in[4];
-    r->comp = in[5];
-    r->slot = in[6];
-    r->reason = (int8_t)in[7];
-    r->value = upd_get32(in + 8);
-    memcpy(r->digest, in + 16, 8);
-    return true;
-}
-
-static bool ref_is(const struct update_ref *ref, unsigned slot, const uint8_t d[8])
-{
-    return ref->set && ref->slot == slot && memcmp(ref->digest, d, 8) == 0;
-}
-
-static void fold(update_t *u, const struct jrec *r)
-{
-    if (!upd_comp_ok(r->comp) || r->slot >= UPDATE_SLOTS)
-        return;
-    struct update_comp_state *s = &u->st[r->comp];
-    struct update_ref ref = {.set = true, .slot = r->slot, .version = r->value,
-                             .reason = r->type == J_REJECT ? r->reason : 0};
-    memcpy(ref.digest, r->digest, 8);
-    switch (r->type) {
-    case J_TRIAL:
-        s->trial = ref;
-        s->attempted = false;
-        s->rejected.set = false; /* a new update: the last revert is history */
-        break;
-    case J_ATTEMPT:
-        if (ref_is(&s->trial, r->slot, r->digest))
-            s->attempted = true;
-        break;
-    case J_CONFIRM:
-        s->confirmed = ref;
-        s->confirmed.version = 0; /* value is the counter here */
-        if (r->value > s->floor)
-            s->floor = r->value;
-        if (ref_is(&s->trial, r->slot, r->digest)) {
-            s->trial.set = false;
-            s->attempted = false;
-        }
-        break;
-    case J_REJECT:
-        s->rejected = ref;
-        if (ref_is(&s->trial, r->slot, r->digest)) {
-            s->trial.set = false;
-            s->attempted = false;
-        }
-        break;
-    default:
-        break;
-    }
-}
-
-struct jpage_scan {
-    bool valid;
-    uint32_t epoch;
-    uint32_t next;    /* first erased record offset (page size if full) */
-};
-
-/* Scans one journal page; with apply, folds its records into u->st. */
-static int jpage_scan(update_t *u, uint32_t addr, bool apply, struct jpage_scan *out)
-{
-    uint8_t b[JREC_SIZE];
-    struct jrec r;
-    uint32_t count = 0;
-    bool have_page = false;
-    out->valid = false;
-    out->epoch = 0;
-    out->next = page(u);
-    for (uint32_t off = 0; off < page(u); off += JREC_SIZE) {
-        int rc = flash_read(u->flash, addr + off, b, JREC_SIZE);
-        if (rc)
-            return upd_ferr(u, rc);
-        if (all_erased(u, b, JREC_SIZE)) {
-            out->next = off;
-            break;
-        }
-        if (!jrec_decode(b, &r))
-            continue; /* torn: skip it */
-        if (off == 0 && r.type == J_PAGE) {
-            have_page = true;
-            out->epoch = r.value;
-            continue;
-        }
-        if (!have_page)
-            break;
-        if (r.type == J_SNAP_END) {
-            if (r.value == count)
-                out->valid = true;
-            continue;
-        }
-        if (!out->valid)
-            count++;
-        if (apply)
-            fold(u, &r);
-    }
-    return UPDATE_OK;
-}
-
-static int journal_load(update_t *u)
-{
-    struct jpage_scan s[2];
-    int best = -1;
-    memset(u->st, 0, sizeof(u->st));
-    u->jpage = 0;
-    for (int i = 0; i < 2; i++) {
-        int rc = jpage_scan(u, u->layout->journal + (uint32_t)i * page(u), false, &s[i]);
-        if (rc)
-            return rc;
-        if (s[i].valid && (best < 0 || s[i].epoch > s[best].epoch))
-            best = i;
-    }
-    if (best < 0)
-        return UPDATE_OK; /* unformatted: empty state */
-    u->jpage = u->layout->journal + (uint32_t)best * page(u);
-    u->jepoch = s[best].epoch;
-    u->jnext = s[best].next;
-    struct jpage_scan again;
-    return jpage_scan(u, u->jpage, true, &again);
-}
-
-static int jwrite(update_t *u, uint32_t addr, const struct jrec *r)
-{
-    uint8_t b[JREC_SIZE];
-    jrec_encode(r, b);
-    int rc = flash_program(u->flash, addr, b, JREC_SIZE);
-    return rc ? upd_ferr(u, rc) : UPDATE_OK;
-}
-
-static int snap_ref(update_t *u, uint32_t addr, uint32_t *off, uint8_t type, uint32_t comp,
-                    const struct update_ref *ref, uint32_t value)
-{
-    struct jrec r = {.type = type, .comp = (uint8_t)comp, .slot = ref->slot, .value = value,
-                     .reason = type == J_REJECT ? ref->reason : 0};
-    memcpy(r.digest, ref->digest, 8);
-    int rc = jwrite(u, addr + *off, &r);
-    *off += JREC_SIZE;
-    return rc;
-}
-
-/* Opens the other journal page with a snapshot of the current state. */
-static int journal_compact(update_t *u)
-{
-    uint32_t target = u->layout->journal;
-    if (u->jpage == target)
-        target += page(u);
-    uint32_t off = 0, count = 0;
-    int rc = flash_erase_page(u->flash, target);
-    if (rc)
-        return upd_ferr(u, rc);
-    struct jrec pg = {.type = J_PAGE, .value = u->jepoch + 1};
-    if ((rc = jwrite(u, target, &pg)))
-        return rc;
-    off = JREC_SIZE;
-    for (uint32_t c = 1; c < UPDATE_COMPONENTS; c++) {
-        const struct update_comp_state *s = &u->st[c];
-        if (s->confirmed.set) {
-            if ((rc = snap_ref(u, target, &off, J_CONFIRM, c, &s->confirmed, s->floor)))
-                return rc;
-            count++;
-        }
-        /* before TRIAL: folding TRIAL forgets the last revert */
-        if (s->rejected.set) {
-            if ((rc = snap_ref(u, target, &off, J_REJECT, c, &s->rejected, s->rejected.version)))
-                return rc;
-            count++;
-        }
-        if (s->trial.set) {
-            if ((rc = snap_ref(u, target, &off, J_TRIAL, c, &s->trial, s->trial.version)))
-                return rc;
-            count++;
-            if (s->attempted) {
-                if ((rc = snap_ref(u, target, &off, J_ATTEMPT, c, &s->trial, 0)))
-                    return rc;
-                count++;
-            }
-        }
-    }
-    struct jrec end = {.type = J_SNAP_END, .value = count};
-    if ((rc = jwrite(u, target + off, &end)))
-        return rc;
-    u->jpage = target;
-    u->jepoch++;
-    u->jnext = off + JREC_SIZE;
-    return UPDATE_OK;
-}
-
-int upd_journal_append(update_t *u, const struct jrec *r)
-{
-    int rc;
-    if (u->jpage == 0 || u->jnext > page(u) - JREC_SIZE)
-        if ((rc = journal_compact(u)))
-            return rc;
-    rc = jwrite(u, u->jpage + u->jnext, r);
-    u->jnext += JREC_SIZE;
-    if (rc)
-        return rc;
-    fold(u, r);
-    return UPDATE_OK;
-}
-
-int update_journal_format(update_t *u)
-{
-    int rc = flash_erase(u->flash, u->layout->journal, 2 * page(u));
-    if (rc)
-        return upd_ferr(u, rc);
-    memset(u->st, 0, sizeof(u->st));
-    u->jpage = 0;
-    u->jepoch = 0;
-    return journal_compact(u);
-}
-
 int update_init(update_t *u, const flash_t *flash, const struct update_layout *layout,
                 const struct manifest_trust *trust, const struct manifest_crypto *crypto)
 {
@@ -381,7 +150,7 @@ int update_init(update_t *u, const flash_t *flash, const struct update_layout *l
     u->layout = layout;
     u->trust = trust;
     u->crypto = crypto;
-    return journal_load(u);
+    return upd_journal_load(u);
 }
 
 const struct update_comp_state *update_state(const update_t *u, uint32_t comp)
@@ -458,7 +227,7 @@ int upd_progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress
         int rc = flash_read(u->flash, a + off, b, PRG_SIZE);
         if (rc)
             return upd_ferr(u, rc);
-        if (all_erased(u, b, PRG_SIZE)) {
+        if (upd_all_erased(u, b, PRG_SIZE)) {
             p->next = off;
             break;
         }
@@ -479,10 +248,10 @@ int upd_progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress
 
 static void progress_entry(uint8_t b[PRG_SIZE], uint32_t kind, uint32_t value)
 {
-    put32(b, PRG_MAGIC);
-    put32(b + 4, kind);
-    put32(b + 8, value);
-    put32(b + 12, crc32_ieee(b, 12));
+    upd_put32(b, PRG_MAGIC);
+    upd_put32(b + 4, kind);
+    upd_put32(b + 8, value);
+    upd_put32(b + 12, crc32_ieee(b, 12));
 }
 
 static int progress_append(update_t *u, uint32_t kind, uint32_t value)
@@ -723,10 +492,10 @@ static int write_manifest_page(update_t *u, const uint8_t *env, size_t len)
         if ((rc = flash_program(u->flash, a + HDR_SIZE + (uint32_t)whole, last, 16)))
             return upd_ferr(u, rc);
     }
-    put32(h, MAN_MAGIC);
-    put32(h + 4, (uint32_t)len);
-    put32(h + 8, crc32_ieee(env, len));
-    put32(h + 12, ~(uint32_t)len);
+    upd_put32(h, MAN_MAGIC);
+    upd_put32(h + 4, (uint32_t)len);
+    upd_put32(h + 8, crc32_ieee(env, len));
+    upd_put32(h + 12, ~(uint32_t)len);
     if ((rc = flash_program(u->flash, a, h, HDR_SIZE)))
         return upd_ferr(u, rc);
     return UPDATE_OK;
@@ -1016,7 +785,7 @@ bool update_activated_already(const update_t *u)
 {
     const struct update_comp_state *s = &u->st[u->dl_comp];
     return u->dl == UPDATE_VERIFIED && upd_comp_ok(u->dl_comp) && !s->attempted &&
-           ref_is(&s->trial, u->dl_slot, u->dl_info.digest);
+           upd_ref_is(&s->trial, u->dl_slot, u->dl_info.digest);
 }
 
 int update_activate(update_t *u)
@@ -1077,7 +846,7 @@ int update_reject_running(update_t *u, uint32_t comp, unsigned slot, const uint8
 {
     if (!upd_comp_ok(comp))
         return UPDATE_E_COMPONENT;
-    if (!trial_running(u, comp) || !ref_is(&u->st[comp].trial, slot, digest))
+    if (!trial_running(u, comp) || !upd_ref_is(&u->st[comp].trial, slot, digest))
         return UPDATE_E_NONE; /* not the trial that runs: leave the journal alone */
     return update_reject(u, comp);
 }

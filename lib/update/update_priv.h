@@ -33,6 +33,12 @@ struct progress {
 };
 
 uint32_t upd_get32(const uint8_t *p);
+void upd_put32(uint8_t *p, uint32_t v);
+bool upd_all_erased(const update_t *u, const uint8_t *p, size_t n);
+/* ref names slot and digest d. */
+bool upd_ref_is(const struct update_ref *ref, unsigned slot, const uint8_t d[8]);
+/* Reads both journal pages and folds the current one into u->st. */
+int upd_journal_load(update_t *u);
 /* Records a flash error in u->flash_err; returns UPDATE_E_FLASH. */
 int upd_ferr(update_t *u, int rc);
 bool upd_comp_ok(uint32_t comp);

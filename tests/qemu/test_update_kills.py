@@ -238,9 +238,12 @@ def main():
             lines = dev.kill()
             ok = judge(lines, floor) and ok
             if pair:
-                # after the first activation: nothing rejected or reverted
-                reverted = [ln for ln in lines[first_act:]
-                            if "rejected" in ln or "reverting" in ln]
+                # after the first activation: nothing reverted, neither of the
+                # pair rejected (an older rejection is still reported at each
+                # boot until the next trial of that component: not this pair's)
+                pair_v = {target_of(start_target + k)[1] for k in range(2)}
+                reverted = [ln for ln in lines[first_act:] if "reverting" in ln or
+                            ("rejected" in ln and any(f" {v} " in ln for v in pair_v))]
                 ok = ok and not reverted
             final_ok = ok
             check.that(ok, f"the last update{'s' if pair else ''} "
