@@ -32,7 +32,7 @@
 #include "uart.h"
 #include "update.h"
 
-#define BOOTROM_VERSION 0x00020000u
+#define BOOTROM_VERSION 0x00020100u /* 2.1: records a rejection it decides (REJECT, reason) */
 
 #define BOOT_EXIT_NO_IMAGE 0xB0
 #define BOOT_EXIT_FAULT    0xB1
