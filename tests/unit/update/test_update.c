@@ -899,8 +899,8 @@ static void test_trial_in_progress(void)
 }
 
 /* M2: activating the image already activated (and not yet booted) writes
- * nothing: NEXT + ACTIVATE repeated from the update port cannot wear the
- * journal out. */
+ * nothing: NEXT + FINISH + ACTIVATE repeated from the update port cannot
+ * wear the journal out. */
 static void test_activate_idempotent(void)
 {
     update_t *u = malloc(sizeof(*u));
