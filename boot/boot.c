@@ -32,7 +32,7 @@
 #include "uart.h"
 #include "update.h"
 
-#define BOOTROM_VERSION 0x00020000u
+#define BOOTROM_VERSION 0x00020100u /* 2.1: records a rejection it decides (REJECT, reason) */
 
 #define BOOT_EXIT_NO_IMAGE 0xB0
 #define BOOT_EXIT_FAULT    0xB1
@@ -193,6 +193,14 @@ void boot_main(void)
          * microvisor confirmed it: a crash, the watchdog or a power cut. */
         boot_puts(r.slot ? "[boot] microvisor trial in slot A" : "[boot] microvisor trial in slot B");
         boot_puts(" reset before it was confirmed: rejected, reverting\n");
+    } else if (r.rejected) {
+        /* the activated microvisor could not be started: recorded, with why */
+        const struct update_ref *rej = &update_state(&boot_update, MANIFEST_COMP_MICROVISOR)->rejected;
+        boot_puts("[boot] microvisor update ");
+        boot_putversion(rej->version);
+        boot_puts(rej->slot ? " in slot B rejected: " : " in slot A rejected: ");
+        boot_puts(update_reject_strerror(rej->reason));
+        boot_puts("; it was not started\n");
     }
     boot_check_vectors(&r.info.m);
     boot_puts(r.slot ? "[boot] slot B: microvisor " : "[boot] slot A: microvisor ");

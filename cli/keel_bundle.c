@@ -269,7 +269,12 @@ static int parse_version(const char *s, uint32_t *out)
 {
     unsigned a, b, c;
     char tail;
-    if (sscanf(s, "%u.%u.%u%c", &a, &b, &c, &tail) != 3 || a > 255 || b > 255 || c > 65535)
+    /* digits and dots only: sscanf alone would take "+2", " 2" or "-0" */
+    for (const char *p = s; *p; p++)
+        if ((*p < '0' || *p > '9') && *p != '.')
+            return -1;
+    if (strlen(s) > 15 || sscanf(s, "%u.%u.%u%c", &a, &b, &c, &tail) != 3 || a > 255 ||
+        b > 255 || c > 65535)
         return -1;
     *out = (a << 24) | (b << 16) | c;
     return 0;

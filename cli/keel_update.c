@@ -12,6 +12,11 @@
  * after a WRITE answered "chunk not at the expected offset", which is what
  * a resend of an already-applied chunk gets). After any other error the
  * download is opened again with BEGIN, a bounded number of times.
+ * A staged image that was damaged in the device's flash since it was
+ * verified (FINISH answers UPDATE_E_DAMAGED) is opened again the same way:
+ * the device resumes at its damaged part. What ACTIVATE did (rebooting,
+ * deferred until the other component's trial ends, already the next
+ * trial) is printed as the device answered it, never assumed.
  * Responses are parsed with the device's own parser (lib/uproto).
  */
 #include <errno.h>
@@ -45,8 +50,14 @@ static const char usage[] =
     "                    request (default 3; verifying may take 20 times longer)\n"
     "  --connect SEC     wait up to SEC seconds for the socket (default 10)\n"
     "  --quiet           no progress lines\n"
-    "Exit status: 0 done, 1 the device refused (the reason is printed),\n"
-    "2 usage, 3 no answer from the device.\n";
+    "A bundle the device already runs, confirmed, is not sent again: keel update\n"
+    "says so and exits 0. A staged image damaged in the device's flash is\n"
+    "repaired: its damaged part is sent again.\n"
+    "If the other component is on trial, the device activates the image at once\n"
+    "but reboots into it only when that trial ends (a reboot now would revert it);\n"
+    "keel update says so and how long that should take.\n"
+    "Exit status: 0 done (or already installed), 1 the device refused (the reason\n"
+    "is printed), 2 usage, 3 no answer from the device.\n";
 
 struct link {
     int fd;
@@ -157,6 +168,27 @@ static void print_refusal(const char *what, const struct uproto_response *r)
     fputc('\n', stderr);
 }
 
+/* What the device says its activation did (UPROTO_ACT_*). */
+static void print_activation(const char *path, const struct uproto_response *r)
+{
+    const char *other = r->comp == MANIFEST_COMP_MICROVISOR ? "microvisor" : "application";
+    uint8_t what = (uint8_t)r->detail & ~UPROTO_ACT_ALREADY;
+    printf("%s: %s ", r->detail & UPROTO_ACT_ALREADY ? "already activated" : "activated", path);
+    if (r->detail & UPROTO_ACT_ALREADY)
+        printf("(it was the device's next trial already; nothing written) ");
+    if (what == UPROTO_ACT_NO_REBOOT)
+        printf("(the device boots it, on trial, at its next reset)\n");
+    else if (what == UPROTO_ACT_DEFERRED)
+        printf("(the device reboots into it, on trial, once its %s's trial ends, in about "
+               "%u s: a reboot now would revert that trial)\n", other,
+               (r->next + 999u) / 1000u);
+    else if (what == UPROTO_ACT_ENDS_TRIAL)
+        printf("(the device reboots into it, on trial; the reboot ends the %s's trial, "
+               "which could not pass any more: it reverts)\n", other);
+    else
+        printf("(the device reboots into it, on trial)\n");
+}
+
 static void progress(int quiet, uint32_t done, uint32_t total, int *shown)
 {
     int pct = total ? (int)((uint64_t)done * 100u / total) : 100;
@@ -166,8 +198,10 @@ static void progress(int quiet, uint32_t done, uint32_t total, int *shown)
     fprintf(stderr, "keel update: %3d%% (%u of %u bytes)\n", pct, done, total);
 }
 
+#define STREAM_INSTALLED 10 /* the device runs this image, confirmed */
+
 /* BEGIN then WRITEs until the device has the whole image. 0, 1 refused,
- * 3 no answer. */
+ * 3 no answer, STREAM_INSTALLED. */
 static int stream(struct link *l, const struct bundle *b, int quiet)
 {
     struct uproto_response r;
@@ -176,6 +210,8 @@ static int stream(struct link *l, const struct bundle *b, int quiet)
     for (int opens = 0; opens < 4; opens++) {
         if (transact(l, UPROTO_BEGIN, b->envelope, b->envelope_len, 1, &r))
             return 3;
+        if (r.status == UPDATE_E_INSTALLED)
+            return STREAM_INSTALLED;
         if (r.status) {
             print_refusal("the manifest", &r);
             return 1;
@@ -277,18 +313,34 @@ int cmd_update(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    if ((rc = stream(&l, &b, quiet)) != 0)
-        goto out;
-    if (!quiet)
-        fprintf(stderr, "keel update: all %zu bytes sent; the device verifies them\n",
-                b.image_len);
-    rc = 3;
-    if (transact(&l, UPROTO_FINISH, NULL, 0, 1, &r))
-        goto out;
-    rc = 1;
-    if (r.status) {
-        print_refusal("the image", &r);
-        goto out;
+    /* a staged image found damaged at FINISH is opened again: the device
+     * resumes at its damaged part (bounded, like every reopen) */
+    for (int pass = 0;; pass++) {
+        if ((rc = stream(&l, &b, quiet)) == STREAM_INSTALLED) {
+            printf("already installed: %s is the device's confirmed image; nothing sent\n",
+                   path);
+            rc = 0;
+            goto out;
+        }
+        if (rc != 0)
+            goto out;
+        if (!quiet)
+            fprintf(stderr, "keel update: all %zu bytes on the device; it verifies them\n",
+                    b.image_len);
+        rc = 3;
+        if (transact(&l, UPROTO_FINISH, NULL, 0, 1, &r))
+            goto out;
+        rc = 1;
+        if (r.status == UPDATE_E_DAMAGED && pass < 3) {
+            fprintf(stderr, "keel update: the image staged on the device was damaged in its "
+                            "flash since it was verified; sending the damaged part again\n");
+            continue;
+        }
+        if (r.status) {
+            print_refusal("the image", &r);
+            goto out;
+        }
+        break;
     }
     if (!activate) {
         printf("verified: %s is staged on the device (not activated)\n", path);
@@ -304,9 +356,7 @@ int cmd_update(int argc, char **argv)
         print_refusal("activation", &r);
         goto out;
     }
-    printf("activated: %s %s\n", path,
-           reboot ? "(the device reboots into it, on trial)"
-                  : "(the device boots it, on trial, at its next reset)");
+    print_activation(path, &r);
     rc = 0;
 out:
     if (l.fd >= 0)

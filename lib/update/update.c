@@ -17,8 +17,9 @@
  * garbage) reads as "not there" and is skipped; the next record goes after
  * it. Scans stop at the first all-erased record.
  *
- * The boot decision (update_boot) is update_boot.c; the formats and helpers
- * both files use are update_priv.h.
+ * The journal's records and page moves are update_journal.c; the boot
+ * decision (update_boot) is update_boot.c; the formats and helpers they
+ * share are update_priv.h.
  *
  * Image bytes are programmed in order; a page is erased just before its
  * first byte is programmed and its FRONTIER record is written before the
@@ -47,7 +48,25 @@ static const char *const reasons[UPDATE_E_COUNT] = {
     "a layer's target is outside the component's run-time window",
     "the microvisor is on trial: the application is confirmed after it",
     "trial in progress: a trial of this component runs, not yet confirmed or rejected",
+    "the slot's download is incomplete: its progress log has no VERIFIED record",
+    ("the staged image no longer matches its digests (damaged in flash): its damaged part "
+     "is sent again"),
+    "already installed: this image is the confirmed one",
 };
+
+const char *update_reject_strerror(int reason)
+{
+    if (reason == UPDATE_REJ_FAILED)
+        return "it failed its trial (a crash, a hang or a restart before its health rule "
+               "passed)";
+    if (reason == UPDATE_REJ_RESET)
+        return "the device reset before it was confirmed";
+    if (reason == UPDATE_E_NONE)
+        return "its slot no longer holds it (overwritten by a later download)";
+    if (reason < 0)
+        return update_strerror(reason);
+    return "unknown reason";
+}
 
 const char *update_strerror(int err)
 {
@@ -58,7 +77,7 @@ const char *update_strerror(int err)
 
 /* ---- Helpers ---------------------------------------------------------------- */
 
-static void put32(uint8_t *p, uint32_t v)
+void upd_put32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
@@ -71,7 +90,7 @@ uint32_t upd_get32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static bool all_erased(const update_t *u, const uint8_t *p, size_t n)
+bool upd_all_erased(const update_t *u, const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (p[i] != flash_erased_val(u->flash))
@@ -105,7 +124,7 @@ static uint32_t data_addr(const update_t *u, uint32_t comp, unsigned slot)
     return upd_slot_addr(u, comp, slot) + 2 * page(u);
 }
 
-static uint32_t image_total(const struct manifest *m)
+uint32_t upd_image_total(const struct manifest *m)
 {
     uint64_t t = 0;
     for (uint32_t i = 0; i < m->n_layers; i++)
@@ -123,234 +142,6 @@ void upd_digest8(update_t *u, const uint8_t *env, size_t len, uint8_t out[8])
     memcpy(out, h, 8);
 }
 
-/* ---- Journal ------------------------------------------------------------------ */
-
-static void jrec_encode(const struct jrec *r, uint8_t out[JREC_SIZE])
-{
-    memset(out, 0, JREC_SIZE);
-    put32(out, JRN_MAGIC);
-    out[4] = r->type;
-    out[5] = r->comp;
-    out[6] = r->slot;
-    put32(out + 8, r->value);
-    memcpy(out + 16, r->digest, 8);
-    put32(out + 28, crc32_ieee(out, 28));
-}
-
-static bool jrec_decode(const uint8_t in[JREC_SIZE], struct jrec *r)
-{
-    if (upd_get32(in) != JRN_MAGIC || upd_get32(in + 28) != crc32_ieee(in, 28))
-        return false;
-    r->type = in[4];
-    r->comp = in[5];
-    r->slot = in[6];
-    r->value = upd_get32(in + 8);
-    memcpy(r->digest, in + 16, 8);
-    return true;
-}
-
-static bool ref_is(const struct update_ref *ref, unsigned slot, const uint8_t d[8])
-{
-    return ref->set && ref->slot == slot && memcmp(ref->digest, d, 8) == 0;
-}
-
-static void fold(update_t *u, const struct jrec *r)
-{
-    if (!upd_comp_ok(r->comp) || r->slot >= UPDATE_SLOTS)
-        return;
-    struct update_comp_state *s = &u->st[r->comp];
-    struct update_ref ref = {.set = true, .slot = r->slot, .version = r->value};
-    memcpy(ref.digest, r->digest, 8);
-    switch (r->type) {
-    case J_TRIAL:
-        s->trial = ref;
-        s->attempted = false;
-        s->rejected.set = false; /* a new update: the last revert is history */
-        break;
-    case J_ATTEMPT:
-        if (ref_is(&s->trial, r->slot, r->digest))
-            s->attempted = true;
-        break;
-    case J_CONFIRM:
-        s->confirmed = ref;
-        s->confirmed.version = 0; /* value is the counter here */
-        if (r->value > s->floor)
-            s->floor = r->value;
-        if (ref_is(&s->trial, r->slot, r->digest)) {
-            s->trial.set = false;
-            s->attempted = false;
-        }
-        break;
-    case J_REJECT:
-        s->rejected = ref;
-        if (ref_is(&s->trial, r->slot, r->digest)) {
-            s->trial.set = false;
-            s->attempted = false;
-        }
-        break;
-    default:
-        break;
-    }
-}
-
-struct jpage_scan {
-    bool valid;
-    uint32_t epoch;
-    uint32_t next;    /* first erased record offset (page size if full) */
-};
-
-/* Scans one journal page; with apply, folds its records into u->st. */
-static int jpage_scan(update_t *u, uint32_t addr, bool apply, struct jpage_scan *out)
-{
-    uint8_t b[JREC_SIZE];
-    struct jrec r;
-    uint32_t count = 0;
-    bool have_page = false;
-    out->valid = false;
-    out->epoch = 0;
-    out->next = page(u);
-    for (uint32_t off = 0; off < page(u); off += JREC_SIZE) {
-        int rc = flash_read(u->flash, addr + off, b, JREC_SIZE);
-        if (rc)
-            return upd_ferr(u, rc);
-        if (all_erased(u, b, JREC_SIZE)) {
-            out->next = off;
-            break;
-        }
-        if (!jrec_decode(b, &r))
-            continue; /* torn: skip it */
-        if (off == 0 && r.type == J_PAGE) {
-            have_page = true;
-            out->epoch = r.value;
-            continue;
-        }
-        if (!have_page)
-            break;
-        if (r.type == J_SNAP_END) {
-            if (r.value == count)
-                out->valid = true;
-            continue;
-        }
-        if (!out->valid)
-            count++;
-        if (apply)
-            fold(u, &r);
-    }
-    return UPDATE_OK;
-}
-
-static int journal_load(update_t *u)
-{
-    struct jpage_scan s[2];
-    int best = -1;
-    memset(u->st, 0, sizeof(u->st));
-    u->jpage = 0;
-    for (int i = 0; i < 2; i++) {
-        int rc = jpage_scan(u, u->layout->journal + (uint32_t)i * page(u), false, &s[i]);
-        if (rc)
-            return rc;
-        if (s[i].valid && (best < 0 || s[i].epoch > s[best].epoch))
-            best = i;
-    }
-    if (best < 0)
-        return UPDATE_OK; /* unformatted: empty state */
-    u->jpage = u->layout->journal + (uint32_t)best * page(u);
-    u->jepoch = s[best].epoch;
-    u->jnext = s[best].next;
-    struct jpage_scan again;
-    return jpage_scan(u, u->jpage, true, &again);
-}
-
-static int jwrite(update_t *u, uint32_t addr, const struct jrec *r)
-{
-    uint8_t b[JREC_SIZE];
-    jrec_encode(r, b);
-    int rc = flash_program(u->flash, addr, b, JREC_SIZE);
-    return rc ? upd_ferr(u, rc) : UPDATE_OK;
-}
-
-static int snap_ref(update_t *u, uint32_t addr, uint32_t *off, uint8_t type, uint32_t comp,
-                    const struct update_ref *ref, uint32_t value)
-{
-    struct jrec r = {.type = type, .comp = (uint8_t)comp, .slot = ref->slot, .value = value};
-    memcpy(r.digest, ref->digest, 8);
-    int rc = jwrite(u, addr + *off, &r);
-    *off += JREC_SIZE;
-    return rc;
-}
-
-/* Opens the other journal page with a snapshot of the current state. */
-static int journal_compact(update_t *u)
-{
-    uint32_t target = u->layout->journal;
-    if (u->jpage == target)
-        target += page(u);
-    uint32_t off = 0, count = 0;
-    int rc = flash_erase_page(u->flash, target);
-    if (rc)
-        return upd_ferr(u, rc);
-    struct jrec pg = {.type = J_PAGE, .value = u->jepoch + 1};
-    if ((rc = jwrite(u, target, &pg)))
-        return rc;
-    off = JREC_SIZE;
-    for (uint32_t c = 1; c < UPDATE_COMPONENTS; c++) {
-        const struct update_comp_state *s = &u->st[c];
-        if (s->confirmed.set) {
-            if ((rc = snap_ref(u, target, &off, J_CONFIRM, c, &s->confirmed, s->floor)))
-                return rc;
-            count++;
-        }
-        /* before TRIAL: folding TRIAL forgets the last revert */
-        if (s->rejected.set) {
-            if ((rc = snap_ref(u, target, &off, J_REJECT, c, &s->rejected, s->rejected.version)))
-                return rc;
-            count++;
-        }
-        if (s->trial.set) {
-            if ((rc = snap_ref(u, target, &off, J_TRIAL, c, &s->trial, s->trial.version)))
-                return rc;
-            count++;
-            if (s->attempted) {
-                if ((rc = snap_ref(u, target, &off, J_ATTEMPT, c, &s->trial, 0)))
-                    return rc;
-                count++;
-            }
-        }
-    }
-    struct jrec end = {.type = J_SNAP_END, .value = count};
-    if ((rc = jwrite(u, target + off, &end)))
-        return rc;
-    u->jpage = target;
-    u->jepoch++;
-    u->jnext = off + JREC_SIZE;
-    return UPDATE_OK;
-}
-
-int upd_journal_append(update_t *u, const struct jrec *r)
-{
-    int rc;
-    if (u->jpage == 0 || u->jnext > page(u) - JREC_SIZE)
-        if ((rc = journal_compact(u)))
-            return rc;
-    rc = jwrite(u, u->jpage + u->jnext, r);
-    u->jnext += JREC_SIZE;
-    if (rc)
-        return rc;
-    fold(u, r);
-    return UPDATE_OK;
-}
-
-int update_journal_format(update_t *u)
-{
-    int rc = flash_erase(u->flash, u->layout->journal, 2 * page(u));
-    if (rc)
-        return upd_ferr(u, rc);
-    memset(u->st, 0, sizeof(u->st));
-    u->jpage = 0;
-    u->jepoch = 0;
-    return journal_compact(u);
-}
-
 int update_init(update_t *u, const flash_t *flash, const struct update_layout *layout,
                 const struct manifest_trust *trust, const struct manifest_crypto *crypto)
 {
@@ -359,7 +150,7 @@ int update_init(update_t *u, const flash_t *flash, const struct update_layout *l
     u->layout = layout;
     u->trust = trust;
     u->crypto = crypto;
-    return journal_load(u);
+    return upd_journal_load(u);
 }
 
 const struct update_comp_state *update_state(const update_t *u, uint32_t comp)
@@ -420,7 +211,7 @@ static int image_rules(update_t *u, uint32_t comp, const struct manifest *m)
         return UPDATE_E_ROLLBACK;
     if (comp == MANIFEST_COMP_APP && u->mv_version && m->min_mv_version > u->mv_version)
         return UPDATE_E_MIN_MV;
-    if (image_total(m) > u->layout->slot_size[comp] - 2 * page(u))
+    if (upd_image_total(m) > u->layout->slot_size[comp] - 2 * page(u))
         return UPDATE_E_TOO_BIG;
     return UPDATE_OK;
 }
@@ -436,15 +227,18 @@ int upd_progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress
         int rc = flash_read(u->flash, a + off, b, PRG_SIZE);
         if (rc)
             return upd_ferr(u, rc);
-        if (all_erased(u, b, PRG_SIZE)) {
+        if (upd_all_erased(u, b, PRG_SIZE)) {
             p->next = off;
             break;
         }
         if (upd_get32(b) != PRG_MAGIC || upd_get32(b + 12) != crc32_ieee(b, 12))
             continue;
-        if (upd_get32(b + 4) == PRG_FRONTIER)
+        if (upd_get32(b + 4) == PRG_FRONTIER) {
+            /* a frontier after VERIFIED winds the log back: the bytes from
+             * there on were found damaged and are written again */
             p->frontier = upd_get32(b + 8);
-        else if (upd_get32(b + 4) == PRG_VERIFIED)
+            p->verified = false;
+        } else if (upd_get32(b + 4) == PRG_VERIFIED)
             p->verified = true;
         else if (upd_get32(b + 4) == PRG_BAD)
             p->bad = true;
@@ -452,15 +246,20 @@ int upd_progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress
     return UPDATE_OK;
 }
 
+static void progress_entry(uint8_t b[PRG_SIZE], uint32_t kind, uint32_t value)
+{
+    upd_put32(b, PRG_MAGIC);
+    upd_put32(b + 4, kind);
+    upd_put32(b + 8, value);
+    upd_put32(b + 12, crc32_ieee(b, 12));
+}
+
 static int progress_append(update_t *u, uint32_t kind, uint32_t value)
 {
     uint8_t b[PRG_SIZE];
     if (u->plog_next > page(u) - PRG_SIZE)
         return UPDATE_E_TOO_BIG; /* cannot happen: more entries than pages */
-    put32(b, PRG_MAGIC);
-    put32(b + 4, kind);
-    put32(b + 8, value);
-    put32(b + 12, crc32_ieee(b, 12));
+    progress_entry(b, kind, value);
     int rc = flash_program(u->flash, upd_slot_addr(u, u->dl_comp, u->dl_slot) + page(u) + u->plog_next,
                            b, PRG_SIZE);
     u->plog_next += PRG_SIZE;
@@ -469,6 +268,32 @@ static int progress_append(update_t *u, uint32_t kind, uint32_t value)
     if (kind == PRG_FRONTIER)
         u->frontier = value;
     return UPDATE_OK;
+}
+
+/* Room in a log whose next free entry is at next for a download resumed at
+ * frontier: every remaining page, the last frontier and the verdict. */
+static bool progress_room(const update_t *u, uint32_t next, uint32_t total, uint32_t frontier)
+{
+    uint32_t need = ((total - frontier) / page(u) + 3) * PRG_SIZE;
+    return next <= page(u) && need <= page(u) - next;
+}
+
+int upd_progress_rewind(update_t *u, uint32_t comp, unsigned slot, uint32_t total,
+                        uint32_t offset)
+{
+    struct progress p;
+    uint8_t b[PRG_SIZE];
+    uint32_t at = offset & ~(page(u) - 1);
+    int rc = upd_progress_scan(u, comp, slot, &p);
+    if (rc)
+        return rc;
+    if (!p.verified || p.bad || at >= total || !progress_room(u, p.next + PRG_SIZE, total, at))
+        return UPDATE_E_NONE; /* nothing to wind back, or no room: begin starts over */
+    if (u->dl != UPDATE_IDLE && u->dl_comp == comp && u->dl_slot == slot)
+        u->dl = UPDATE_IDLE; /* its cached log position is stale now */
+    progress_entry(b, PRG_FRONTIER, at);
+    rc = flash_program(u->flash, upd_slot_addr(u, comp, slot) + page(u) + p.next, b, PRG_SIZE);
+    return rc ? upd_ferr(u, rc) : UPDATE_OK;
 }
 
 int upd_hash_layers(update_t *u, const struct update_slot_info *info)
@@ -490,8 +315,10 @@ int upd_hash_layers(update_t *u, const struct update_slot_info *info)
             done += n;
         }
         u->crypto->sha256_final(&c, h);
-        if (memcmp(h, l->sha256, 32) != 0)
+        if (memcmp(h, l->sha256, 32) != 0) {
+            u->bad_off = off;
             return UPDATE_E_VERIFY;
+        }
         off += (l->size + 15u) & ~15u;
     }
     return UPDATE_OK;
@@ -524,8 +351,10 @@ int upd_load_layers(update_t *u, uint32_t comp, const struct update_slot_info *i
                 u->loader->step(u->loader->ctx);
         }
         u->crypto->sha256_final(&c, h);
-        if (memcmp(h, l->sha256, 32) != 0)
+        if (memcmp(h, l->sha256, 32) != 0) {
+            u->bad_off = off;
             return UPDATE_E_VERIFY;
+        }
         off += (l->size + 15u) & ~15u;
     }
     return UPDATE_OK;
@@ -544,8 +373,10 @@ int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
         return rc;
     if ((rc = upd_progress_scan(u, comp, slot, &p)))
         return rc;
-    if (!p.verified || p.bad)
-        return UPDATE_E_STATE;
+    if (p.bad)
+        return UPDATE_E_VERIFY;
+    if (!p.verified)
+        return UPDATE_E_INCOMPLETE;
     if (!full)
         return UPDATE_OK;
     return u->loader ? upd_load_layers(u, comp, info) : upd_hash_layers(u, info);
@@ -596,10 +427,14 @@ static void decide_inputs(update_t *u, uint32_t comp, const bool bad[UPDATE_SLOT
 
 /* ---- Download ----------------------------------------------------------------- */
 
-/* A trial of comp is running: booted, not yet confirmed or rejected. */
+bool update_trial_running(const update_t *u, uint32_t comp)
+{
+    return upd_comp_ok(comp) && u->st[comp].trial.set && u->st[comp].attempted;
+}
+
 static bool trial_running(const update_t *u, uint32_t comp)
 {
-    return u->st[comp].trial.set && u->st[comp].attempted;
+    return update_trial_running(u, comp);
 }
 
 /* The slot a download may overwrite: never the valid confirmed image,
@@ -628,15 +463,16 @@ static int load_progress(update_t *u)
         return UPDATE_E_NONE;
     /* room left in the log for every remaining page, the last frontier and
      * the verdict; if torn entries ate it, start over */
-    uint32_t need = ((u->total - p.frontier) / page(u) + 3) * PRG_SIZE;
-    if (p.next > page(u) || need > page(u) - p.next)
+    if (!progress_room(u, p.next, u->total, p.frontier))
         return UPDATE_E_NONE;
     u->plog_next = p.next;
     u->frontier = p.frontier;
     u->next = u->pnext = p.frontier;
     u->tail_len = 0;
-    u->dl = p.verified ? UPDATE_VERIFIED
-            : p.frontier == u->total ? UPDATE_DOWNLOADED : UPDATE_DOWNLOADING;
+    /* never VERIFIED from the log alone: flash may have changed since it
+     * was hashed, so finish hashes it again before it can be activated */
+    u->dl_reverify = p.verified && p.frontier == u->total;
+    u->dl = p.frontier == u->total ? UPDATE_DOWNLOADED : UPDATE_DOWNLOADING;
     return UPDATE_OK;
 }
 
@@ -656,10 +492,10 @@ static int write_manifest_page(update_t *u, const uint8_t *env, size_t len)
         if ((rc = flash_program(u->flash, a + HDR_SIZE + (uint32_t)whole, last, 16)))
             return upd_ferr(u, rc);
     }
-    put32(h, MAN_MAGIC);
-    put32(h + 4, (uint32_t)len);
-    put32(h + 8, crc32_ieee(env, len));
-    put32(h + 12, ~(uint32_t)len);
+    upd_put32(h, MAN_MAGIC);
+    upd_put32(h + 4, (uint32_t)len);
+    upd_put32(h + 8, crc32_ieee(env, len));
+    upd_put32(h + 12, ~(uint32_t)len);
     if ((rc = flash_program(u->flash, a, h, HDR_SIZE)))
         return upd_ferr(u, rc);
     return UPDATE_OK;
@@ -670,9 +506,10 @@ static int start(update_t *u, uint32_t comp, unsigned slot, const struct update_
     u->dl_comp = comp;
     u->dl_slot = slot;
     u->dl_info = *info;
-    u->total = image_total(&info->m);
+    u->total = upd_image_total(&info->m);
     u->next = u->pnext = u->frontier = u->plog_next = 0;
     u->tail_len = 0;
+    u->dl_reverify = false;
     if (u->vh_active) { /* a hash in progress is abandoned: release and wipe it */
         uint8_t h[32];
         u->crypto->sha256_final(&u->vh_ctx, h);
@@ -680,6 +517,25 @@ static int start(update_t *u, uint32_t comp, unsigned slot, const struct update_
     }
     u->dl = UPDATE_DOWNLOADING;
     return UPDATE_OK;
+}
+
+/* UPDATE_E_INSTALLED if env is comp's confirmed image and its slot still
+ * holds it, complete; UPDATE_OK if not (or UPDATE_E_FLASH). The envelope
+ * is compared byte for byte, so no signature needs checking again. */
+static int installed(update_t *u, uint32_t comp, const uint8_t *env, size_t len,
+                     const uint8_t digest[8])
+{
+    const struct update_ref *c = &u->st[comp].confirmed;
+    struct progress p;
+    size_t have;
+    if (!c->set || memcmp(c->digest, digest, 8) != 0)
+        return UPDATE_OK;
+    int rc = upd_read_envelope(u, comp, c->slot, &have);
+    if (rc == UPDATE_E_NONE || (rc == UPDATE_OK && (have != len || memcmp(u->env, env, len))))
+        return UPDATE_OK;
+    if (rc || (rc = upd_progress_scan(u, comp, c->slot, &p)))
+        return rc;
+    return p.verified && !p.bad ? UPDATE_E_INSTALLED : UPDATE_OK;
 }
 
 int update_begin(update_t *u, const uint8_t *env, size_t len)
@@ -704,6 +560,8 @@ int update_begin(update_t *u, const uint8_t *env, size_t len)
     memset(&info, 0, sizeof(info));
     info.m = msg.u.image;
     upd_digest8(u, env, len, info.digest);
+    if ((rc = installed(u, comp, env, len, info.digest)))
+        return rc;
     unsigned slot = target_slot(u, comp);
     info.addr = upd_slot_addr(u, comp, slot);
     info.data = data_addr(u, comp, slot);
@@ -892,6 +750,16 @@ int update_finish_step(update_t *u, uint32_t max_bytes)
     rc = hash_step(u, max_bytes);
     if (rc == 1)
         return rc;
+    if (rc == UPDATE_E_VERIFY && u->dl_reverify) {
+        /* it matched once: flash changed since. Wind the log back to the
+         * damaged layer's page (or, without room, mark it BAD: begin starts
+         * over); either way the same bundle repairs it */
+        u->dl = UPDATE_IDLE;
+        int rc2 = upd_progress_rewind(u, u->dl_comp, u->dl_slot, u->total, u->vh_off);
+        if (rc2 == UPDATE_E_NONE)
+            rc2 = progress_append(u, PRG_BAD, 0);
+        return rc2 ? rc2 : UPDATE_E_DAMAGED;
+    }
     if (rc == UPDATE_E_VERIFY) {
         u->dl = UPDATE_IDLE;
         int rc2 = progress_append(u, PRG_BAD, 0);
@@ -899,7 +767,8 @@ int update_finish_step(update_t *u, uint32_t max_bytes)
     }
     if (rc)
         return rc;
-    if ((rc = progress_append(u, PRG_VERIFIED, u->total)))
+    /* hashed again and still right: the log says so already */
+    if (!u->dl_reverify && (rc = progress_append(u, PRG_VERIFIED, u->total)))
         return rc;
     u->dl = UPDATE_VERIFIED;
     return UPDATE_OK;
@@ -912,14 +781,20 @@ int update_finish(update_t *u)
 }
 
 
+bool update_activated_already(const update_t *u)
+{
+    const struct update_comp_state *s = &u->st[u->dl_comp];
+    return u->dl == UPDATE_VERIFIED && upd_comp_ok(u->dl_comp) && !s->attempted &&
+           upd_ref_is(&s->trial, u->dl_slot, u->dl_info.digest);
+}
+
 int update_activate(update_t *u)
 {
     if (u->dl != UPDATE_VERIFIED)
         return UPDATE_E_STATE;
     if (trial_running(u, u->dl_comp))
         return UPDATE_E_TRIAL;
-    const struct update_comp_state *s = &u->st[u->dl_comp];
-    if (!s->attempted && ref_is(&s->trial, u->dl_slot, u->dl_info.digest)) {
+    if (update_activated_already(u)) {
         u->dl = UPDATE_IDLE; /* activated already: no second record (journal wear) */
         return UPDATE_OK;
     }
@@ -962,7 +837,7 @@ int update_reject(update_t *u, uint32_t comp)
     if (!s->trial.set)
         return UPDATE_E_NONE;
     struct jrec r = {.type = J_REJECT, .comp = (uint8_t)comp, .slot = s->trial.slot,
-                     .value = s->trial.version};
+                     .value = s->trial.version, .reason = UPDATE_REJ_FAILED};
     memcpy(r.digest, s->trial.digest, 8);
     return upd_journal_append(u, &r);
 }
@@ -971,7 +846,7 @@ int update_reject_running(update_t *u, uint32_t comp, unsigned slot, const uint8
 {
     if (!upd_comp_ok(comp))
         return UPDATE_E_COMPONENT;
-    if (!trial_running(u, comp) || !ref_is(&u->st[comp].trial, slot, digest))
+    if (!trial_running(u, comp) || !upd_ref_is(&u->st[comp].trial, slot, digest))
         return UPDATE_E_NONE; /* not the trial that runs: leave the journal alone */
     return update_reject(u, comp);
 }

@@ -53,7 +53,48 @@ static int slot_peek(update_t *u, uint32_t comp, unsigned slot, uint8_t digest[8
     upd_digest8(u, u->env, len, digest);
     if ((rc = upd_progress_scan(u, comp, slot, &p)))
         return rc;
-    return p.verified && !p.bad ? UPDATE_OK : UPDATE_E_STATE;
+    return p.bad ? UPDATE_E_VERIFY : p.verified ? UPDATE_OK : UPDATE_E_INCOMPLETE;
+}
+
+/* A slot whose layers failed their hash: wind its log back to the damaged
+ * layer, so no later check takes it for complete and the same bundle sent
+ * again resumes there. Best effort: a log that cannot take the record
+ * (programmed unit, no room) stays as it is; update_finish hashes a
+ * reopened download again anyway. */
+static int mark_damaged(update_t *u, uint32_t comp, unsigned slot, const struct manifest *m)
+{
+    int rc = upd_progress_rewind(u, comp, slot, upd_image_total(m), u->bad_off);
+    if (rc == UPDATE_E_FLASH && u->flash_err != FLASH_EPROGRAMMED)
+        return rc;
+    return UPDATE_OK;
+}
+
+/* The journal's trial of comp, if this boot does not start it (its slot is
+ * damaged, incomplete, holds another image, or fails a rule): REJECT it
+ * with the reason, so the journal never keeps a trial nothing will boot
+ * and the host learns why (and a running-looking trial cannot block
+ * updates for ever). Called once the slot to boot, s, is final. */
+static int reject_unbooted(update_t *u, uint32_t comp, const struct lazy *z, int s,
+                           const struct update_boot_result *out, bool *rejected)
+{
+    const struct update_comp_state *st = &u->st[comp];
+    unsigned t = st->trial.slot;
+    if (!st->trial.set)
+        return UPDATE_OK;
+    bool holds = z->state[t] != LAZY_INVALID || out->check[t] != UPDATE_E_NONE;
+    holds = holds && memcmp(z->digest[t], st->trial.digest, 8) == 0;
+    if (holds && (int)t == s)
+        return UPDATE_OK; /* booted (the only image left) */
+    if (holds && z->state[t] != LAZY_INVALID)
+        return UPDATE_OK; /* not judged: cannot happen (a trial's slot is decided first) */
+    struct jrec r = {.type = J_REJECT, .comp = (uint8_t)comp, .slot = (uint8_t)t,
+                     .value = st->trial.version};
+    r.reason = (int8_t)(holds ? out->check[t] : UPDATE_E_NONE);
+    if (r.reason == UPDATE_OK)
+        r.reason = UPDATE_E_VERIFY;
+    memcpy(r.digest, st->trial.digest, 8);
+    *rejected = true;
+    return upd_journal_append(u, &r);
 }
 
 static enum update_action lazy_decide(const struct lazy *z, const struct update_comp_state *s,
@@ -131,6 +172,7 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
     if (!upd_comp_ok(comp))
         return UPDATE_E_COMPONENT;
     memset(&z, 0, sizeof(z));
+    out->rejected = false;
     const struct update_comp_state *st = &u->st[comp];
     for (unsigned k = 0; k < UPDATE_SLOTS; k++) {
         int rc = slot_peek(u, comp, k, z.digest[k]);
@@ -167,6 +209,8 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
             z.state[s] = LAZY_INVALID; /* damaged bytes: decide again without it */
             out->check[s] = rc;
             out->manifest_err[s] = u->manifest_err;
+            if (rc == UPDATE_E_VERIFY && (rc = mark_damaged(u, comp, (unsigned)s, &z.inf[s].m)))
+                return rc;
             continue;
         }
         if (z.state[s] != LAZY_VALID || rc != UPDATE_OK)
@@ -180,8 +224,12 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
                 return rc;
         } else if (a == UPDATE_REVERT_TO_A || a == UPDATE_REVERT_TO_B) {
             r.type = J_REJECT;
+            r.reason = UPDATE_REJ_RESET;
+            out->rejected = true;
             if ((rc = upd_journal_append(u, &r)))
                 return rc;
+        } else if ((rc = reject_unbooted(u, comp, &z, s, out, &out->rejected))) {
+            return rc;
         }
         out->action = a;
         out->slot = s;

@@ -21,6 +21,7 @@ enum { J_PAGE = 1, J_SNAP_END = 2, J_TRIAL = 3, J_ATTEMPT = 4, J_CONFIRM = 5, J_
 
 struct jrec {
     uint8_t type, comp, slot;
+    int8_t reason;  /* REJECT: UPDATE_REJ_* or a check's UPDATE_E_* (byte 7); else 0 */
     uint32_t value;
     uint8_t digest[8];
 };
@@ -32,6 +33,12 @@ struct progress {
 };
 
 uint32_t upd_get32(const uint8_t *p);
+void upd_put32(uint8_t *p, uint32_t v);
+bool upd_all_erased(const update_t *u, const uint8_t *p, size_t n);
+/* ref names slot and digest d. */
+bool upd_ref_is(const struct update_ref *ref, unsigned slot, const uint8_t d[8]);
+/* Reads both journal pages and folds the current one into u->st. */
+int upd_journal_load(update_t *u);
 /* Records a flash error in u->flash_err; returns UPDATE_E_FLASH. */
 int upd_ferr(update_t *u, int rc);
 bool upd_comp_ok(uint32_t comp);
@@ -47,6 +54,14 @@ int upd_progress_scan(update_t *u, uint32_t comp, unsigned slot, struct progress
  * runs and hashes it there; UPDATE_E_VERIFY on a mismatch. */
 int upd_hash_layers(update_t *u, const struct update_slot_info *info);
 int upd_load_layers(update_t *u, uint32_t comp, const struct update_slot_info *info);
+/* Winds a VERIFIED slot's progress log back to the page holding image
+ * offset `offset` (a FRONTIER record): its bytes from there were found
+ * damaged. UPDATE_OK; UPDATE_E_NONE if the log is not VERIFIED or has no
+ * room left (begin then starts the download over); UPDATE_E_FLASH. */
+int upd_progress_rewind(update_t *u, uint32_t comp, unsigned slot, uint32_t total,
+                        uint32_t offset);
+/* The image bytes of an image's layers, each padded to 16. */
+uint32_t upd_image_total(const struct manifest *m);
 /* Appends r to the journal (moving to the other page when full) and folds
  * it into u->st. */
 int upd_journal_append(update_t *u, const struct jrec *r);

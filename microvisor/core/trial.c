@@ -26,6 +26,14 @@
  *    previous slot). Until the cloud link exists this local rule stands in
  *    for "reached the cloud".
  *
+ * A reset requested during a trial (the update port activating the other
+ * component) would end that trial: the boot cannot tell it from a crash
+ * and reverts it. So trial_reset_blocked holds such a reset up while the
+ * trial can still pass, and trial_poll performs it (trial_reset_when_clear)
+ * once the trial is confirmed or reverted in place: an update of the
+ * other component, activated meanwhile, then boots without costing this
+ * one (docs/updates.md, "Two components").
+ *
  * Journal writes (CONFIRM, REJECT) happen only in deferred work: the
  * gateway call and the fault path just set flags and submit the work, so
  * the update context is never used from two priorities at once.
@@ -63,6 +71,8 @@ static const char *app_confirm_why;
 static bool app_confirm_waits; /* the wait for the microvisor was logged */
 static volatile bool app_revert_pending;
 static int trial_work = -1;
+static const char *reset_pending; /* what a held-up reset boots into, or NULL */
+static void trial_reset_if_clear(void);
 
 static void trial_putversion(const char *what, uint32_t v)
 {
@@ -95,7 +105,8 @@ int trial_init(const struct boot_handoff *h)
         run_mv.state = MV_UPDATESTATE_REVERTED;
         run_mv.rejected_version = s->rejected.version;
         trial_putversion("[mv] microvisor update", s->rejected.version);
-        console_printf(" was rejected; running the previous microvisor\n");
+        console_printf(" was rejected (%s); running the previous microvisor\n",
+                       update_reject_strerror(s->rejected.reason));
     }
     return 0;
 }
@@ -127,6 +138,12 @@ void trial_app_loaded(const struct update_boot_result *r)
     } else if (s->rejected.set) {
         run_app.state = MV_UPDATESTATE_REVERTED;
         run_app.rejected_version = s->rejected.version;
+        if (r->rejected && r->action != UPDATE_REVERT_TO_A && r->action != UPDATE_REVERT_TO_B) {
+            /* the boot found the activated image unbootable: recorded */
+            trial_putversion("[mv] app update", s->rejected.version);
+            console_printf(" in slot %c rejected at boot: %s; it was not started\n",
+                           'A' + s->rejected.slot, update_reject_strerror(s->rejected.reason));
+        }
     }
 }
 
@@ -212,6 +229,58 @@ void trial_poll(uint64_t now_us)
             trial_confirm(MANIFEST_COMP_APP, &run_app, app_confirm_why);
         }
     }
+    trial_reset_if_clear();
+}
+
+bool trial_running(uint32_t *comp)
+{
+    if (run_mv.state == MV_UPDATESTATE_TRIAL)
+        *comp = MANIFEST_COMP_MICROVISOR;
+    else if (run_app.state == MV_UPDATESTATE_TRIAL)
+        *comp = MANIFEST_COMP_APP;
+    else
+        return false;
+    return true;
+}
+
+bool trial_reset_blocked(uint32_t *comp, uint32_t *ms_left)
+{
+    uint64_t now = board_time_us(), mv_end = (uint64_t)MV_TRIAL_MS * 1000u;
+    if (app_revert_pending) { /* the failed trial's REJECT is not written yet */
+        *comp = MANIFEST_COMP_APP;
+        *ms_left = MV_TRIAL_POLL_MS;
+        return true;
+    }
+    /* the microvisor's rule passes only with an application loaded */
+    if (run_mv.state == MV_UPDATESTATE_TRIAL && !run_mv.stuck && app_loaded_once) {
+        *comp = MANIFEST_COMP_MICROVISOR;
+        *ms_left = (uint32_t)((now < mv_end ? mv_end - now : 0) / 1000u) + MV_TRIAL_POLL_MS;
+        return true;
+    }
+    if (run_app.state == MV_UPDATESTATE_TRIAL && !run_app.stuck) {
+        uint64_t end = app_trial_start_us + (uint64_t)app_trial_ms * 1000u;
+        *comp = MANIFEST_COMP_APP;
+        *ms_left = (uint32_t)((app_confirm_requested || now >= end ? 0 : end - now) / 1000u) +
+                   MV_TRIAL_POLL_MS;
+        return true;
+    }
+    return false;
+}
+
+void trial_reset_when_clear(const char *what)
+{
+    reset_pending = what;
+}
+
+/* The reset an activation asked for, once no trial it would end runs. */
+static void trial_reset_if_clear(void)
+{
+    uint32_t comp, ms;
+    if (!reset_pending || trial_reset_blocked(&comp, &ms))
+        return;
+    console_printf("[upd] no trial runs now: rebooting into the activated %s\n", reset_pending);
+    board_update_port_drain();
+    board_reset();
 }
 
 void trial_start(void)

@@ -49,6 +49,22 @@ void trial_start(void);
  * revert. */
 void trial_poll(uint64_t now_us);
 
+/* Would a device reset now end a trial that can still pass? True with
+ * *comp (MANIFEST_COMP_*) and *ms_left (an estimate of when its health rule
+ * passes) if so: the boot cannot tell a requested reset from a crash, so it
+ * would revert that trial (docs/updates.md, "Two components"). A trial
+ * that cannot pass any more (its confirmation failed for good, or a
+ * microvisor trial with no application loaded) does not hold a reset up;
+ * trial_running tells whether a reset ends one all the same. */
+bool trial_reset_blocked(uint32_t *comp, uint32_t *ms_left);
+/* A trial runs (booted, not yet confirmed or rejected): *comp which. */
+bool trial_running(uint32_t *comp);
+
+/* A reset was requested (an activation) while trial_reset_blocked: the
+ * health rules' deferred work resets the device as soon as no trial that
+ * can still pass runs (confirmed, or reverted in place). */
+void trial_reset_when_clear(const char *what);
+
 /* What mvGetUpdateStatus reports. */
 void trial_status(struct MvUpdateStatus *out);
 

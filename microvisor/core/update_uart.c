@@ -56,6 +56,13 @@ static const char *comp_name(uint32_t comp)
     return comp == MANIFEST_COMP_MICROVISOR ? "microvisor" : "app";
 }
 
+/* What the last ACTIVATE did (its answer's detail, comp and next). */
+struct act_outcome {
+    uint8_t detail, comp;
+    uint32_t ms;
+};
+static struct act_outcome act;
+
 static void respond(uint8_t type, uint8_t seq, int status)
 {
     bool open = upd && upd->dl != UPDATE_IDLE;
@@ -71,6 +78,11 @@ static void respond(uint8_t type, uint8_t seq, int status)
         .chunk_max = UPROTO_CHUNK_MAX,
         .version = UPROTO_VERSION,
     };
+    if (type == UPROTO_ACTIVATE && status == UPDATE_OK) {
+        r.detail = (int8_t)act.detail;
+        r.comp = act.comp;
+        r.next = act.ms;
+    }
     uint8_t pl[UPROTO_RESPONSE_SIZE];
     uint8_t out[UPROTO_HEADER + UPROTO_RESPONSE_SIZE + UPROTO_TRAILER];
     uproto_response_put(&r, pl);
@@ -108,6 +120,11 @@ static int do_begin(const struct uproto_request *r)
     int rc = engine_ready();
     if (rc == UPDATE_OK)
         rc = update_begin(upd, r->data, r->len);
+    if (rc == UPDATE_E_INSTALLED) {
+        console_printf("[upd] begin: already installed: this image is the confirmed one; "
+                       "nothing written\n");
+        return rc;
+    }
     if (rc == UPDATE_OK) {
         const struct manifest *m = &upd->dl_info.m;
         console_printf("[upd] begin %s %u.%u.%u, security counter %u: slot %c, %u of %u bytes "
@@ -130,21 +147,58 @@ static int do_next(const struct uproto_request *r)
     return rc;
 }
 
-static int do_activate(const struct uproto_request *r)
+/* Activates the verified download and decides about the reset asked for:
+ * now, or once the trial a reset would end is over (trial_reset_blocked).
+ * *reset_now says whether handle() resets after answering. */
+static int do_activate(const struct uproto_request *r, bool *reset_now)
 {
     uint64_t t0 = board_time_us();
+    bool reboot = (r->flags & UPROTO_ACTIVATE_REBOOT) != 0;
+    *reset_now = false;
     if (!upd || upd->dl != UPDATE_VERIFIED) {
         report("activate", UPDATE_E_STATE);
         return UPDATE_E_STATE;
     }
-    uint32_t comp = upd->dl_comp, slot = upd->dl_slot;
+    uint32_t comp = upd->dl_comp, slot = upd->dl_slot, v = upd->dl_info.m.version;
+    bool already = update_activated_already(upd);
     int rc = update_activate(upd);
-    if (rc == UPDATE_OK)
-        console_printf("[upd] activated %s in slot %c: trial on the next boot%s "
-                       "(verify %u us, activate %u us)\n", comp_name(comp), 'A' + slot,
-                       (r->flags & UPROTO_ACTIVATE_REBOOT) ? ", rebooting" : "",
-                       (uint32_t)verify_busy_us, (uint32_t)(board_time_us() - t0));
     report("activate", rc);
+    if (rc != UPDATE_OK)
+        return rc;
+    uint32_t other = 0, ms = 0;
+    memset(&act, 0, sizeof(act));
+    act.detail = already ? UPROTO_ACT_ALREADY : 0;
+    if (already)
+        console_printf("[upd] %s %u.%u.%u in slot %c was activated already (the next trial): "
+                       "nothing written", comp_name(comp), v >> 24, (v >> 16) & 0xFFu,
+                       v & 0xFFFFu, 'A' + slot);
+    else
+        console_printf("[upd] activated %s %u.%u.%u in slot %c: trial on the next boot "
+                       "(verify %u us, activate %u us)", comp_name(comp), v >> 24,
+                       (v >> 16) & 0xFFu, v & 0xFFFFu, 'A' + slot, (uint32_t)verify_busy_us,
+                       (uint32_t)(board_time_us() - t0));
+    if (!reboot) {
+        act.detail |= UPROTO_ACT_NO_REBOOT;
+        console_printf("; not rebooting: it boots at the next reset\n");
+    } else if (trial_reset_blocked(&other, &ms)) {
+        /* a reset now would revert that trial: the health rules' work
+         * resets once it is over */
+        act.detail |= UPROTO_ACT_DEFERRED;
+        act.comp = (uint8_t)other;
+        act.ms = ms;
+        console_printf("; the reboot waits until the %s's trial ends (about %u ms): a reset "
+                       "now would revert it\n", comp_name(other), ms);
+        trial_reset_when_clear(comp_name(comp));
+    } else if (trial_running(&other)) {
+        act.detail |= UPROTO_ACT_ENDS_TRIAL;
+        act.comp = (uint8_t)other;
+        console_printf("; rebooting, which ends the %s's trial: it cannot pass any more\n",
+                       comp_name(other));
+        *reset_now = true;
+    } else {
+        console_printf("; rebooting\n");
+        *reset_now = true;
+    }
     return rc;
 }
 
@@ -170,13 +224,19 @@ static void verify_step(void)
     if (rc == UPDATE_OK)
         console_printf("[upd] verified %s image, %u bytes\n", comp_name(upd->dl_comp),
                        update_total_size(upd));
-    report("finish", rc);
+    if (rc == UPDATE_E_DAMAGED)
+        console_printf("[upd] finish: the staged %s image no longer matches its digests "
+                       "(damaged in flash since it was verified): its damaged part is sent "
+                       "again\n", comp_name(upd->dl_comp));
+    else
+        report("finish", rc);
     respond(UPROTO_FINISH, verify_seq, rc);
 }
 
 static void handle(const struct uproto_frame *f)
 {
     struct uproto_request r;
+    bool reset_now = false;
     int rc = uproto_request_decode(f, &r);
     if (rc == UPROTO_OK && verifying && r.type != UPROTO_STATUS)
         rc = UPROTO_E_BUSY;
@@ -205,14 +265,14 @@ static void handle(const struct uproto_frame *f)
         rc = upd ? update_finish(upd) : UPDATE_E_STATE;
         break;
     case UPROTO_ACTIVATE:
-        rc = do_activate(&r);
+        rc = do_activate(&r, &reset_now);
         break;
     default: /* UPROTO_STATUS */
         rc = UPDATE_OK;
         break;
     }
     respond(r.type, r.seq, rc);
-    if (r.type == UPROTO_ACTIVATE && rc == UPDATE_OK && (r.flags & UPROTO_ACTIVATE_REBOOT)) {
+    if (reset_now) {
         board_update_port_drain(); /* the answer's last byte is on the line */
         board_reset();
     }

@@ -928,9 +928,11 @@ extern enum MvStatus mvGetWifiConfig(const struct MvWifiConfigOut *params);
 enum MvUpdateState {
     MV_UPDATESTATE_CONFIRMED = 0x0, /* running its confirmed image */
     MV_UPDATESTATE_TRIAL     = 0x1, /* running a newly installed image, not yet confirmed */
-    MV_UPDATESTATE_REVERTED  = 0x2, /* the last update was rejected (crashed, or never
-                                     * confirmed): running the previous image; stays so
-                                     * until the next update is installed */
+    MV_UPDATESTATE_REVERTED  = 0x2, /* the last update was rejected (crashed, never
+                                     * confirmed, or found unbootable by the boot: damaged,
+                                     * incomplete, needing a newer microvisor): running the
+                                     * previous image; stays so until the next update is
+                                     * installed */
     MV_UPDATESTATE_NONE      = 0x3, /* no image running (application only) */
     MV_UPDATESTATE__MAX      = 0xffffffff
 };

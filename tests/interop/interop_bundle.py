@@ -134,6 +134,19 @@ def main():
     keel("verify", "--pub", j("k.pem.pub"), j("app.kb"))
     if "version: 2.1.7" not in keel("inspect", j("app.kb")).stdout:
         fail("inspect does not show the version")
+    # version limits (docs/images.md "Version numbers"): 8.8.16 bits, checked
+    # at bundle time so nothing wraps into a smaller version
+    keel("bundle", "--kind", "app", "--version", "255.255.65535", "--counter", "9",
+         "--min-mv", "255.255.65535", j("app.img"), j("max.kb"))
+    if "version: 255.255.65535" not in keel("inspect", j("max.kb")).stdout:
+        fail("the largest version does not round-trip")
+    for v in ("256.0.0", "0.256.0", "0.0.65536", "1.2", "1.2.3.4", "1.x.0", "1.+2.0", "1.-0.0", "99999999999.0.0"):
+        for opt in ("--version", "--min-mv"):
+            args = {"--version": "1.0.0", "--min-mv": "1.0.0"}
+            args[opt] = v
+            keel("bundle", "--kind", "app", "--version", args["--version"], "--counter", "1",
+                 "--min-mv", args["--min-mv"], j("app.img"), j("bad.kb"), want=2,
+                 err=f"{opt} '{v}': want X.Y.Z (X, Y <= 255, Z <= 65535)")
 
     # --- the independent decoder ---
     blob = open(j("app.kb"), "rb").read()

@@ -12,6 +12,15 @@ or "no runnable application". Each update resumes where the flash stopped
 and must eventually complete and boot (on trial); the test then moves on
 to the next target (every fourth a microvisor) and counts completions.
 
+Back to back: when the next target is the other component, about half
+the runs send it the moment the first update is activated, during the
+first one's trial (docs/updates.md "Two components": the device
+activates it and reboots into it once that trial is over), and the kill
+then lands anywhere in the second update, the deferred reboot or the
+second trial. The test ends with an uninterrupted back-to-back pair (a
+microvisor and an app), which must leave both confirmed at their new
+versions with nothing reverted.
+
 The kill moments are random but reproducible: the seed is printed
 (KEEL_KILL_SEED=N to replay one). Some kills land during boot, most while
 the image streams, some during verify, activation, the reboot into the
@@ -31,6 +40,9 @@ import update_util as uu
 APP_SIZE = 12 * 1024      # 2 flash pages: resumes at a page frontier matter
 KILL_WINDOW_S = 2.2       # a kill while streaming lands in [0, this) after the start
 BOOT_KILL_SHARE = 0.12    # this share of kills lands before the update starts
+BACK_TO_BACK_SHARE = 0.5  # of completed first updates, followed at once by the other kind
+SECOND_WINDOW_S = 9.0     # the second update, its deferred reboot and trial: kill in [0, this)
+APP_TRIAL_S = 3           # the apps' health time (keel bundle --trial)
 
 
 # Where the device was when the power went, from the last event its
@@ -95,14 +107,15 @@ def main():
                 if kind == "app":
                     src = j(f"app-{version}.img")
                     uu.padded_app_img(a.keel, hello, src, APP_SIZE, i)
-                uu.bundle(a.keel, key, kind, version, counter, src, out)
+                extra = ("--trial", str(APP_TRIAL_S)) if kind == "app" else ()
+                uu.bundle(a.keel, key, kind, version, counter, src, out, extra)
                 signed[kind].add((version, counter))
                 made[i] = (kind, version, out)
             return made[i]
 
         kills, runs, target = 0, 0, 0
         completed = {"microvisor": 0, "app": 0}
-        phases = {"boot": 0, "stream": 0, "trial": 0}
+        phases = {"boot": 0, "stream": 0, "trial": 0, "back to back": 0}
         last = {k: 0 for k in WHERE}
         bad_boot = None
 
@@ -148,7 +161,22 @@ def main():
                 deadline = time.monotonic() + rng.uniform(0.0, KILL_WINDOW_S)
                 while time.monotonic() < deadline and upd.poll() is None:
                     time.sleep(0.005)
-                if upd.poll() == 0:
+                if upd.poll() == 0 and target_of(target + 1)[0] != kind and \
+                        rng.random() < BACK_TO_BACK_SHARE:
+                    # the other component at once, during the first one's trial
+                    phase = "back to back"
+                    act = dev.wait_for(r"^\[upd\] .*activated", 5)
+                    boot = None if act is None else \
+                        dev.wait_for(r"^\[boot\] Keel boot ROM", 15, act)
+                    up = None if boot is None else \
+                        dev.wait_for(r"\[upd\] update port ready", 15, boot)
+                    if up is not None:
+                        upd = subprocess.Popen([a.keel, "update", "--uart", sock, "--quiet",
+                                                "--timeout", "2", target_of(target + 1)[2]],
+                                               stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL)
+                        time.sleep(rng.uniform(0.0, SECOND_WINDOW_S))
+                elif upd.poll() == 0:
                     # complete: kill somewhere in the reboot or the trial's first boot
                     phase = "trial"
                     time.sleep(rng.uniform(0.0, 0.3))
@@ -169,13 +197,28 @@ def main():
                 print("\n".join(lines))
                 break
 
-        # the last target, uninterrupted: it must complete and boot on trial
-        final_ok = False
-        if all_ok:
-            kind, version, bundle = target_of(target)
+        # the last targets, uninterrupted: single ones until the next two are
+        # a microvisor and an app; those two back to back, which must end
+        # with both confirmed and nothing reverted
+        final_ok = all_ok
+        if final_ok:
+            # settle: a kill may have left an activation whose trial boots
+            # now (a deferred reboot cut short); let it run its health rule
             floor = uu.floors(flash)
             dev = uu.Device(a.keel, a.fw, flash, sock)
-            if dev.wait_for(r"\[upd\] update port ready", 15) is not None:
+            dev.wait_for(r"\[upd\] update port ready", 20)
+            time.sleep(8)
+            final_ok = judge(dev.kill(), floor)
+        while final_ok:
+            kind, version, bundle = target_of(target)
+            pair = target_of(target + 1)[0] != kind
+            floor = uu.floors(flash)
+            dev = uu.Device(a.keel, a.fw, flash, sock, timeout=120)
+            start_target, ok, pos = target, True, 0
+            for step in range(2 if pair else 1):
+                kind, version, bundle = target_of(start_target + step)
+                up = dev.wait_for(r"\[upd\] update port ready", 20, pos)
+                ok = ok and up is not None
                 try:
                     rc = subprocess.run([a.keel, "update", "--uart", sock, "--quiet", bundle],
                                         stdout=subprocess.DEVNULL, timeout=120).returncode
@@ -183,17 +226,38 @@ def main():
                     rc = 124
                 rx = (r"^\[boot\] slot [AB]: microvisor " if kind == "microvisor"
                       else r"^\[mv\] app ") + version.replace(".", r"\.") + r".*trial"
-                final_ok = rc == 0 and dev.wait_for(rx, 15) is not None
+                at = dev.wait_for(rx, 30, up or 0)
+                ok = ok and rc == 0 and at is not None
+                pos = at or 0
+            first_act = dev.wait_for(r"^\[upd\] activated", 1) or 0
+            if pair:
+                confirmed = [dev.wait_for(r"^\[mv\] (app|microvisor) " +
+                                          target_of(start_target + k)[1].replace(".", r"\.") +
+                                          r" confirmed", 40, first_act) for k in range(2)]
+                ok = ok and None not in confirmed
             lines = dev.kill()
-            final_ok = judge(lines, floor) and final_ok
-            check.that(final_ok, f"the last update ({kind} {version}) completes and boots "
-                                 f"on trial")
-            if not final_ok:
+            ok = judge(lines, floor) and ok
+            if pair:
+                # after the first activation: nothing reverted, neither of the
+                # pair rejected (an older rejection is still reported at each
+                # boot until the next trial of that component: not this pair's)
+                pair_v = {target_of(start_target + k)[1] for k in range(2)}
+                reverted = [ln for ln in lines[first_act:] if "reverting" in ln or
+                            ("rejected" in ln and any(f" {v} " in ln for v in pair_v))]
+                ok = ok and not reverted
+            final_ok = ok
+            check.that(ok, f"the last update{'s' if pair else ''} "
+                           f"({', '.join(' '.join(target_of(start_target + k)[:2]) for k in range(2 if pair else 1))}) "
+                           f"{'back to back: both confirmed, nothing reverted' if pair else 'completes and boots on trial'}")
+            if not ok:
                 print("\n".join(lines))
+            if pair:
+                break
 
         took = time.monotonic() - t_start
         print(f"kills {kills} (boot {phases['boot']}, streaming/verify/activate "
-              f"{phases['stream']}, reboot/trial {phases['trial']}), QEMU runs {runs + 1}, "
+              f"{phases['stream']}, reboot/trial {phases['trial']}, in a back-to-back second "
+              f"update {phases['back to back']}), QEMU runs {runs + 1}, "
               f"updates completed: app {completed['app']}, microvisor "
               f"{completed['microvisor']}; {took:.0f} s", flush=True)
         print("where the kills landed: " + ", ".join(f"{k} {v}" for k, v in last.items()))

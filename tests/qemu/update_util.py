@@ -33,10 +33,10 @@ def padded_app_img(keel_path, elf, out, size, fill_seed):
     open(out, "wb").write(bytes(d[:64]) + bytes(payload))
 
 
-def bundle(keel_path, key, kind, version, counter, src, out):
-    extra = ["--min-mv", "0.1.0"] if kind == "app" else []
+def bundle(keel_path, key, kind, version, counter, src, out, extra=()):
+    more = ["--min-mv", "0.1.0"] if kind == "app" else []
     keel(keel_path, "bundle", "--kind", kind, "--version", version, "--counter",
-         str(counter), *extra, "--key", key, src, out)
+         str(counter), *more, *extra, "--key", key, src, out)
 
 
 def floors(flash_path):

@@ -45,7 +45,12 @@
 #define UPDATE_E_TARGET (-12)   /* a layer's target is not where comp's images run */
 #define UPDATE_E_MV_TRIAL (-13) /* the microvisor is on trial: an app is confirmed after it */
 #define UPDATE_E_TRIAL (-14)    /* comp's trial is running, not yet confirmed or rejected */
-#define UPDATE_E_COUNT 15
+#define UPDATE_E_INCOMPLETE (-15) /* the slot's progress log has no VERIFIED record (the
+                                   * download is unfinished, or the record was lost) */
+#define UPDATE_E_DAMAGED (-16)  /* a staged image verified before no longer hashes: the
+                                 * download is reopened from its first damaged layer */
+#define UPDATE_E_INSTALLED (-17) /* this image is comp's confirmed one: nothing to do */
+#define UPDATE_E_COUNT 18
 
 #define UPDATE_SLOTS 2
 #define UPDATE_COMPONENTS 3     /* indexed by enum manifest_component (0 unused) */
@@ -89,9 +94,20 @@ int update_action_slot(enum update_action a);
 struct update_ref {
     bool set;
     uint8_t slot;
+    int8_t reason;              /* rejected: why (UPDATE_REJ_* or a check's UPDATE_E_*) */
     uint8_t digest[8];          /* SHA-256(manifest envelope)[0..8) */
     uint32_t version;           /* trial, rejected: the image's version (informative) */
 };
+
+/* Why a trial was rejected (the REJECT record's reason byte): */
+#define UPDATE_REJ_FAILED 0     /* it failed its health rule (update_reject) */
+#define UPDATE_REJ_RESET 1      /* the device reset after its first boot, before it was
+                                 * confirmed (the boot decision's REVERT) */
+/* ... or a negative UPDATE_E_* code: the boot found its slot unbootable for
+ * that reason (UPDATE_E_VERIFY damaged bytes, UPDATE_E_INCOMPLETE, UPDATE_E_MIN_MV,
+ * UPDATE_E_MANIFEST, ...; UPDATE_E_NONE: the slot no longer holds it). */
+/* What a reason means, for consoles and hosts. */
+const char *update_reject_strerror(int reason);
 
 struct update_comp_state {
     struct update_ref confirmed;
@@ -116,6 +132,9 @@ struct update_boot_result {
      * manifest reason behind UPDATE_E_MANIFEST: what the console shows. */
     int check[UPDATE_SLOTS];
     int manifest_err[UPDATE_SLOTS];
+    /* This boot wrote REJECT for comp's trial (REVERT, or its slot could not
+     * be booted): update_state(comp)->rejected says which image and why. */
+    bool rejected;
 };
 
 /*
@@ -167,6 +186,9 @@ typedef struct {
     uint32_t plog_next;         /* next free progress record, byte offset */
     uint8_t tail[16];
     uint32_t tail_len;
+    bool dl_reverify;           /* the slot's log said VERIFIED when it was reopened:
+                                 * finish hashes it again and writes nothing if it matches */
+    uint32_t bad_off;           /* image offset of the layer that last failed a hash */
     /* update_finish_step: how far the hash of the image has got */
     bool vh_active;
     uint32_t vh_layer, vh_done, vh_off;
@@ -194,15 +216,26 @@ int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
  * verified only if the decision depends on it (normally just the slot it
  * boots); the action is the one update_decide() gives on fully verified
  * facts. out->check[k] is UPDATE_OK for a slot that looked complete but was
- * not needed, hence not verified. */
+ * not needed, hence not verified. What the boot finds is recorded, never
+ * kept in RAM only: a slot whose layers no longer hash gets a FRONTIER
+ * record back to its first damaged layer (it is no longer complete; the
+ * same bundle sent again resumes there), and a trial the journal names that
+ * this boot does not start (its slot damaged, incomplete, no longer holding
+ * it, or failing a rule) gets REJECT with that reason (out->rejected). */
 int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out);
 
 /* Starts (or, for the manifest already in the target slot, resumes) a
  * download of the image envelope describes. While a trial of that
  * component is running (attempted, not yet confirmed or rejected) begin,
  * resume and activate refuse with UPDATE_E_TRIAL: the target slot could be
- * the running trial's, and a new TRIAL record would replace it. On any
- * error no download is open (UPDATE_IDLE). */
+ * the running trial's, and a new TRIAL record would replace it. The image
+ * the journal confirms for that component (same envelope, its slot still
+ * complete) is refused with UPDATE_E_INSTALLED, nothing written: sending it
+ * again would put a second copy on a new trial. A resumed download whose
+ * log says VERIFIED is reopened as UPDATE_DOWNLOADED: the image is hashed
+ * again by update_finish before it can be activated (flash may have
+ * changed since). On any error no download is open (UPDATE_IDLE).
+ * envelope must not alias u's buffers. */
 int update_begin(update_t *u, const uint8_t *envelope, size_t len);
 /* After a reboot: picks up the download in comp's inactive slot.
  * UPDATE_E_NONE if there is none worth resuming. */
@@ -216,7 +249,14 @@ uint32_t update_total_size(const update_t *u);
  * update_begin or update_resume reopens it from what the flash holds. */
 int update_write(update_t *u, uint32_t offset, const void *data, size_t len);
 /* All bytes written: flushes, hashes every layer against the manifest,
- * records the slot complete. */
+ * records the slot complete (VERIFIED). A download reopened from a VERIFIED
+ * log is hashed again: if it still matches nothing is written; if it does
+ * not, its bytes were damaged in flash since: the log is wound back to the
+ * page where the first damaged layer starts (a FRONTIER record) and
+ * UPDATE_E_DAMAGED is returned with no download open; update_begin then
+ * resumes from there, so only the damaged part is sent again. A download
+ * that never verified and does not hash is marked BAD (UPDATE_E_VERIFY):
+ * the next begin starts it over. */
 int update_finish(update_t *u);
 /* update_finish in bounded steps, for callers with a time budget (the
  * microvisor's deferred work): each call hashes at most max_bytes of the
@@ -226,8 +266,15 @@ int update_finish_step(update_t *u, uint32_t max_bytes);
 /* Marks the verified download as the trial to boot next. Activating the
  * image the journal already names as the next trial (same slot and
  * digest, not yet booted) writes nothing and returns UPDATE_OK, so
- * repeated NEXT + ACTIVATE cannot wear the journal. */
+ * repeated BEGIN + FINISH + ACTIVATE cannot wear the journal;
+ * update_activated_already tells the caller beforehand. */
 int update_activate(update_t *u);
+/* The verified download is already the next trial: update_activate would
+ * write nothing. */
+bool update_activated_already(const update_t *u);
+/* A trial of comp is running: booted once (ATTEMPT), not yet confirmed or
+ * rejected. A reset now ends it: the next boot REVERTs it. */
+bool update_trial_running(const update_t *u, uint32_t comp);
 /* The running trial of comp is healthy: make it the confirmed image and
  * raise the anti-rollback floor to its counter. An application is never
  * confirmed while the microvisor is on trial (its trial attempted, not

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UPROTO_VERSION 1u
+#define UPROTO_VERSION 2u /* 2: ACTIVATE answers say what happened (UPROTO_ACT_*) */
 
 #define UPROTO_MAGIC0 0x4Bu          /* 'K' */
 #define UPROTO_MAGIC1 0x55u          /* 'U' */
@@ -50,6 +50,16 @@ enum uproto_type {
 };
 #define UPROTO_RESPONSE 0x80u
 #define UPROTO_ACTIVATE_REBOOT 0x01u /* reset the device once the response is sent */
+
+/* What an ACTIVATE answered with status 0 did: its detail byte. */
+#define UPROTO_ACT_REBOOTING 0   /* activated; the device resets now */
+#define UPROTO_ACT_NO_REBOOT 1   /* activated; it boots at the device's next reset */
+#define UPROTO_ACT_DEFERRED 2    /* activated; the reset waits until the trial of the
+                                  * answer's comp ends (about next ms): a reset now
+                                  * would revert that trial */
+#define UPROTO_ACT_ENDS_TRIAL 3  /* activated; the device resets now, which ends comp's
+                                  * trial: it could not pass any more */
+#define UPROTO_ACT_ALREADY 0x10  /* flag: it was the next trial already, nothing written */
 
 /* Protocol errors, far from lib/update's UPDATE_E_* (-1..-14), which a
  * response's status carries unchanged. */

@@ -123,6 +123,7 @@ static void test_flow(void)
     }
     /* a trial booted and not confirmed before a reset also reverts */
     EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK); /* B still verified */
+    EXPECT(update_finish(u), UPDATE_OK); /* hashed again before activation */
     EXPECT(update_activate(u), UPDATE_OK);
     /* a new TRIAL forgets the last revert; it names the new version */
     CHECK(!update_state(u, MANIFEST_COMP_APP)->rejected.set);
@@ -135,6 +136,7 @@ static void test_flow(void)
     CHECK(r.action == UPDATE_REVERT_TO_A);
     /* activate again, boot, confirm: the floor rises and A is now too old */
     EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK); /* hashed again before activation */
     EXPECT(update_activate(u), UPDATE_OK);
     EXPECT(boot_ctx(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
@@ -153,13 +155,31 @@ static void test_flow(void)
     app_newmv.bytes[100] ^= 1;
     EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_E_NONE);
     EXPECT(install(u, &app_newmv, 1000), UPDATE_OK);
-    /* tampered bytes in the trial slot after activation: never booted */
+    /* tampered bytes in the trial slot after activation: never booted, and
+     * the boot records it: REJECT with the reason, the slot's log wound
+     * back (no check takes it for complete any more) */
     uint32_t data = FLASH_APP_SLOT_A + 2 * PAGE;
     mem[data - FLASH_BASE + 5] ^= 0x80;
     EXPECT(boot_ctx(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_BOOT_B && r.info.m.version == 0x01010000);
-    mem[data - FLASH_BASE + 5] ^= 0x80;
+    CHECK(r.rejected && r.check[0] == UPDATE_E_VERIFY);
+    {
+        const struct update_comp_state *st = update_state(u, MANIFEST_COMP_APP);
+        CHECK(!st->trial.set && st->rejected.set && st->rejected.slot == 0 &&
+              st->rejected.reason == UPDATE_E_VERIFY && st->rejected.version == 0x01030000);
+        EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 0, false, &info), UPDATE_E_INCOMPLETE);
+    }
+    EXPECT(boot_ctx(u), UPDATE_OK); /* persisted, not RAM only */
+    CHECK(update_state(u, MANIFEST_COMP_APP)->rejected.reason == UPDATE_E_VERIFY);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_BOOT_B && !r.rejected);
+    /* the same bundle again repairs it: resumed at the damaged layer */
+    EXPECT(update_begin(u, app_newmv.env, app_newmv.env_len), UPDATE_OK);
+    CHECK(update_next_offset(u) == 0 && u->dl == UPDATE_DOWNLOADING);
+    EXPECT(send_rest(u, &app_newmv, 1000), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK);
+    EXPECT(update_activate(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     CHECK(r.action == UPDATE_TRIAL_A && r.info.m.version == 0x01030000);
     CHECK(strcmp(update_strerror(UPDATE_E_ROLLBACK),
@@ -192,6 +212,7 @@ static void test_journal_compaction(void)
     for (int i = 0; i < 600; i++) { /* ~4.7 journal pages of records */
         EXPECT(update_reject(u, MANIFEST_COMP_APP), UPDATE_OK);
         EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+        EXPECT(update_finish(u), UPDATE_OK); /* hashed again before activation */
         EXPECT(update_activate(u), UPDATE_OK);
     }
     CHECK(u->jepoch >= 5);
@@ -208,6 +229,7 @@ static void test_journal_compaction(void)
     for (int i = 0; i < 150; i++) { /* > one page of microvisor records after it */
         EXPECT(update_reject(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
         EXPECT(update_resume(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+        EXPECT(update_finish(u), UPDATE_OK); /* hashed again before activation */
         EXPECT(update_activate(u), UPDATE_OK);
     }
     CHECK(u->jepoch > epoch);
@@ -334,8 +356,9 @@ static void test_boot_rejections(void)
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
     /* truncated: download never finished (no VERIFIED), and image short */
     raw_slot(B, good.env, good.env_len, good.bytes, good.size / 2, false);
-    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_STATE);
+    EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_INCOMPLETE);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    CHECK(r.check[1] == UPDATE_E_INCOMPLETE); /* the real reason, not "out of sequence" */
     /* ... even if a forged VERIFIED entry says otherwise, the hash does not */
     raw_slot(B, good.env, good.env_len, good.bytes, good.size / 2, true);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
@@ -876,8 +899,8 @@ static void test_trial_in_progress(void)
 }
 
 /* M2: activating the image already activated (and not yet booted) writes
- * nothing: NEXT + ACTIVATE repeated from the update port cannot wear the
- * journal out. */
+ * nothing: NEXT + FINISH + ACTIVATE repeated from the update port cannot
+ * wear the journal out. */
 static void test_activate_idempotent(void)
 {
     update_t *u = malloc(sizeof(*u));
@@ -893,8 +916,11 @@ static void test_activate_idempotent(void)
     uint32_t epoch = u->jepoch, jnext = u->jnext;
     flash_sim_reset_count(&sim);
     for (int i = 0; i < 1000; i++) {
+        /* reopened: hashed again (the log alone is not trusted), nothing written */
         EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
-        CHECK(u->dl == UPDATE_VERIFIED);
+        CHECK(u->dl == UPDATE_DOWNLOADED);
+        EXPECT(update_finish(u), UPDATE_OK);
+        CHECK(u->dl == UPDATE_VERIFIED && update_activated_already(u));
         EXPECT(update_activate(u), UPDATE_OK);
         CHECK(u->dl == UPDATE_IDLE);
     }
@@ -907,6 +933,8 @@ static void test_activate_idempotent(void)
     /* a rejected image activated again is a new trial: one record */
     EXPECT(update_reject(u, MANIFEST_COMP_APP), UPDATE_OK);
     EXPECT(update_resume(u, MANIFEST_COMP_APP), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK);
+    CHECK(!update_activated_already(u));
     jnext = u->jnext;
     EXPECT(update_activate(u), UPDATE_OK);
     CHECK(u->jnext == jnext + 32);
@@ -1037,6 +1065,211 @@ static void test_loader_steps(void)
     free(u);
 }
 
+
+/* Issue 10, sequence 2: a staged image damaged in flash is repaired by
+ * sending the same bundle again. The log's VERIFIED is not trusted: a
+ * reopened download is hashed again, and a damaged layer winds the log
+ * back to its page, so only that part is sent again. */
+static void test_repair_damaged(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct update_slot_info info;
+    struct image mv1, app1, app2;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 20000, 2, seed_app);
+    new_device(u, &mv1, &app1, 1000);
+    confirm_first_boot(u);
+    const uint32_t data = FLASH_APP_SLOT_B + 2 * PAGE - FLASH_BASE;
+    const uint32_t layer1 = 20000 + 0; /* 20000 is a multiple of 16: layer 1 starts there */
+    /* keel update --no-activate, then a bit flips in layer 1 */
+    EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+    EXPECT(send_rest(u, &app2, 1000), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK);
+    mem[data + layer1 + 300] ^= 1;
+    for (int round = 0; round < 2; round++) {
+        /* keel update again: reopened unverified, hashed, found damaged */
+        EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+        CHECK(u->dl == UPDATE_DOWNLOADED && update_next_offset(u) == app2.size);
+        EXPECT(update_activate(u), UPDATE_E_STATE); /* never activated unhashed */
+        EXPECT(update_finish(u), UPDATE_E_DAMAGED);
+        CHECK(u->dl == UPDATE_IDLE);
+        EXPECT(update_slot_check(u, MANIFEST_COMP_APP, 1, false, &info), UPDATE_E_INCOMPLETE);
+        /* a reboot here: the slot is not taken for complete */
+        EXPECT(boot_ctx(u), UPDATE_OK);
+        EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+        CHECK(r.action == UPDATE_BOOT_A && r.check[1] == UPDATE_E_INCOMPLETE && !r.rejected);
+        /* resumed at the page where the damaged layer starts */
+        EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+        CHECK(u->dl == UPDATE_DOWNLOADING && update_next_offset(u) == (layer1 & ~(PAGE - 1)));
+        EXPECT(send_rest(u, &app2, 1000), UPDATE_OK);
+        EXPECT(update_finish(u), UPDATE_OK);
+        if (round == 0) { /* damaged again before the activation: the same again */
+            mem[data + 100] ^= 4; /* this time in layer 0 */
+            EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+            EXPECT(update_finish(u), UPDATE_E_DAMAGED);
+            EXPECT(update_begin(u, app2.env, app2.env_len), UPDATE_OK);
+            CHECK(update_next_offset(u) == 0);
+            EXPECT(send_rest(u, &app2, 1000), UPDATE_OK);
+            EXPECT(update_finish(u), UPDATE_OK);
+            mem[data + layer1 + 300] ^= 1; /* and round 1 repeats the first damage */
+        }
+    }
+    EXPECT(update_activate(u), UPDATE_OK);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_B && r.info.m.version == 0x02000000);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
+
+    /* a progress log that lost its VERIFIED record names the real reason,
+     * and the same bundle makes it whole again (hashed, VERIFIED again) */
+    free(app1.bytes);
+    make_image(&app1, MANIFEST_COMP_APP, 0x03000000, 3, 3000, 1, seed_app);
+    EXPECT(install(u, &app1, 1000), UPDATE_OK);
+    struct progress_probe { uint32_t off; } pp = {0};
+    for (uint32_t off = 0; off < PAGE; off += 16) /* the VERIFIED entry: kind 2 */
+        if (mem[FLASH_APP_SLOT_A + PAGE - FLASH_BASE + off + 4] == 2)
+            pp.off = off;
+    CHECK(pp.off > 0);
+    mem[FLASH_APP_SLOT_A + PAGE - FLASH_BASE + pp.off + 9] ^= 1; /* its CRC fails */
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_BOOT_B && r.check[0] == UPDATE_E_INCOMPLETE && r.rejected);
+    CHECK(update_state(u, MANIFEST_COMP_APP)->rejected.reason == UPDATE_E_INCOMPLETE);
+    CHECK(strcmp(update_reject_strerror(UPDATE_E_INCOMPLETE), update_strerror(UPDATE_E_INCOMPLETE)) == 0);
+    EXPECT(update_begin(u, app1.env, app1.env_len), UPDATE_OK);
+    CHECK(u->dl == UPDATE_DOWNLOADED);
+    EXPECT(update_finish(u), UPDATE_OK);
+    EXPECT(update_activate(u), UPDATE_OK);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_TRIAL_A && r.info.m.version == 0x03000000);
+    free(mv1.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(u);
+}
+
+/* A bundle that is already installed and confirmed is refused as such,
+ * with nothing written (not a second copy on a new trial); once its slot
+ * is damaged (the boot wound the log back) it is not "installed" any more
+ * and the same bundle repairs it in place. A REJECT's reason survives a
+ * journal page move. */
+static void test_already_installed(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct image mv1, app1;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 30000, 1, seed_app);
+    new_device(u, &mv1, &app1, 1000);
+    confirm_first_boot(u);
+    flash_sim_reset_count(&sim);
+    EXPECT(update_begin(u, app1.env, app1.env_len), UPDATE_E_INSTALLED);
+    EXPECT(update_begin(u, mv1.env, mv1.env_len), UPDATE_E_INSTALLED);
+    CHECK(u->dl == UPDATE_IDLE && flash_sim_ops(&sim) == 0);
+    CHECK(strcmp(update_strerror(UPDATE_E_INSTALLED),
+                 "already installed: this image is the confirmed one") == 0);
+    /* the confirmed app's bytes are damaged: the boot has nothing else to
+     * start (NO_IMAGE) but records the damage */
+    mem[FLASH_APP_SLOT_A + 2 * PAGE - FLASH_BASE + 20000] ^= 2;
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    CHECK(r.check[0] == UPDATE_E_VERIFY);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
+    CHECK(r.check[0] == UPDATE_E_INCOMPLETE); /* recorded: not hashed again */
+    EXPECT(update_begin(u, app1.env, app1.env_len), UPDATE_OK);
+    /* in place (the confirmed slot), from its damaged layer (its only one) */
+    CHECK(u->dl_slot == 0 && u->dl == UPDATE_DOWNLOADING && update_next_offset(u) == 0);
+    EXPECT(send_rest(u, &app1, 1000), UPDATE_OK);
+    EXPECT(update_finish(u), UPDATE_OK);
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.action == UPDATE_BOOT_A);
+    EXPECT(update_begin(u, app1.env, app1.env_len), UPDATE_E_INSTALLED);
+    /* a reason in the journal survives its page moves */
+    struct image app2;
+    make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
+    EXPECT(install(u, &app2, 1000), UPDATE_OK);
+    mem[FLASH_APP_SLOT_B + 2 * PAGE - FLASH_BASE + 7] ^= 2;
+    EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+    CHECK(r.rejected && update_state(u, MANIFEST_COMP_APP)->rejected.reason == UPDATE_E_VERIFY);
+    uint32_t epoch = u->jepoch;
+    EXPECT(install(u, &mv1, 1000), UPDATE_E_INSTALLED);
+    struct image mv2;
+    make_image(&mv2, MANIFEST_COMP_MICROVISOR, 0x01010000, 1, 3000, 1, seed_mv);
+    EXPECT(install(u, &mv2, 1000), UPDATE_OK);
+    while (u->jepoch == epoch) {
+        EXPECT(update_reject(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+        EXPECT(update_resume(u, MANIFEST_COMP_MICROVISOR), UPDATE_OK);
+        EXPECT(update_finish(u), UPDATE_OK);
+        EXPECT(update_activate(u), UPDATE_OK);
+    }
+    EXPECT(boot_ctx(u), UPDATE_OK);
+    const struct update_comp_state *st = update_state(u, MANIFEST_COMP_APP);
+    CHECK(st->rejected.set && st->rejected.reason == UPDATE_E_VERIFY &&
+          st->rejected.version == 0x02000000);
+    CHECK(update_state(u, MANIFEST_COMP_MICROVISOR)->rejected.reason == UPDATE_REJ_FAILED);
+    free(mv1.bytes);
+    free(mv2.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(u);
+}
+
+/* Issue 10, sequence 1: two updates back to back. The second activation
+ * happens while the first component's trial runs; a reset then would end
+ * that trial (the boot cannot tell it from a crash: REVERT, reason RESET),
+ * so the device defers the reboot while update_trial_running says so, and
+ * both end confirmed. Both orders. */
+static void test_back_to_back(void)
+{
+    update_t *u = malloc(sizeof(*u));
+    struct update_boot_result r;
+    struct image mv1, mv2, app1, app2;
+    make_image(&mv1, MANIFEST_COMP_MICROVISOR, 0x01000000, 1, 5000, 1, seed_mv);
+    make_image(&mv2, MANIFEST_COMP_MICROVISOR, 0x02000000, 2, 5000, 1, seed_mv);
+    make_image(&app1, MANIFEST_COMP_APP, 0x01000000, 1, 3000, 1, seed_app);
+    make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
+    for (int order = 0; order < 2; order++)
+        for (int defer = 0; defer < 2; defer++) {
+            const struct image *first = order ? &app2 : &mv2, *second = order ? &mv2 : &app2;
+            new_device(u, &mv1, &app1, 1000);
+            confirm_first_boot(u);
+            EXPECT(install(u, first, 1000), UPDATE_OK);
+            EXPECT(boot_ctx(u), UPDATE_OK);
+            EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+            EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+            CHECK(update_trial_running(u, first->comp) && !update_trial_running(u, second->comp));
+            EXPECT(install(u, second, 1000), UPDATE_OK); /* allowed meanwhile */
+            if (defer) /* the device waits for the health rule before it resets */
+                EXPECT(update_confirm(u, first->comp), UPDATE_OK);
+            CHECK(update_trial_running(u, first->comp) == !defer);
+            EXPECT(boot_ctx(u), UPDATE_OK);
+            EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
+            CHECK(r.rejected == (!defer && first->comp == MANIFEST_COMP_MICROVISOR));
+            EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
+            const struct update_comp_state *f = update_state(u, first->comp);
+            if (!defer) { /* the hazard the deferral removes */
+                CHECK(f->rejected.set && f->rejected.reason == UPDATE_REJ_RESET &&
+                      f->confirmed.slot == 0);
+                continue;
+            }
+            CHECK(update_trial_running(u, second->comp));
+            EXPECT(update_confirm(u, second->comp), UPDATE_OK);
+            CHECK(update_state(u, 1)->floor == 2 && update_state(u, 2)->floor == 2);
+            CHECK(!update_state(u, 1)->trial.set && !update_state(u, 2)->trial.set);
+            CHECK(!update_state(u, 1)->rejected.set && !update_state(u, 2)->rejected.set);
+        }
+    free(mv1.bytes);
+    free(mv2.bytes);
+    free(app1.bytes);
+    free(app2.bytes);
+    free(u);
+}
+
 int main(void)
 {
     harness_init();
@@ -1052,6 +1285,9 @@ int main(void)
     test_activate_idempotent();
     test_begin_error_closes();
     test_loader_steps();
+    test_repair_damaged();
+    test_already_installed();
+    test_back_to_back();
     free(mem);
     free(bitmap);
     if (failures) {

@@ -18,9 +18,14 @@
  */
 #include "harness.h"
 
-enum scenario { SC_APP_UPDATE, SC_MV_UPDATE, SC_CONFIRM, SC_REVERT, SC_COMPACT, SC_COUNT };
-static const char *const sc_name[SC_COUNT] = {"app update", "microvisor update", "confirm",
-                                              "revert", "app update over a full journal"};
+enum scenario {
+    SC_APP_UPDATE, SC_MV_UPDATE, SC_CONFIRM, SC_REVERT, SC_COMPACT,
+    SC_MV_THEN_APP, SC_APP_THEN_MV, SC_REPAIR_STAGED, SC_REPAIR_REJECTED, SC_COUNT
+};
+static const char *const sc_name[SC_COUNT] = {
+    "app update", "microvisor update", "confirm", "revert", "app update over a full journal",
+    "microvisor then app, back to back", "app then microvisor, back to back",
+    "damaged staged app, sent again", "damaged app rejected at boot, sent again"};
 
 static struct image mv1, mv2, app1, app2, app3;
 static uint8_t *start_mem[SC_COUNT], *start_bitmap[SC_COUNT];
@@ -52,6 +57,78 @@ static void must(int rc, const char *what)
 }
 
 static int run(enum scenario s);
+
+static uint32_t upd_slot_addr_of(uint32_t slot)
+{
+    return layout.slot[MANIFEST_COMP_APP][slot];
+}
+
+/* A bit of image byte `off` of an app slot flips in flash. */
+static void damage(uint32_t slot, uint32_t off)
+{
+    mem[slot + 2 * PAGE + off - FLASH_BASE] ^= 0x10;
+}
+
+/* What `keel update` does: begin (or resume), send the rest, finish, and
+ * when finish finds a staged image damaged in flash, begin again (it
+ * resumes at the damaged part); then activate. UPDATE_E_INSTALLED as the
+ * device answers it. */
+static int host_update(const struct image *img)
+{
+    for (int pass = 0; pass < 3; pass++) {
+        int rc = update_begin(u, img->env, img->env_len);
+        if (rc == UPDATE_OK && (rc = send_rest(u, img, CHUNK)) == UPDATE_OK)
+            rc = update_finish(u);
+        if (rc == UPDATE_E_DAMAGED)
+            continue;
+        return rc ? rc : update_activate(u);
+    }
+    return UPDATE_E_DAMAGED;
+}
+
+/* Power on: both components boot (with the decision's writes). */
+static int power_on(struct update_boot_result res[UPDATE_COMPONENTS])
+{
+    int rc = boot_ctx(u);
+    for (uint32_t c = 1; c < UPDATE_COMPONENTS && rc == UPDATE_OK; c++)
+        rc = update_boot(u, c, &res[c]);
+    return rc;
+}
+
+/* The running trials pass their health rules: the microvisor's first (an
+ * app is confirmed only after it). The device defers a requested reboot
+ * until this is done (no trial runs), which is what keeps a back-to-back
+ * update of the other component from reverting a trial. */
+static int health(void)
+{
+    int rc = UPDATE_OK;
+    if (update_trial_running(u, MANIFEST_COMP_MICROVISOR))
+        rc = update_confirm(u, MANIFEST_COMP_MICROVISOR);
+    if (rc == UPDATE_OK && update_trial_running(u, MANIFEST_COMP_APP))
+        rc = update_confirm(u, MANIFEST_COMP_APP);
+    return rc;
+}
+
+/* Two updates sent back to back, first then second; each activation asks
+ * for a reboot, which the device takes only when no trial runs. */
+static int back_to_back(const struct image *first, const struct image *second)
+{
+    struct update_boot_result res[UPDATE_COMPONENTS];
+    int rc = host_update(first);
+    if (rc || (rc = power_on(res)))
+        return rc;
+    if (!update_trial_running(u, first->comp))
+        return UPDATE_E_STATE;
+    /* sent during the first one's trial: activated, its reboot deferred */
+    if ((rc = host_update(second)))
+        return rc;
+    if ((rc = health()) || (rc = power_on(res)))
+        return rc;
+    if (!update_trial_running(u, second->comp) ||
+        update_state(u, first->comp)->trial.set)
+        return UPDATE_E_STATE;
+    return health();
+}
 
 /* Builds every scenario's starting flash. */
 static void setup(void)
@@ -87,6 +164,7 @@ static void setup(void)
     must(update_reject(u, MANIFEST_COMP_APP), "reject");
     while (u->jnext + 2 * 32 <= PAGE) {
         must(update_resume(u, MANIFEST_COMP_APP), "resume");
+        must(update_finish(u), "finish");
         must(update_activate(u), "activate");
         must(update_reject(u, MANIFEST_COMP_APP), "reject");
     }
@@ -95,6 +173,25 @@ static void setup(void)
     /* the clean run of that scenario does compact */
     if (run(SC_COMPACT) || u->jepoch != epoch + 1)
         must(UPDATE_E_STATE, "compaction scenario");
+    /* back to back: from mv1 + app1 confirmed */
+    restore(SC_APP_UPDATE);
+    save(SC_MV_THEN_APP);
+    save(SC_APP_THEN_MV);
+    /* app2 staged (verified, not activated), then a bit of its second layer
+     * flips in flash */
+    must(boot_ctx(u), "init");
+    must(update_begin(u, app2.env, app2.env_len), "stage app2");
+    must(send_rest(u, &app2, 4096), "stage app2");
+    must(update_finish(u), "stage app2");
+    uint32_t slot = upd_slot_addr_of(u->dl_slot);
+    damage(slot, 13000 + 4000);
+    save(SC_REPAIR_STAGED);
+    /* app2 activated, then damaged: the boot rejects it */
+    restore(SC_APP_UPDATE);
+    must(boot_ctx(u), "init");
+    must(install(u, &app2, 4096), "app2");
+    damage(slot, 13000 + 4000);
+    save(SC_REPAIR_REJECTED);
 }
 
 /* The scenario's work, from a fresh boot, until done or the power dies. */
@@ -121,6 +218,25 @@ static int run(enum scenario s)
         if ((rc = install(u, &app3, CHUNK)))
             return rc;
         return update_boot(u, MANIFEST_COMP_APP, &r);
+    case SC_MV_THEN_APP:
+        return back_to_back(&mv2, &app2);
+    case SC_APP_THEN_MV:
+        return back_to_back(&app2, &mv2);
+    case SC_REPAIR_STAGED:
+    case SC_REPAIR_REJECTED: {
+        struct update_boot_result res[UPDATE_COMPONENTS];
+        if (s == SC_REPAIR_REJECTED) {
+            if ((rc = power_on(res)))
+                return rc;
+            if (!res[2].rejected || update_state(u, 2)->rejected.reason != UPDATE_E_VERIFY)
+                return UPDATE_E_STATE; /* the boot records the rejection */
+        }
+        if ((rc = host_update(&app2)) || (rc = power_on(res)))
+            return rc;
+        if (res[2].action != UPDATE_TRIAL_A && res[2].action != UPDATE_TRIAL_B)
+            return UPDATE_E_STATE;
+        return health();
+    }
     default:
         return UPDATE_E_STATE;
     }
@@ -133,6 +249,13 @@ struct expect {
 static bool is_img(const struct update_slot_info *i, const struct image *img)
 {
     return img && i->m.version == img->version && i->m.security_counter == img->counter;
+}
+
+static void upd_digest_of(const struct image *img, uint8_t d[8])
+{
+    uint8_t h[32];
+    keel_ossl_sha256(img->env, img->env_len, h);
+    memcpy(d, h, 8);
 }
 
 static unsigned cut_failures;
@@ -171,6 +294,47 @@ static void check_boot(enum scenario s, uint32_t op, int mode, const struct expe
     }
 }
 
+static bool confirmed_as(uint32_t comp, const struct image *img)
+{
+    const struct update_comp_state *st = update_state(u, comp);
+    uint8_t d[8];
+    upd_digest_of(img, d);
+    return st->confirmed.set && !st->trial.set && memcmp(st->confirmed.digest, d, 8) == 0 &&
+           st->floor == img->counter;
+}
+
+/* After a cut in a multi-step scenario (the device has rebooted, trials
+ * running before the cut reverted): the user runs the same keel updates
+ * again and the device runs its health rules, until every component is
+ * confirmed at its new image; a few rounds at most. */
+static void drive(enum scenario s, uint32_t op, int mode, const struct expect *e)
+{
+    struct update_boot_result res[UPDATE_COMPONENTS];
+    for (int round = 0; round < 4; round++) {
+        int rc = health();
+        bool done = true;
+        for (uint32_t c = 1; c < UPDATE_COMPONENTS && rc == UPDATE_OK; c++) {
+            const struct image *img = e->new_img[c] ? e->new_img[c] : e->old_img[c];
+            if (confirmed_as(c, img))
+                continue;
+            done = false;
+            if (!update_trial_running(u, c) && (rc = host_update(img)) == UPDATE_E_INSTALLED)
+                rc = UPDATE_OK;
+        }
+        if (rc == UPDATE_OK && done)
+            return;
+        if (rc == UPDATE_OK)
+            rc = health(); /* the deferred reboot waits for the trials */
+        if (rc == UPDATE_OK)
+            rc = power_on(res);
+        if (rc && tolerate_cut && flash_sim_dead(&sim))
+            return;
+        if (rc)
+            return fail(s, op, mode, "re-sent updates failed", rc);
+    }
+    fail(s, op, mode, "re-sent updates did not end with both confirmed", 0);
+}
+
 /* After the reboot: finish what was interrupted and check the end state. */
 static void complete(enum scenario s, uint32_t op, int mode, const struct expect *e,
                      struct update_boot_result res[UPDATE_COMPONENTS], uint32_t frontier_at_cut)
@@ -191,6 +355,8 @@ static void complete(enum scenario s, uint32_t op, int mode, const struct expect
             fail(s, op, mode, "revert did not end on the old app", 0);
         return;
     }
+    if (s >= SC_MV_THEN_APP)
+        return drive(s, op, mode, e);
     uint32_t comp = s == SC_MV_UPDATE ? MANIFEST_COMP_MICROVISOR : MANIFEST_COMP_APP;
     const struct image *img = e->new_img[comp];
     if (is_img(&res[comp].info, img))
@@ -277,9 +443,9 @@ int main(int argc, char **argv)
         struct expect e = {{0}, {0}};
         e.old_img[1] = &mv1;
         e.old_img[2] = &app1;
-        if (s == SC_MV_UPDATE)
+        if (s == SC_MV_UPDATE || s == SC_MV_THEN_APP || s == SC_APP_THEN_MV)
             e.new_img[1] = &mv2;
-        if (s == SC_APP_UPDATE || s == SC_CONFIRM)
+        if (s == SC_APP_UPDATE || s == SC_CONFIRM || s >= SC_MV_THEN_APP)
             e.new_img[2] = &app2;
         if (s == SC_COMPACT)
             e.new_img[2] = &app3;
@@ -289,6 +455,9 @@ int main(int argc, char **argv)
         uint32_t nops = flash_sim_ops(&sim);
         if (rc)
             fail(s, 0, 0, "clean run failed", rc);
+        if (s >= SC_MV_THEN_APP && (!confirmed_as(1, e.new_img[1] ? e.new_img[1] : e.old_img[1]) ||
+                                    !confirmed_as(2, e.new_img[2])))
+            fail(s, 0, 0, "clean run does not end with both confirmed", 0);
         restore(s);
         boot_ctx(u);
         uint32_t floor0[UPDATE_COMPONENTS] = {0, update_state(u, 1)->floor,
