@@ -55,6 +55,7 @@
 #include "ns_mem.h"
 #include "sched.h"
 #include "server_log.h"
+#include "sstack.h"
 #include "trial.h"
 #include "wake.h"
 
@@ -99,14 +100,14 @@ struct app_ctx {
 static struct app_ctx app;
 static uint32_t app_mv_version; /* what app_load was given: a revert loads again */
 uint32_t ns_stub_idle_entry;
-/* Set by app_redirect(), read and cleared by the exception stubs
- * (exceptions.S): after a redirect no Secure context below the handler can
- * ever be returned to (the NS world restarts from a built frame), so the
- * stub drops the secure stack back to its sealed top. Without this, an NS
- * interrupt taken in a veneer's exit (Secure Thread mode, after BASEPRI is
- * lifted) whose handler then faulted left that Secure frame behind on
- * every restart until the stack ran out. */
-uint32_t app_secure_stack_drop;
+/* Where the exception stubs (exceptions.S) put MSP_S before they return,
+ * then cleared; 0: leave it. app_redirect() sets the sealed top: after a
+ * redirect no Secure context below the handler can ever be returned to
+ * (the NS world restarts from a built frame). A stop over active deferred
+ * work sets the deferred-work handler's own pre-empted frame, so that what
+ * the application left above it (veneer edges, a forged return's debris)
+ * is dropped and the work resumes exactly where it was. */
+uint32_t app_secure_stack_set;
 
 const char *app_stop_name(enum app_stop_kind kind)
 {
@@ -120,6 +121,8 @@ const char *app_stop_name(enum app_stop_kind kind)
     case APP_STOP_HELD_OFF_MASKED: return "hang (interrupts masked too long)";
     case APP_STOP_HELD_OFF_HANDLER: return "hang (stuck in or flooded by interrupts)";
     case APP_STOP_RESTART_REQUEST: return "restart requested";
+    case APP_STOP_SECURE_STACK: return "secure stack exhausted by nested veneer edges";
+    case APP_STOP_WORK_ABANDONED: return "deferred work abandoned (forged return)";
     }
     return "?";
 }
@@ -288,6 +291,8 @@ static void app_reset_ns_core(void)
     SCB_NS_SHCSR &= ~(SHCSR_MEMFAULTENA | SHCSR_BUSFAULTENA | SHCSR_USGFAULTENA);
     SCB_NS_CFSR = SCB_NS_CFSR;                   /* write-one-to-clear */
     SCB_NS_VTOR = app.vtor;
+    for (uint32_t b = 0; b < 12u; b++)
+        ARMV8M_REG8(0xE002ED18u + b) = 0;        /* SHPR1-3_NS */
     __asm volatile("msr primask_ns, %0\n\t"
                    "msr faultmask_ns, %0\n\t"
                    "msr basepri_ns, %0\n\t"
@@ -371,6 +376,8 @@ static uint32_t app_build_unwind(const uint16_t *active, uint32_t n, uint32_t la
  * handler, unwinding every active NS exception on the way. Returns the
  * EXC_RETURN the handler must use.
  */
+extern uint32_t __stack_top;
+
 static uint32_t app_redirect(uint32_t target)
 {
     uint16_t active[APP_MAX_ACTIVE];
@@ -379,7 +386,8 @@ static uint32_t app_redirect(uint32_t target)
     app_write_stubs();
     n = app_active_ns_exceptions(active, APP_MAX_ACTIVE, false);
     app_reset_ns_core();
-    app_secure_stack_drop = 1;
+    app_secure_stack_set = (uint32_t)(uintptr_t)&__stack_top;
+    sstack_reset_psp();
     return app_build_unwind(active, n, target);
 }
 
@@ -436,25 +444,59 @@ static uint32_t app_stop_now(enum app_stop_kind why, uint64_t now_us)
     return app_redirect(ns_stub_idle_entry);
 }
 
+/* Silences the application while deferred work beneath it finishes: its
+ * NVIC lines off, and its SysTick and PendSV (which no NVIC line masks)
+ * below deferred work. */
+static void app_silence(void)
+{
+    for (uint32_t w = 0; w < (board_irq_count() + 31u) / 32u; w++)
+        NVIC_ICER(w) = NVIC_ITNS(w);
+    ARMV8M_REG8(0xE002ED22u) = 0xFFu; /* SHPR3_NS: PendSV */
+    ARMV8M_REG8(0xE002ED23u) = 0xFFu; /* SysTick */
+    armv8m_dsb_isb();
+}
+
 uint32_t app_stop(enum app_stop_kind why, uint64_t now_us, uint32_t msp)
 {
     if (sched_work_active()) {
-        /* Deferred work is live beneath the application: let it finish
-         * first. Silence the application's interrupts meanwhile. */
+        /* Deferred work is live beneath the application: it finishes
+         * first, then completes the stop (app_stop_complete). Whatever the
+         * application did, the work's own frame is the one the hardware
+         * pushed when a fast interrupt pre-empted it: found by walking the
+         * secure stack, and the stack is put there. */
         uint16_t active[APP_MAX_ACTIVE];
         uint32_t n = app_active_ns_exceptions(active, APP_MAX_ACTIVE, true);
+        uint32_t frame = sstack_work_frame(msp);
+        app.stop_pending = why;
+        app_silence();
+        app_write_stubs();
+        if (!frame) {
+            /* Not provable: start the handler afresh rather than return
+             * into anything unproven. Items it had taken are submitted
+             * again by their timers and devices. */
+            frame = sstack_work_frame_fresh();
+            console_printf("[mv] deferred work's context not found: handler restarted\n");
+        }
+        app_secure_stack_set = frame;
         if (n) {
             console_printf("[mv] app stop deferred: %u handler(s) above deferred work "
                            "unwound; it finishes first\n", n);
-            app.stop_pending = why;
-            for (uint32_t w = 0; w < (board_irq_count() + 31u) / 32u; w++)
-                NVIC_ICER(w) = NVIC_ITNS(w);
-            app_write_stubs();
             return app_build_unwind(active, n, 0);
         }
+        /* No NS handler above the work, yet it is active: the application
+         * returned past it with a forged frame. Resume it directly. */
+        console_printf("[mv] app stop deferred: no handler above deferred work "
+                       "(abandoned); it resumes and finishes first\n");
+        return SSTACK_EXC_RETURN_TO_WORK;
     }
     (void)msp; /* a veneer's edge beneath is dropped by app_redirect */
     return app_stop_now(why, now_us);
+}
+
+bool app_ns_above_work(void)
+{
+    uint16_t one[1];
+    return app_active_ns_exceptions(one, 1, true) != 0;
 }
 
 bool app_stop_is_pending(void)
@@ -513,11 +555,11 @@ uint32_t app_tick(uint32_t exc_return, uint32_t msp, uint64_t now_us)
     if (server_log_pending())
         return exc_return;
     gateway_app_reset();
-    extern uint32_t __stack_top;
     app.state = APP_RUNNING;
     app.started_at_us = now_us;
     /* Nothing secure may be live beneath a restart: report it, tests check. */
     console_printf("[mv] restarting app (wake reason %u, secure context beneath: %u bytes)\n",
                    wake_reason_get(), (uint32_t)&__stack_top - msp);
+    console_printf("[mv] secure stack peak %u of %u bytes\n", sstack_peak(), sstack_size());
     return app_redirect(board_app_layout()->stubs_base + STUB_RESET);
 }

@@ -22,6 +22,7 @@
 #include "net_service.h"
 #include "provision.h"
 #include "sched.h"
+#include "sstack.h"
 #include "trial.h"
 #include "update_uart.h"
 
@@ -43,6 +44,7 @@ void mv_unexpected_irq(void)
 
 int mv_main(void)
 {
+    sstack_init();
     memcpy(&handoff, (const void *)BOOTROM_RAM_BASE, sizeof(handoff));
     board_init();
     console_printf("[mv] Keel microvisor " MV_VERSION " (slot %c)\n",
