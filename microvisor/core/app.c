@@ -19,6 +19,7 @@
  *   +0x20 reset: stop SysTick_NS,    <- application's initial stack top
  *         then jump to the app's
  *         reset handler
+ *   +0x40 idle (parked): stop SysTick_NS, then wfi; b .
  *
  * The reset stub exists because QEMU 7.2 BusFaults a secure access to the
  * SysTick_NS alias (0xE002E010, "re-entrant IO"): the one piece of NS core
@@ -76,7 +77,7 @@
 
 #define STUB_UNWIND_HANDLER 0x00u
 #define STUB_UNWIND_THREAD  0x08u
-#define STUB_IDLE           0x10u
+#define STUB_IDLE           0x40u
 #define STUB_UNWIND_SECURE  0x18u
 #define STUB_RESET          0x20u
 #define EXC_RETURN_NS_TO_SECURE_HANDLER 0xFFFFFFF0u
@@ -146,8 +147,17 @@ static void app_write_stubs(void)
     h[4] = 0x4800;
     h[5] = 0x4700;
     w[3] = EXC_RETURN_NS_TO_THREAD;
-    /* idle: wfi; b idle */
-    h[8] = 0xBF30;
+    /* idle: SYST_CSR = 0 (a parked application's SysTick_NS, which the
+     * secure side cannot reach, would keep running its handler); then
+     * wfi; b . */
+    h[32] = 0x4802; /* ldr r0, [pc, #8]   -> +0x4C */
+    h[33] = 0x2100; /* movs r1, #0 */
+    h[34] = 0x6001; /* str r1, [r0] */
+    h[35] = 0xBF30; /* wfi */
+    h[36] = 0xE7FD; /* b wfi */
+    h[37] = 0xBF00;
+    w[19] = 0xE000E010u; /* SYST_CSR */
+    h[8] = 0xBF30;  /* the old idle entry, kept a plain wfi loop */
     h[9] = 0xE7FD;
     /* unwind into the secure deferred-work handler */
     h[12] = 0x4800;
@@ -548,6 +558,10 @@ uint32_t app_tick(uint32_t exc_return, uint32_t msp, uint64_t now_us)
         app.restart_requested = false;
         exc_return = app_stop(APP_STOP_RESTART_REQUEST, now_us, msp);
     }
+    /* Never restart over live deferred work or a stop still under way:
+     * the restart would drop the work's frame from the secure stack. */
+    if (app.stop_pending || sched_work_active())
+        return exc_return;
     if (app.state != APP_WAITING || now_us < app.restart_at_us)
         return exc_return;
     /* The stopped application's last log lines are still in its buffer:

@@ -165,7 +165,11 @@ uint32_t sstack_work_frame(uint32_t sp)
 
 uint32_t sstack_work_frame_fresh(void)
 {
-    uint32_t *f = (uint32_t *)((uintptr_t)__stack_top - SSTACK_FRAME);
+    /* Below everything live (the handler building it runs from the top
+     * down): what lies above it is dead once the handler returns. */
+    uint32_t here;
+    __asm volatile("mov %0, sp" : "=r"(here));
+    uint32_t *f = (uint32_t *)(uintptr_t)((here - 256u - SSTACK_FRAME) & ~7u);
     memset(f, 0, SSTACK_FRAME);
     f[0] = SSTACK_SIG;
     f[15] = EXC_RETURN_S_TO_NS_THREAD; /* the handler's "resume": a stop replaces it */

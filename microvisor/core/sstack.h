@@ -44,7 +44,7 @@ bool sstack_trap_taken(void);
  * proved to be it. */
 uint32_t sstack_work_frame(uint32_t sp);
 
-/* Builds a fresh deferred-work context just below the top of the stack
+/* Builds a fresh deferred-work context below the caller's stack
  * (entry: the deferred-work handler, from its start) and returns its
  * address: for when the pre-empted one cannot be found. */
 uint32_t sstack_work_frame_fresh(void);
