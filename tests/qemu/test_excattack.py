@@ -28,9 +28,9 @@ def main():
                            run_args=[app, "--"] + hostile_invariant.NIC)
     c = harness.Check("qemu_excattack")
     c.that(run.status == 0, f"exit status {run.status} == 0 (failures over all runs)")
-    fails = run.matching(r"^FAIL: ")
+    fails = run.matching(rf"^{harness.APP}FAIL: ")
     c.that(not fails, "no FAIL line" + (f" (first: {fails[0]})" if fails else ""))
-    steps = {int(m.split()[2]) for m in run.matching(r"^excattack: step \d+ ")}
+    steps = {int(m.split()[3]) for m in run.matching(rf"^{harness.APP}excattack: step \d+ ")}
     c.that(steps == set(range(NSTEPS)), f"all {NSTEPS} steps ran ({len(steps)})")
     hostile_invariant.check(c, run)
     c.that(bool(run.matching(r"app stop deferred: no handler above deferred work")),

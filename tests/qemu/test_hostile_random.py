@@ -23,7 +23,7 @@ import harness  # noqa: E402
 import hostile_invariant  # noqa: E402
 
 MARKER = b"KEEL-HOSTILE-SD\0"
-PROGRESS_RX = re.compile(r"^hostile_random: seed (\d+) step (\d+) runs (\d+) stops (\d+)")
+PROGRESS_RX = re.compile(harness.APP + r"hostile_random: seed (\d+) step (\d+) runs (\d+) stops (\d+)")
 
 
 def seeded_copy(src, dst, seed):
@@ -53,7 +53,7 @@ def main():
     c = harness.Check("qemu_hostile_random")
     c.that(run.timed_out and run.seconds >= a.seconds - 1,
            f"the device ran the whole {a.seconds:.0f} s (status {run.status}, {run.seconds:.1f} s)")
-    fails = run.matching(r"^FAIL: ")
+    fails = run.matching(rf"^{harness.APP}FAIL: ")
     c.that(not fails, "no check of the application failed" + (f" (first: {fails[0]})" if fails else ""))
     seeds = {int(m.group(1)) for m in (PROGRESS_RX.match(x) for x in run.lines) if m}
     c.that(seeds <= {seed}, f"the application ran seed {seed} ({sorted(seeds)})")
