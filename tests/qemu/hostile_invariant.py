@@ -21,8 +21,9 @@ def peak(run):
 
 
 def check(c, run, network=True):
-    bad = run.matching(r"MICROVISOR CRASH|previous run ended in a microvisor crash|Lockup|"
-                       r"unexpected secure exception")
+    # Anchored: an application line saying the same is tagged (keel run).
+    bad = run.matching(r"^(\[mv\] (MICROVISOR CRASH|previous run ended in a microvisor crash|"
+                       r"unexpected secure exception)|qemu: fatal)")
     c.that(not bad, "zero microvisor crashes" + (f" (got: {bad[0]})" if bad else ""))
     boots = len(run.matching(r"^\[boot\] Keel boot ROM"))
     c.that(boots == 1, f"zero device resets ({boots} boot)")

@@ -33,6 +33,10 @@ def main():
     steps = {int(m.split()[3]) for m in run.matching(rf"^{harness.APP}excattack: step \d+ ")}
     c.that(steps == set(range(NSTEPS)), f"all {NSTEPS} steps ran ({len(steps)})")
     hostile_invariant.check(c, run)
+    forged = [x for x in run.lines if "forged" in x and "MICROVISOR CRASH" in x or
+              "(forged)" in x or "ROM forged" in x]
+    c.that(len(forged) == 3 and all(x.startswith("app| ") for x in forged),
+           f"the application's look-alike microvisor lines are shown tagged ({forged})")
     c.that(bool(run.matching(r"app stop deferred: no handler above deferred work")),
            "abandoned deferred work was resumed by the stop")
     c.that(bool(run.matching(r"app stopped: deferred work abandoned")),

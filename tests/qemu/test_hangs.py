@@ -81,7 +81,7 @@ def main():
 
     # Returning from main: no stop, interrupts still served, log still works.
     tail = run.lines[next((i for i, l in enumerate(run.lines)
-                           if l == "provoking return-from-main"), len(run.lines)):]
+                           if l == "app| provoking return-from-main"), len(run.lines)):]
     check.that(bool(tail), "the app returned from main")
     check.that(not [l for l in tail if restarts.STOP_RX.match(l)],
                "returning from main is not a stop")
