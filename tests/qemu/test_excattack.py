@@ -23,16 +23,16 @@ def main():
     harness.common_args(p)
     a = p.parse_args()
     app = os.path.join(a.apps, "excattack", "excattack.elf")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, hostile_invariant.Network(tmp) as net:
         run = harness.boot(a.keel, a.fw, None, timeout=150, flash=os.path.join(tmp, "flash.img"),
-                           run_args=[app, "--"] + hostile_invariant.NIC)
+                           run_args=[app, "--"] + net.qemu_args)
     c = harness.Check("qemu_excattack")
     c.that(run.status == 0, f"exit status {run.status} == 0 (failures over all runs)")
     fails = run.matching(rf"^{harness.APP}FAIL: ")
     c.that(not fails, "no FAIL line" + (f" (first: {fails[0]})" if fails else ""))
     steps = {int(m.split()[3]) for m in run.matching(rf"^{harness.APP}excattack: step \d+ ")}
     c.that(steps == set(range(NSTEPS)), f"all {NSTEPS} steps ran ({len(steps)})")
-    hostile_invariant.check(c, run)
+    hostile_invariant.check(c, run, net)
     forged = [x for x in run.lines if "forged" in x and "MICROVISOR CRASH" in x or
               "(forged)" in x or "ROM forged" in x]
     c.that(len(forged) == 3 and all(x.startswith("app| ") for x in forged),

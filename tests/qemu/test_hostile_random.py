@@ -44,12 +44,12 @@ def main():
     seed = int(env_seed, 0) if env_seed else random.SystemRandom().randrange(1, 2**32)
     print(f"hostile_random: seed {seed} (replay: KEEL_HOSTILE_SEED={seed}), "
           f"{a.seconds:.0f} s", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, hostile_invariant.Network(tmp) as net:
         app = os.path.join(tmp, "hostile_random.elf")
         seeded_copy(os.path.join(a.apps, "hostile_random", "hostile_random.elf"), app, seed)
         run = harness.boot(a.keel, a.fw, None, timeout=a.seconds,
                            flash=os.path.join(tmp, "flash.img"),
-                           run_args=[app, "--"] + hostile_invariant.NIC)
+                           run_args=[app, "--"] + net.qemu_args)
     c = harness.Check("qemu_hostile_random")
     c.that(run.timed_out and run.seconds >= a.seconds - 1,
            f"the device ran the whole {a.seconds:.0f} s (status {run.status}, {run.seconds:.1f} s)")
@@ -64,7 +64,7 @@ def main():
     # Still making progress at the end: the last quarter of the output has a report.
     tail = run.lines[3 * len(run.lines) // 4:]
     c.that(any(PROGRESS_RX.match(x) for x in tail), "the application was still running at the end")
-    hostile_invariant.check(c, run)
+    hostile_invariant.check(c, run, net)
     stops = len(run.matching(r"^\[mv\] app stopped: "))
     kinds = {}
     for x in run.matching(r"^\[mv\] app stopped: "):
