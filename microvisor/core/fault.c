@@ -182,17 +182,20 @@ void fault_boot_check(void)
  * Whose fault this is. EXC_RETURN.S alone does not say: a non-secure
  * handler that returns with an EXC_RETURN claiming a Secure frame has the
  * fault taken as if it came from that (non-existent) Secure context, so the
- * fault's own EXC_RETURN says Secure. The fault status says who acted:
- * any NS-bank fault status, an SFSR cause only NS code can raise, a
- * Secure-bank INVPC (an exception return into a Secure frame), or the
- * gateway's deliberate stop (sstack.c). Only a fault on a Secure stack with
- * none of these is the microvisor's own.
+ * fault's own EXC_RETURN says Secure. The fault status says who acted: an
+ * SFSR cause only NS code can raise, INVPC in either bank (an exception
+ * return the NS handler performed: checked in its own bank, or in the
+ * Secure one once it reached the Secure frame), or the gateway's
+ * deliberate stop (sstack.c). Only INVPC counts in the NS bank: other NS
+ * bits may be stale ones the application's own fault handlers left, and
+ * must not hide a fault of the microvisor's. Only a fault on a Secure
+ * stack with none of these is the microvisor's own.
  */
 static bool fault_by_app(uint32_t exc_return)
 {
     if (!(exc_return & EXC_RETURN_S))
         return true;
-    return (SAU_SFSR & SFSR_BY_APP) != 0 || SCB_NS_CFSR != 0 || (SCB_CFSR & UFSR_INVPC) != 0;
+    return (SAU_SFSR & SFSR_BY_APP) != 0 || ((SCB_NS_CFSR | SCB_CFSR) & UFSR_INVPC) != 0;
 }
 
 static uint32_t fault_common(enum app_stop_kind kind, const char *what,
