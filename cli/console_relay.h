@@ -4,16 +4,18 @@
  * whole lines, in the order QEMU wrote them, every application line tagged
  * CONSOLE_APP_TAG so that it can never pass for a microvisor line.
  *
- * How the order is kept: each UART is a QEMU "udp" chardev sending to one
- * socket of ours, so every byte QEMU writes arrives as a datagram in one
- * receive queue, in write order, its source port naming the UART. A
- * datagram can be dropped when the queue is full, so the bytes themselves
+ * How the order is kept: each UART is a QEMU "udp" chardev sending to a
+ * socket of ours, one per UART, so every byte QEMU writes arrives as a
+ * datagram stamped by the kernel (SO_TIMESTAMPNS) when QEMU sent it, and
+ * the two UARTs' bytes are merged by those stamps. The bytes themselves
  * are taken from each chardev's logfile, a pipe per UART (lossless, in that
- * UART's order); the datagrams only say whose byte comes next. A byte whose
- * datagram was lost is placed when its UART's next datagram arrives, or
- * after CONSOLE_LATE_MS: a line's text is always exact, only its place
- * among the other UART's lines can then be off.
- */
+ * UART's order); a datagram only says when its byte was written. A
+ * datagram dropped by a full receive queue is counted by the kernel
+ * (SO_RXQ_OVFL), so every datagram names the exact byte it stands for, and
+ * a byte whose datagram was lost goes out just before its UART's next one:
+ * a line's text is always exact, its place among the other UART's lines
+ * exact unless its own datagrams were lost.
+  */
 #ifndef CONSOLE_RELAY_H
 #define CONSOLE_RELAY_H
 
@@ -24,10 +26,10 @@
 #define CONSOLE_LATE_MS 200
 
 struct console_relay {
-    int sock;         /* receives both UARTs' datagrams */
+    int sock[2];      /* receives each UART's datagrams */
     int pipe_r[2];    /* logfile pipes, read ends */
     int pipe_w[2];    /* write ends, for QEMU */
-    unsigned short port, uart_port[2];
+    unsigned short port[2], uart_port[2];
     char chardev[2][256];
 };
 
