@@ -413,6 +413,9 @@ void app_start_first(void)
     app.state = APP_RUNNING;
     app.started_at_us = board_time_us();
     console_printf("[mv] starting app (wake reason %u)\n", wake_reason_get());
+    /* The boot thread's last line is out: deferred work may run (mv_main
+     * held it off so that the boot lines stay whole). */
+    __asm volatile("msr basepri, %0" ::"r"(0) : "memory");
     mv_enter_ns(app.entry, (uint32_t)&__stack_top);
 }
 
