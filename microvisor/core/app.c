@@ -19,7 +19,7 @@
  *   +0x20 reset: stop SysTick_NS,    <- application's initial stack top
  *         then jump to the app's
  *         reset handler
- *   +0x40 idle (parked): stop SysTick_NS, then wfi; b .
+ *   +0x50 idle (parked): stop SysTick_NS, then wfi; b .
  *
  * The reset stub exists because QEMU 7.2 BusFaults a secure access to the
  * SysTick_NS alias (0xE002E010, "re-entrant IO"): the one piece of NS core
@@ -77,7 +77,7 @@
 
 #define STUB_UNWIND_HANDLER 0x00u
 #define STUB_UNWIND_THREAD  0x08u
-#define STUB_IDLE           0x40u
+#define STUB_IDLE           0x50u
 #define STUB_UNWIND_SECURE  0x18u
 #define STUB_RESET          0x20u
 #define EXC_RETURN_NS_TO_SECURE_HANDLER 0xFFFFFFF0u
@@ -149,33 +149,39 @@ static void app_write_stubs(void)
     w[3] = EXC_RETURN_NS_TO_THREAD;
     /* idle: SYST_CSR = 0 (a parked application's SysTick_NS, which the
      * secure side cannot reach, would keep running its handler); then
-     * wfi; b . */
-    h[32] = 0x4802; /* ldr r0, [pc, #8]   -> +0x4C */
-    h[33] = 0x2100; /* movs r1, #0 */
-    h[34] = 0x6001; /* str r1, [r0] */
-    h[35] = 0xBF30; /* wfi */
-    h[36] = 0xE7FD; /* b wfi */
-    h[37] = 0xBF00;
-    w[19] = 0xE000E010u; /* SYST_CSR */
+     * wfi; b . (app_redirect masks SysTick_NS meanwhile) */
+    h[40] = 0x4802; /* ldr r0, [pc, #8]   -> +0x5C */
+    h[41] = 0x2100; /* movs r1, #0 */
+    h[42] = 0x6001; /* str r1, [r0] */
+    h[43] = 0xBF30; /* wfi */
+    h[44] = 0xE7FD; /* b wfi */
+    h[45] = 0xBF00;
+    w[23] = 0xE000E010u; /* SYST_CSR */
     h[8] = 0xBF30;  /* the old idle entry, kept a plain wfi loop */
     h[9] = 0xE7FD;
     /* unwind into the secure deferred-work handler */
     h[12] = 0x4800;
     h[13] = 0x4700;
     w[7] = EXC_RETURN_NS_TO_SECURE_HANDLER;
-    /* reset: SYST_CSR = 0; ICSR = PENDSTCLR; branch to the entry point */
-    h[16] = 0x4803; /* ldr r0, [pc, #12]  -> +0x30 */
+    /* reset: SYST_CSR = 0; ICSR = PENDSTCLR; BASEPRI = 0 (app_redirect
+     * masked the app's SysTick_NS while the stubs ran); branch to the
+     * entry point */
+    h[16] = 0x4805; /* ldr r0, [pc, #20]  -> +0x38 */
     h[17] = 0x2100; /* movs r1, #0 */
     h[18] = 0x6001; /* str r1, [r0] */
-    h[19] = 0x4803; /* ldr r0, [pc, #12]  -> +0x34 */
-    h[20] = 0x4904; /* ldr r1, [pc, #16]  -> +0x3C */
+    h[19] = 0x4805; /* ldr r0, [pc, #20]  -> +0x3C */
+    h[20] = 0x4905; /* ldr r1, [pc, #20]  -> +0x40 */
     h[21] = 0x6001; /* str r1, [r0] */
-    h[22] = 0x4802; /* ldr r0, [pc, #8]   -> +0x38 */
-    h[23] = 0x4700; /* bx r0 */
-    w[12] = 0xE000E010u; /* SYST_CSR */
-    w[13] = 0xE000ED04u; /* ICSR */
-    w[14] = app.entry;
-    w[15] = 1u << 25;    /* PENDSTCLR */
+    h[22] = 0x4805; /* ldr r0, [pc, #20]  -> +0x44 */
+    h[23] = 0x2100; /* movs r1, #0 */
+    h[24] = 0xF381; /* msr basepri, r1 */
+    h[25] = 0x8811;
+    h[26] = 0x4700; /* bx r0 */
+    h[27] = 0xBF00;
+    w[14] = 0xE000E010u; /* SYST_CSR */
+    w[15] = 0xE000ED04u; /* ICSR */
+    w[16] = 1u << 25;    /* PENDSTCLR */
+    w[17] = app.entry;
     armv8m_dsb_isb();
     ns_stub_idle_entry = l->stubs_base + STUB_IDLE;
 }
@@ -396,6 +402,14 @@ static uint32_t app_redirect(uint32_t target)
     app_write_stubs();
     n = app_active_ns_exceptions(active, APP_MAX_ACTIVE, false);
     app_reset_ns_core();
+    /* SysTick_NS, which only NS code can stop, goes to the lowest
+     * priority and is masked by BASEPRI_NS 0x40 while the stubs run (the
+     * reset stub clears the mask): a flood of it can then neither starve
+     * deferred work (which BASEPRI_NS 0x40, 0xA0 in the secure view, does
+     * not mask) nor keep the stubs from stopping it. The application
+     * finds SysTick_NS at priority 0xFF and sets its own. */
+    ARMV8M_REG8(0xE002ED23u) = 0xFFu;
+    __asm volatile("msr basepri_ns, %0" ::"r"(0x40u));
     app_secure_stack_set = (uint32_t)(uintptr_t)&__stack_top;
     sstack_reset_psp();
     return app_build_unwind(active, n, target);

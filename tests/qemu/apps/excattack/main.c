@@ -50,7 +50,7 @@ static const uint32_t forged[] = {
 #define NFORGE_STEPS (3u * NFORGED)
 
 enum { ST_FORGE0 = 0, ST_ABANDON_THREAD = NFORGE_STEPS, ST_ABANDON_HANDLER, ST_NEST,
-       ST_NEST_ABANDON, ST_WORK_ABANDONED, ST_DONE };
+       ST_NEST_ABANDON, ST_WORK_ABANDONED, ST_SYSTICK_FLOOD, ST_DONE };
 
 enum pending { PEND_NONE, PEND_STOP, PEND_RESTART };
 
@@ -372,6 +372,31 @@ static void work_abandoned_step(void)
                   (unsigned long)timer_busy);
 }
 
+/* ---- a SysTick_NS flood over a stop --------------------------------------------- */
+
+/* SysTick_NS every 100 cycles with a handler longer than that, then a
+ * fault: the stopped application's SysTick_NS (which only NS code can
+ * stop) must not keep deferred work, or the stubs that stop it, from
+ * running (the soak once found the watchdog resetting the device so). */
+static volatile uint32_t flood;
+
+void SysTick_Handler(void)
+{
+    for (volatile uint32_t i = 0; flood && i < 400u; i++)
+        ;
+}
+
+static void systick_flood_step(void)
+{
+    printf("excattack: step %lu systick-flood\n", (unsigned long)stage);
+    flood = 1;
+    *(volatile uint8_t *)0xE000ED23u = 0; /* SHPR3: SysTick most urgent */
+    ns_systick_start(100);
+    for (volatile uint32_t i = 0; i < 1000u; i++)
+        ;
+    (void)*(volatile uint32_t *)0x38000000u;
+}
+
 /* ---- the sequence ------------------------------------------------------------ */
 
 static void __attribute__((noreturn)) stop_expected(uint32_t may_survive)
@@ -441,6 +466,11 @@ static void __attribute__((noreturn)) stage_run(void)
         pending = PEND_STOP;
         pending_may_survive = 0;
         work_abandoned_step();
+        stop_expected(0);
+    case ST_SYSTICK_FLOOD:
+        pending = PEND_STOP;
+        pending_may_survive = 0;
+        systick_flood_step();
         stop_expected(0);
     default:
         finish();
