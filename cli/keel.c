@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "bundle.h"
+#include "console_relay.h"
 #include "elf_image.h"
 #include "flash_file.h"
 #include "flash_sim.h"
@@ -397,8 +398,10 @@ static const char run_usage[] =
     "Boots the emulated device (QEMU mps2-an505): boot ROM, microvisor, and the\n"
     "given application. Both images are signed and installed as keel provision\n"
     "installs them (signers, journal, slot A, confirmed); the device's identity\n"
-    "is kept if the flash has one. Both consoles (microvisor\n"
-    "and application UARTs) print on the terminal; Ctrl-A x quits QEMU.\n"
+    "is kept if the flash has one. Both consoles print on the terminal, whole\n"
+    "lines in the order the device wrote them: the microvisor's (UART0) as they\n"
+    "are, the application's (UART1) tagged \"" CONSOLE_APP_TAG "\" so that they cannot pass\n"
+    "for the microvisor's. Input goes to the application's UART; Ctrl-C quits.\n"
     "  --flash FILE    keep the device's flash in FILE (created and provisioned\n"
     "                  if missing); default: a temporary flash\n"
     "  --fw DIR        firmware build directory (default " KEEL_DEFAULT_FW_DIR ",\n"
@@ -532,6 +535,9 @@ static int cmd_run(int argc, char **argv)
         return 1;
     }
 
+    static struct console_relay relay;
+    if (console_relay_open(&relay) != 0)
+        return 1;
     char loader[4200], backend[4200], port[4200];
     snprintf(loader, sizeof(loader), "loader,file=%s,addr=0x%08x,force-raw=on", bootrom,
              BOOTROM_CODE_BASE);
@@ -541,8 +547,8 @@ static int cmd_run(int argc, char **argv)
     int n = 0;
     const char *base[] = {
         "qemu-system-arm", "-M", "mps2-an505", "-display", "none", "-monitor", "none",
-        "-chardev", "stdio,id=con,mux=on,signal=off",
-        "-serial", "chardev:con", "-serial", "chardev:con",
+        "-chardev", relay.chardev[0], "-serial", "chardev:uart0",
+        "-chardev", relay.chardev[1], "-serial", "chardev:uart1",
         "-semihosting-config", "enable=on,target=native",
         "-device", loader, "-object", backend, "-machine", "memory-backend=flash",
     };
@@ -579,6 +585,7 @@ static int cmd_run(int argc, char **argv)
         return 1;
     }
     if (qemu_pid == 0) {
+        console_relay_child(&relay);
         execvp(args[0], (char *const *)args);
         perror("keel run: qemu-system-arm");
         _exit(127);
@@ -590,9 +597,7 @@ static int cmd_run(int argc, char **argv)
         signal(SIGALRM, on_alarm);
         alarm((unsigned)timeout);
     }
-    int status;
-    while (waitpid(qemu_pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    int status = console_relay_run(&relay, qemu_pid);
     if (flash == tmpflash)
         unlink(tmpflash);
     if (stop_signal)

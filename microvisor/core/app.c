@@ -19,6 +19,7 @@
  *   +0x20 reset: stop SysTick_NS,    <- application's initial stack top
  *         then jump to the app's
  *         reset handler
+ *   +0x50 idle (parked): stop SysTick_NS, then wfi; b .
  *
  * The reset stub exists because QEMU 7.2 BusFaults a secure access to the
  * SysTick_NS alias (0xE002E010, "re-entrant IO"): the one piece of NS core
@@ -55,6 +56,7 @@
 #include "ns_mem.h"
 #include "sched.h"
 #include "server_log.h"
+#include "sstack.h"
 #include "trial.h"
 #include "wake.h"
 
@@ -75,7 +77,7 @@
 
 #define STUB_UNWIND_HANDLER 0x00u
 #define STUB_UNWIND_THREAD  0x08u
-#define STUB_IDLE           0x10u
+#define STUB_IDLE           0x50u
 #define STUB_UNWIND_SECURE  0x18u
 #define STUB_RESET          0x20u
 #define EXC_RETURN_NS_TO_SECURE_HANDLER 0xFFFFFFF0u
@@ -99,14 +101,14 @@ struct app_ctx {
 static struct app_ctx app;
 static uint32_t app_mv_version; /* what app_load was given: a revert loads again */
 uint32_t ns_stub_idle_entry;
-/* Set by app_redirect(), read and cleared by the exception stubs
- * (exceptions.S): after a redirect no Secure context below the handler can
- * ever be returned to (the NS world restarts from a built frame), so the
- * stub drops the secure stack back to its sealed top. Without this, an NS
- * interrupt taken in a veneer's exit (Secure Thread mode, after BASEPRI is
- * lifted) whose handler then faulted left that Secure frame behind on
- * every restart until the stack ran out. */
-uint32_t app_secure_stack_drop;
+/* Where the exception stubs (exceptions.S) put MSP_S before they return,
+ * then cleared; 0: leave it. app_redirect() sets the sealed top: after a
+ * redirect no Secure context below the handler can ever be returned to
+ * (the NS world restarts from a built frame). A stop over active deferred
+ * work sets the deferred-work handler's own pre-empted frame, so that what
+ * the application left above it (veneer edges, a forged return's debris)
+ * is dropped and the work resumes exactly where it was. */
+uint32_t app_secure_stack_set;
 
 const char *app_stop_name(enum app_stop_kind kind)
 {
@@ -120,6 +122,8 @@ const char *app_stop_name(enum app_stop_kind kind)
     case APP_STOP_HELD_OFF_MASKED: return "hang (interrupts masked too long)";
     case APP_STOP_HELD_OFF_HANDLER: return "hang (stuck in or flooded by interrupts)";
     case APP_STOP_RESTART_REQUEST: return "restart requested";
+    case APP_STOP_SECURE_STACK: return "secure stack exhausted by nested veneer edges";
+    case APP_STOP_WORK_ABANDONED: return "deferred work abandoned (forged return)";
     }
     return "?";
 }
@@ -143,26 +147,41 @@ static void app_write_stubs(void)
     h[4] = 0x4800;
     h[5] = 0x4700;
     w[3] = EXC_RETURN_NS_TO_THREAD;
-    /* idle: wfi; b idle */
-    h[8] = 0xBF30;
+    /* idle: SYST_CSR = 0 (a parked application's SysTick_NS, which the
+     * secure side cannot reach, would keep running its handler); then
+     * wfi; b . (app_redirect masks SysTick_NS meanwhile) */
+    h[40] = 0x4802; /* ldr r0, [pc, #8]   -> +0x5C */
+    h[41] = 0x2100; /* movs r1, #0 */
+    h[42] = 0x6001; /* str r1, [r0] */
+    h[43] = 0xBF30; /* wfi */
+    h[44] = 0xE7FD; /* b wfi */
+    h[45] = 0xBF00;
+    w[23] = 0xE000E010u; /* SYST_CSR */
+    h[8] = 0xBF30;  /* the old idle entry, kept a plain wfi loop */
     h[9] = 0xE7FD;
     /* unwind into the secure deferred-work handler */
     h[12] = 0x4800;
     h[13] = 0x4700;
     w[7] = EXC_RETURN_NS_TO_SECURE_HANDLER;
-    /* reset: SYST_CSR = 0; ICSR = PENDSTCLR; branch to the entry point */
-    h[16] = 0x4803; /* ldr r0, [pc, #12]  -> +0x30 */
+    /* reset: SYST_CSR = 0; ICSR = PENDSTCLR; BASEPRI = 0 (app_redirect
+     * masked the app's SysTick_NS while the stubs ran); branch to the
+     * entry point */
+    h[16] = 0x4805; /* ldr r0, [pc, #20]  -> +0x38 */
     h[17] = 0x2100; /* movs r1, #0 */
     h[18] = 0x6001; /* str r1, [r0] */
-    h[19] = 0x4803; /* ldr r0, [pc, #12]  -> +0x34 */
-    h[20] = 0x4904; /* ldr r1, [pc, #16]  -> +0x3C */
+    h[19] = 0x4805; /* ldr r0, [pc, #20]  -> +0x3C */
+    h[20] = 0x4905; /* ldr r1, [pc, #20]  -> +0x40 */
     h[21] = 0x6001; /* str r1, [r0] */
-    h[22] = 0x4802; /* ldr r0, [pc, #8]   -> +0x38 */
-    h[23] = 0x4700; /* bx r0 */
-    w[12] = 0xE000E010u; /* SYST_CSR */
-    w[13] = 0xE000ED04u; /* ICSR */
-    w[14] = app.entry;
-    w[15] = 1u << 25;    /* PENDSTCLR */
+    h[22] = 0x4805; /* ldr r0, [pc, #20]  -> +0x44 */
+    h[23] = 0x2100; /* movs r1, #0 */
+    h[24] = 0xF381; /* msr basepri, r1 */
+    h[25] = 0x8811;
+    h[26] = 0x4700; /* bx r0 */
+    h[27] = 0xBF00;
+    w[14] = 0xE000E010u; /* SYST_CSR */
+    w[15] = 0xE000ED04u; /* ICSR */
+    w[16] = 1u << 25;    /* PENDSTCLR */
+    w[17] = app.entry;
     armv8m_dsb_isb();
     ns_stub_idle_entry = l->stubs_base + STUB_IDLE;
 }
@@ -288,6 +307,8 @@ static void app_reset_ns_core(void)
     SCB_NS_SHCSR &= ~(SHCSR_MEMFAULTENA | SHCSR_BUSFAULTENA | SHCSR_USGFAULTENA);
     SCB_NS_CFSR = SCB_NS_CFSR;                   /* write-one-to-clear */
     SCB_NS_VTOR = app.vtor;
+    for (uint32_t b = 0; b < 12u; b++)
+        ARMV8M_REG8(0xE002ED18u + b) = 0;        /* SHPR1-3_NS */
     __asm volatile("msr primask_ns, %0\n\t"
                    "msr faultmask_ns, %0\n\t"
                    "msr basepri_ns, %0\n\t"
@@ -371,6 +392,8 @@ static uint32_t app_build_unwind(const uint16_t *active, uint32_t n, uint32_t la
  * handler, unwinding every active NS exception on the way. Returns the
  * EXC_RETURN the handler must use.
  */
+extern uint32_t __stack_top;
+
 static uint32_t app_redirect(uint32_t target)
 {
     uint16_t active[APP_MAX_ACTIVE];
@@ -379,7 +402,16 @@ static uint32_t app_redirect(uint32_t target)
     app_write_stubs();
     n = app_active_ns_exceptions(active, APP_MAX_ACTIVE, false);
     app_reset_ns_core();
-    app_secure_stack_drop = 1;
+    /* SysTick_NS, which only NS code can stop, goes to the lowest
+     * priority and is masked by BASEPRI_NS 0x40 while the stubs run (the
+     * reset stub clears the mask): a flood of it can then neither starve
+     * deferred work (which BASEPRI_NS 0x40, 0xA0 in the secure view, does
+     * not mask) nor keep the stubs from stopping it. The application
+     * finds SysTick_NS at priority 0xFF and sets its own. */
+    ARMV8M_REG8(0xE002ED23u) = 0xFFu;
+    __asm volatile("msr basepri_ns, %0" ::"r"(0x40u));
+    app_secure_stack_set = (uint32_t)(uintptr_t)&__stack_top;
+    sstack_reset_psp();
     return app_build_unwind(active, n, target);
 }
 
@@ -395,6 +427,9 @@ void app_start_first(void)
     app.state = APP_RUNNING;
     app.started_at_us = board_time_us();
     console_printf("[mv] starting app (wake reason %u)\n", wake_reason_get());
+    /* The boot thread's last line is out: deferred work may run (mv_main
+     * held it off so that the boot lines stay whole). */
+    __asm volatile("msr basepri, %0" ::"r"(0) : "memory");
     mv_enter_ns(app.entry, (uint32_t)&__stack_top);
 }
 
@@ -436,25 +471,59 @@ static uint32_t app_stop_now(enum app_stop_kind why, uint64_t now_us)
     return app_redirect(ns_stub_idle_entry);
 }
 
+/* Silences the application while deferred work beneath it finishes: its
+ * NVIC lines off, and its SysTick and PendSV (which no NVIC line masks)
+ * below deferred work. */
+static void app_silence(void)
+{
+    for (uint32_t w = 0; w < (board_irq_count() + 31u) / 32u; w++)
+        NVIC_ICER(w) = NVIC_ITNS(w);
+    ARMV8M_REG8(0xE002ED22u) = 0xFFu; /* SHPR3_NS: PendSV */
+    ARMV8M_REG8(0xE002ED23u) = 0xFFu; /* SysTick */
+    armv8m_dsb_isb();
+}
+
 uint32_t app_stop(enum app_stop_kind why, uint64_t now_us, uint32_t msp)
 {
     if (sched_work_active()) {
-        /* Deferred work is live beneath the application: let it finish
-         * first. Silence the application's interrupts meanwhile. */
+        /* Deferred work is live beneath the application: it finishes
+         * first, then completes the stop (app_stop_complete). Whatever the
+         * application did, the work's own frame is the one the hardware
+         * pushed when a fast interrupt pre-empted it: found by walking the
+         * secure stack, and the stack is put there. */
         uint16_t active[APP_MAX_ACTIVE];
         uint32_t n = app_active_ns_exceptions(active, APP_MAX_ACTIVE, true);
+        uint32_t frame = sstack_work_frame(msp);
+        app.stop_pending = why;
+        app_silence();
+        app_write_stubs();
+        if (!frame) {
+            /* Not provable: start the handler afresh rather than return
+             * into anything unproven. Items it had taken are submitted
+             * again by their timers and devices. */
+            frame = sstack_work_frame_fresh();
+            console_printf("[mv] deferred work's context not found: handler restarted\n");
+        }
+        app_secure_stack_set = frame;
         if (n) {
             console_printf("[mv] app stop deferred: %u handler(s) above deferred work "
                            "unwound; it finishes first\n", n);
-            app.stop_pending = why;
-            for (uint32_t w = 0; w < (board_irq_count() + 31u) / 32u; w++)
-                NVIC_ICER(w) = NVIC_ITNS(w);
-            app_write_stubs();
             return app_build_unwind(active, n, 0);
         }
+        /* No NS handler above the work, yet it is active: the application
+         * returned past it with a forged frame. Resume it directly. */
+        console_printf("[mv] app stop deferred: no handler above deferred work "
+                       "(abandoned); it resumes and finishes first\n");
+        return SSTACK_EXC_RETURN_TO_WORK;
     }
     (void)msp; /* a veneer's edge beneath is dropped by app_redirect */
     return app_stop_now(why, now_us);
+}
+
+bool app_ns_above_work(void)
+{
+    uint16_t one[1];
+    return app_active_ns_exceptions(one, 1, true) != 0;
 }
 
 bool app_stop_is_pending(void)
@@ -506,6 +575,10 @@ uint32_t app_tick(uint32_t exc_return, uint32_t msp, uint64_t now_us)
         app.restart_requested = false;
         exc_return = app_stop(APP_STOP_RESTART_REQUEST, now_us, msp);
     }
+    /* Never restart over live deferred work or a stop still under way:
+     * the restart would drop the work's frame from the secure stack. */
+    if (app.stop_pending || sched_work_active())
+        return exc_return;
     if (app.state != APP_WAITING || now_us < app.restart_at_us)
         return exc_return;
     /* The stopped application's last log lines are still in its buffer:
@@ -513,11 +586,11 @@ uint32_t app_tick(uint32_t exc_return, uint32_t msp, uint64_t now_us)
     if (server_log_pending())
         return exc_return;
     gateway_app_reset();
-    extern uint32_t __stack_top;
     app.state = APP_RUNNING;
     app.started_at_us = now_us;
     /* Nothing secure may be live beneath a restart: report it, tests check. */
     console_printf("[mv] restarting app (wake reason %u, secure context beneath: %u bytes)\n",
                    wake_reason_get(), (uint32_t)&__stack_top - msp);
+    console_printf("[mv] secure stack peak %u of %u bytes\n", sstack_peak(), sstack_size());
     return app_redirect(board_app_layout()->stubs_base + STUB_RESET);
 }

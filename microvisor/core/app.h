@@ -26,6 +26,8 @@ enum app_stop_kind {
     APP_STOP_HELD_OFF_MASKED,  /* interrupts masked too long */
     APP_STOP_HELD_OFF_HANDLER, /* stuck in, or flooded with, interrupts */
     APP_STOP_RESTART_REQUEST,  /* mvRestart */
+    APP_STOP_SECURE_STACK,     /* veneer edges nested deeper than the stack allows */
+    APP_STOP_WORK_ABANDONED,   /* returned past the deferred work it pre-empted */
 };
 
 const char *app_stop_name(enum app_stop_kind kind);
@@ -71,6 +73,11 @@ void app_revert_restart(uint64_t now_us);
 void app_request_restart(void);
 
 enum app_state app_state(void);
+
+/* True if an NS exception that can pre-empt deferred work (NS priority
+ * below 0x20) is active: the only way the application can legitimately be
+ * running while deferred work is active. */
+bool app_ns_above_work(void);
 
 /* The wake reason the application will read (MV_WAKEREASON_*), and the
  * reason it last stopped. */

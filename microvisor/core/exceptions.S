@@ -24,16 +24,16 @@
     push    {r4, lr}
     bl      \handler
     pop     {r4, lr}
-    /* The application was restarted (app_redirect): nothing Secure below
-     * this handler will run again; drop the secure stack to its top. */
-    movw    r1, #:lower16:app_secure_stack_drop
-    movt    r1, #:upper16:app_secure_stack_drop
+    /* C moved the secure stack (app_secure_stack_set, app.c): to its top
+     * when the application was restarted (nothing Secure below this
+     * handler will run again), or to the deferred-work handler's frame
+     * when a stop resumes it. */
+    movw    r1, #:lower16:app_secure_stack_set
+    movt    r1, #:upper16:app_secure_stack_set
     ldr     r2, [r1]
     cbz     r2, 1f
-    movs    r2, #0
-    str     r2, [r1]
-    movw    r2, #:lower16:__stack_top
-    movt    r2, #:upper16:__stack_top
+    movs    r3, #0
+    str     r3, [r1]
     msr     msp, r2
 1:  bx      r0
     .endm

@@ -19,6 +19,7 @@
 #include "console.h"
 #include "mv_syscalls.h"
 #include "ns_mem.h"
+#include "sstack.h"
 #include "wake.h"
 
 #define UFSR_STKOF (1u << (16 + 4))
@@ -27,6 +28,24 @@
 #define CFSR_MMFSR_MASK 0x000000FFu
 #define CFSR_BFSR_MASK  0x0000FF00u
 #define CFSR_UFSR_MASK  0xFFFF0000u
+/* SFSR bits only the Non-secure world can cause: an entry not at an SG
+ * (INVEP), an exception return whose integrity signature or EXC_RETURN is
+ * wrong (INVIS, INVER: the microvisor's own returns use the value it was
+ * entered with or one it built for a Non-secure target), an NS access to
+ * Secure memory (AUVIOL, including stacking onto a wild NS stack pointer),
+ * and the lazy FP state of NS code (LSPERR, LSERR). INVTRAN (a branch from
+ * Secure to NS without BXNS) is the microvisor's own. */
+#define SFSR_INVEP  (1u << 0)
+#define SFSR_INVIS  (1u << 1)
+#define SFSR_INVER  (1u << 2)
+#define SFSR_AUVIOL (1u << 3)
+#define SFSR_LSPERR (1u << 5)
+#define SFSR_LSERR  (1u << 7)
+#define SFSR_BY_APP (SFSR_INVEP | SFSR_INVIS | SFSR_INVER | SFSR_AUVIOL | SFSR_LSPERR | SFSR_LSERR)
+/* UFSR.INVPC in the Secure bank: an exception return into a Secure frame
+ * that does not match it (mode, or a forged EXC_RETURN); only NS handlers
+ * return into Secure frames they did not make. */
+#define UFSR_INVPC (1u << (16 + 2))
 #define MV_CRASH_MAGIC 0x4D56435Au /* "ZCVM" */
 
 static struct crash_record records[MV_CRASH_RECORDS];
@@ -159,12 +178,41 @@ void fault_boot_check(void)
     wake_reason_set(MV_WAKEREASON_COLDBOOT);
 }
 
+/*
+ * Whose fault this is. EXC_RETURN.S alone does not say: a non-secure
+ * handler that returns with an EXC_RETURN claiming a Secure frame has the
+ * fault taken as if it came from that (non-existent) Secure context, so the
+ * fault's own EXC_RETURN says Secure. The fault status says who acted: an
+ * SFSR cause only NS code can raise, INVPC in either bank (an exception
+ * return the NS handler performed: checked in its own bank, or in the
+ * Secure one once it reached the Secure frame), or the gateway's
+ * deliberate stop (sstack.c). Only INVPC counts in the NS bank: other NS
+ * bits may be stale ones the application's own fault handlers left, and
+ * must not hide a fault of the microvisor's. Only a fault on a Secure
+ * stack with none of these is the microvisor's own.
+ */
+static bool fault_by_app(uint32_t exc_return)
+{
+    if (!(exc_return & EXC_RETURN_S))
+        return true;
+    return (SAU_SFSR & SFSR_BY_APP) != 0 || ((SCB_NS_CFSR | SCB_CFSR) & UFSR_INVPC) != 0;
+}
+
 static uint32_t fault_common(enum app_stop_kind kind, const char *what,
                              uint32_t exc_return, uint32_t *msp)
 {
-    /* A fault on a secure stack is the microvisor's own. */
-    if (exc_return & EXC_RETURN_S)
+    bool trap = sstack_trap_taken();
+    if (!trap && !fault_by_app(exc_return))
         fault_microvisor(what, exc_return, msp);
+    /* A tail-chained fault from an NS exception into a claimed Secure
+     * context pushed the callee registers (40 bytes, DCRS = 0) on the
+     * Secure stack it names; on MSP_S they lie above msp, and above them
+     * the deferred work's frame if it is live (app_stop looks for it). */
+    if ((exc_return & EXC_RETURN_S) && !(exc_return & EXC_RETURN_DCRS) &&
+        !((exc_return & EXC_RETURN_MODE) && (exc_return & EXC_RETURN_SPSEL)) &&
+        sstack_work_frame((uint32_t)(uintptr_t)(msp + 10)) != 0)
+        msp += 10;
+    sstack_reset_psp();
     if (kind == APP_STOP_HARDFAULT && (SCB_HFSR & HFSR_FORCED)) {
         /* Escalated: report the fault that caused it. */
         if (SAU_SFSR)
@@ -178,6 +226,8 @@ static uint32_t fault_common(enum app_stop_kind kind, const char *what,
     }
     if ((SCB_NS_CFSR | SCB_CFSR) & UFSR_STKOF)
         kind = APP_STOP_STACK_OVERFLOW;
+    if (trap)
+        kind = APP_STOP_SECURE_STACK;
     struct crash_record *r = fault_new_record(kind, exc_return);
     fault_print(r);
     /* Clear the sticky status bits for the next fault (write-one-to-clear). */

@@ -6,8 +6,10 @@
  * (4) act, (5) copy results out. A pointer refused in (3) gives
  * MV_STATUS_PARAMETERFAULT and nothing has happened; an output that fails
  * in (5) after the action gives MV_STATUS_LATEFAULT. Output pointers are
- * checked in (3) as well, so LATEFAULT only arises if the application's
- * view of memory changes during the call.
+ * checked in (3) as well (gw_out_ok: writable, and not inside any buffer
+ * lent to the microvisor, which must never receive another call's
+ * output), so LATEFAULT only arises if the application's view of memory
+ * changes during the call.
  */
 #include "gateway.h"
 
@@ -65,6 +67,15 @@ static bool gw_from_handler_mode(void)
     return ns_caller_in_handler_mode();
 }
 
+/* An output the caller names: writable by it, and not inside a registered
+ * buffer (docs/syscalls.md: no call writes an output there; a result
+ * written into a live notification ring or the log spool would corrupt
+ * what the microvisor keeps there). */
+static bool gw_out_ok(uint32_t ns_dst, uint32_t len, uint32_t align)
+{
+    return ns_mem_ok(ns_dst, len, align, true) && !bufreg_overlaps(ns_dst, len);
+}
+
 /* Writes a result the caller asked for: LATEFAULT if the output became
  * unwritable after the action. */
 static uint32_t gw_out(uint32_t ns_dst, const void *src, uint32_t len, uint32_t align)
@@ -89,7 +100,7 @@ uint32_t gw_no_op(GW_ARGS)
 uint32_t gw_get_microseconds(GW_ARGS)
 {
     (void)a1, (void)a2, (void)a3;
-    if (!ns_mem_ok(a0, 8, 4, true))
+    if (!gw_out_ok(a0, 8, 4))
         return MV_STATUS_PARAMETERFAULT;
     uint64_t now = board_time_us();
     return gw_out(a0, &now, sizeof(now), 4);
@@ -98,7 +109,7 @@ uint32_t gw_get_microseconds(GW_ARGS)
 uint32_t gw_get_wall_time(GW_ARGS)
 {
     (void)a1, (void)a2, (void)a3;
-    if (!ns_mem_ok(a0, 8, 4, true))
+    if (!gw_out_ok(a0, 8, 4))
         return MV_STATUS_PARAMETERFAULT;
     if (!wall_time_set)
         return MV_STATUS_TIMENOTSET;
@@ -108,7 +119,7 @@ uint32_t gw_get_wall_time(GW_ARGS)
 
 static uint32_t gw_get_clock(uint32_t out, enum board_clock which)
 {
-    if (!ns_mem_ok(out, 4, 4, true))
+    if (!gw_out_ok(out, 4, 4))
         return MV_STATUS_PARAMETERFAULT;
     uint32_t hz = board_clock_hz(which);
     return gw_out(out, &hz, sizeof(hz), 4);
@@ -146,7 +157,7 @@ uint32_t gw_get_device_id(GW_ARGS)
     char id[MV_DEVICE_ID_LENGTH];
     if (a1 != MV_DEVICE_ID_LENGTH)
         return MV_STATUS_INVALIDBUFFERSIZE;
-    if (!ns_mem_ok(a0, MV_DEVICE_ID_LENGTH, 1, true))
+    if (!gw_out_ok(a0, MV_DEVICE_ID_LENGTH, 1))
         return MV_STATUS_PARAMETERFAULT;
     if (provision_device_id(id) != 0)
         return MV_STATUS_INTERNALERROR;
@@ -161,7 +172,7 @@ uint32_t gw_periph_peek32(GW_ARGS)
     struct board_periph_access acc;
     if ((a0 & 3u) || !board_periph_lookup(a0, &acc) || acc.read_mask == 0)
         return MV_STATUS_PERIPHERALACCESSFAULT;
-    if (!ns_mem_ok(a1, 4, 4, true))
+    if (!gw_out_ok(a1, 4, 4))
         return MV_STATUS_PARAMETERFAULT;
     uint32_t value = *(volatile uint32_t *)(uintptr_t)acc.secure_addr & acc.read_mask;
     return gw_out(a1, &value, sizeof(value), 4);
@@ -192,7 +203,7 @@ uint32_t gw_setup_notifications(GW_ARGS)
 
     if (ns_copy_in(&setup, a0, sizeof(setup), 4) != 0)
         return MV_STATUS_PARAMETERFAULT;
-    if (!ns_mem_ok(a1, 4, 4, true))
+    if (!gw_out_ok(a1, 4, 4))
         return MV_STATUS_PARAMETERFAULT;
     uint32_t buffer = (uint32_t)(uintptr_t)setup.buffer;
     if (setup.buffer_size < MV_NOTIFICATION_MIN_BUFFER_SIZE ||
@@ -202,8 +213,8 @@ uint32_t gw_setup_notifications(GW_ARGS)
         return MV_STATUS_INVALIDBUFFERALIGNMENT;
     if (!ns_mem_ok(buffer, setup.buffer_size, MV_NOTIFICATION_BUFFER_ALIGNMENT, true))
         return MV_STATUS_PARAMETERFAULT;
-    if ((buffer < a1 + 4u && a1 < buffer + setup.buffer_size) || bufreg_overlaps(a1, 4))
-        return MV_STATUS_PARAMETERFAULT; /* handle output inside a lent buffer */
+    if (buffer < a1 + 4u && a1 < buffer + setup.buffer_size)
+        return MV_STATUS_PARAMETERFAULT; /* handle output inside the buffer it lends */
     if (bufreg_overlaps(buffer, setup.buffer_size))
         return MV_STATUS_BUFFERALREADYINUSE;
     if (!board_irq_is_app(setup.irq) || sched_fast_irq_is_set(setup.irq) ||
@@ -219,7 +230,7 @@ uint32_t gw_close_notifications(GW_ARGS)
 {
     (void)a1, (void)a2, (void)a3;
     uint32_t handle;
-    if (ns_copy_in(&handle, a0, sizeof(handle), 4) != 0 || !ns_mem_ok(a0, 4, 4, true))
+    if (ns_copy_in(&handle, a0, sizeof(handle), 4) != 0 || !gw_out_ok(a0, 4, 4))
         return MV_STATUS_PARAMETERFAULT;
     uint32_t status = notify_close(handle);
     if (status != MV_STATUS_OKAY)
@@ -375,7 +386,7 @@ uint32_t gw_get_wake_reason(GW_ARGS)
     (void)a1, (void)a2, (void)a3;
     if (gw_from_handler_mode())
         return MV_STATUS_UNAVAILABLE;
-    if (!ns_mem_ok(a0, 1, 1, true))
+    if (!gw_out_ok(a0, 1, 1))
         return MV_STATUS_PARAMETERFAULT;
     uint8_t reason = (uint8_t)wake_reason_get();
     return gw_out(a0, &reason, 1, 1);
@@ -398,7 +409,7 @@ uint32_t gw_get_update_status(GW_ARGS)
 {
     struct MvUpdateStatus st;
     (void)a1, (void)a2, (void)a3;
-    if (!ns_mem_ok(a0, sizeof(st), 4, true))
+    if (!gw_out_ok(a0, sizeof(st), 4))
         return MV_STATUS_PARAMETERFAULT;
     trial_status(&st);
     return gw_out(a0, &st, sizeof(st), 4);

@@ -22,6 +22,7 @@
 #include "net_service.h"
 #include "provision.h"
 #include "sched.h"
+#include "sstack.h"
 #include "trial.h"
 #include "update_uart.h"
 
@@ -43,6 +44,7 @@ void mv_unexpected_irq(void)
 
 int mv_main(void)
 {
+    sstack_init();
     memcpy(&handoff, (const void *)BOOTROM_RAM_BASE, sizeof(handoff));
     board_init();
     console_printf("[mv] Keel microvisor " MV_VERSION " (slot %c)\n",
@@ -64,12 +66,20 @@ int mv_main(void)
     /* The network starts only now: its deferred work prints from PendSV,
      * and the console is not line-atomic against this thread, so the boot
      * messages above come first, whole. */
+    /* Deferred work waits until the boot lines below are out: the network's
+     * first activation prints too, and the console is not line-atomic
+     * against this thread (a "[upd] update port ready" cut by "[entropy]
+     * ..." once made a test miss the port). The mask ends with the last
+     * line of this thread (app_start_first). */
+    __asm volatile("msr basepri, %0" ::"r"(SCHED_PRIO_WORK) : "memory");
     net_service_init(); /* network: its deferred work and timer (net/) */
     /* The update port (docs/update-uart.md): also serves a device whose
      * application would not load, so an update can repair it. */
     update_uart_init(handoff.magic == BOOT_HANDOFF_MAGIC ? handoff.version : 0);
-    if (loaded != 0)
+    if (loaded != 0) {
+        __asm volatile("msr basepri, %0" ::"r"(0) : "memory");
         for (;;)
             __asm volatile("wfi");
-    app_start_first();
+    }
+    app_start_first(); /* drops the mask after its own line */
 }

@@ -86,6 +86,17 @@
 #define MV_CRASH_STACK_WORDS 16u
 #endif
 
+/* Secure stack a call from an NS handler must find free (sstack.c): room
+ * for the deepest the microvisor itself goes beneath and above it (the
+ * deferred work's own depth, up to 16 fast-interrupt levels of veneer
+ * edges above it, the tick, a fault). A call that finds less stops the
+ * application: only nesting no honest application reaches (dozens of NS
+ * handlers each pre-empted at a veneer's edge) gets there. Measured peak:
+ * `BENCH secure_stack_peak`. */
+#ifndef MV_SSTACK_CALL_RESERVE
+#define MV_SSTACK_CALL_RESERVE 5120u
+#endif
+
 _Static_assert(MV_TICK_HZ >= 100u && MV_TICK_HZ <= 10000u, "tick rate out of range");
 _Static_assert(MV_HOLDOFF_MAX_MS * MV_TICK_HZ / 1000u >= 2u,
                "hold-off limit must span at least two ticks");

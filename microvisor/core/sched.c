@@ -115,6 +115,15 @@ uint32_t tick_handler(uint32_t exc_return, uint32_t *msp)
     stats.ticks++;
     timers_expire(now);
     if (!(exc_return & EXC_RETURN_S) && app_state() == APP_RUNNING &&
+        !app_stop_is_pending() && sched_work_active() && !app_ns_above_work()) {
+        /* The application runs, yet deferred work is active with no fast
+         * handler above it: a handler that pre-empted the work returned
+         * past it with a frame of its own. The work must not wait for the
+         * application: stop it, and let the work resume (app_stop). */
+        fault_record_app_stop(APP_STOP_WORK_ABANDONED, exc_return);
+        return app_stop(APP_STOP_WORK_ABANDONED, now, (uint32_t)(uintptr_t)msp);
+    }
+    if (!(exc_return & EXC_RETURN_S) && app_state() == APP_RUNNING &&
         !app_stop_is_pending() &&
         work_held_off(now, (uint64_t)MV_HOLDOFF_MAX_MS * 1000u)) {
         /* Masked in Thread mode, or in (or between) NS handlers? */

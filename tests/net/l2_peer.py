@@ -6,7 +6,10 @@ rebinds by broadcast at T2),
 answers DNS for keel.test (after a forged answer with the wrong ID and one
 from the wrong port), and pings the device (once a second until it answers). No real network is involved.
 
-usage: l2_peer.py SOCKDIR   (binds SOCKDIR/peer.sock, sends to SOCKDIR/qemu.sock)
+usage: l2_peer.py SOCKDIR [--keepalive]
+  (binds SOCKDIR/peer.sock, sends to SOCKDIR/qemu.sock). --keepalive, for
+  the hostile tests: a one-day lease, and a ping every 0.5 s for the whole
+  run ("icmp echo request" / "icmp echo reply OK" logged for each).
 Prints one line per event on stdout; runs until killed.
 """
 import os
@@ -18,6 +21,9 @@ import time
 PEER_MAC = bytes([0x02, 0, 0, 0, 3, 2])
 SERVER, DNS, DEV = bytes([10, 0, 3, 2]), bytes([10, 0, 3, 3]), bytes([10, 0, 3, 15])
 LEASE = 6
+KEEPALIVE = "--keepalive" in sys.argv[2:]
+if KEEPALIVE:
+    LEASE = 86400
 
 
 def csum(b):
@@ -142,6 +148,8 @@ class Peer:
         icmp[2:4] = struct.pack("!H", csum(bytes(icmp)))
         self.send(self.dev_mac, 0x0800, ip_pkt(SERVER, DEV, 1, bytes(icmp)))
         self.pinged = time.monotonic()
+        if KEEPALIVE:
+            log("icmp echo request")
 
     def ip(self, f):
         ihl = (f[14] & 15) * 4
@@ -159,9 +167,11 @@ class Peer:
             self.pong = self.pong or ok
 
     def run(self):
-        self.sock.settimeout(0.5)
+        self.sock.settimeout(0.2 if KEEPALIVE else 0.5)
         while True:
-            if self.bound and not self.pong and time.monotonic() - self.pinged > 1.0:
+            if KEEPALIVE and self.bound and time.monotonic() - self.pinged > 0.5:
+                self.ping()
+            elif self.bound and not self.pong and time.monotonic() - self.pinged > 1.0:
                 self.ping()  # again until answered (the device may be busy resolving)
             try:
                 f = self.sock.recv(2048)

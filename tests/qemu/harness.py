@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """QEMU test harness: boots the emulated device through `keel run`, captures
-both consoles (microvisor UART0 and application UART1, which keel run muxes
-onto stdout), enforces a timeout, and returns the exit status the guest gave
+both consoles (microvisor UART0 and application UART1, which keel run
+relays onto stdout as whole lines in the device's order, each application
+line tagged "app| ": match application lines with APP, e.g.
+rf"^{APP}PASS: "; a line not so tagged came from the microvisor), enforces a timeout, and returns the exit status the guest gave
 through semihosting (or 124 on timeout).
 
 Used as a library by the scenario scripts and as a command:
@@ -23,6 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+
+
+# Prefix (a regex) of every application-UART line (cli/console_relay.h).
+APP = r"app\| "
 
 
 class Run:

@@ -12,16 +12,18 @@ stamps kept in .noinit). The microvisor prints, per stop:
 """
 import re
 
+import harness
+
 # microvisor/core/mv_config.h
 RESTART_MIN_MS = 10
 RESTART_MAX_MS = 2000
 RESTART_RESET_MS = 10000
 
-PROVOKE_RX = re.compile(r"^provoking (\S+)$")
+PROVOKE_RX = re.compile(harness.APP + r"provoking (\S+)$")
 CRASH_RX = re.compile(r"^\[mv\] app crash: (.+?) (?:pc=[0-9a-f]{8}|\(no frame stacked\))")
 STOP_RX = re.compile(r"^\[mv\] app stopped: (.+) after (\d+) ms; restart in (\d+) ms$")
 RESTART_RX = re.compile(r"^\[mv\] restarting app \(wake reason (\d+)")
-DELAY_RX = re.compile(r"^delay (\S+) (\d+) us wake (\d+)")
+DELAY_RX = re.compile(harness.APP + r"delay (\S+) (\d+) us wake (\d+)")
 
 
 def backoff_next_ms(prev_ms, ran_ms):

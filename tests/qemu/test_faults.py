@@ -44,7 +44,7 @@ def main():
                            flash=os.path.join(tmp, "flash.img"))
     check = harness.Check("qemu_faults")
     check.that(run.status == 0, f"app finished with 0 failures (status {run.status})")
-    fails = run.matching(r"^FAIL:")
+    fails = run.matching(rf"^{harness.APP}FAIL:")
     check.that(not fails, f"no app check failed {fails[:3]}")
     check.that(not run.matching(r"MICROVISOR CRASH|previous run ended|unexpected secure"),
                "the microvisor itself never crashed")
@@ -65,7 +65,7 @@ def main():
                f"a log line from every run ({len(runs)} of {len(EXPECTED) + 1})")
     check.that(bool(run.matching(r"^\[app\] faults: all \d+ steps done, 0 earlier failures")),
                "the last run's log line arrived")
-    irq_ok = run.matching(r"^PASS: (TIMER0|SysTick_NS) interrupts arrive")
+    irq_ok = run.matching(rf"^{harness.APP}PASS: (TIMER0|SysTick_NS) interrupts arrive")
     check.that(len(irq_ok) == 2 * (len(EXPECTED) + 1),
                f"TIMER0 and SysTick_NS work in every run ({len(irq_ok)})")
     return check.done(run)

@@ -44,7 +44,7 @@ def main():
                            flash=os.path.join(tmp, "flash.img"))
     check = harness.Check("qemu_hangs")
     check.that(run.status == 0, f"app finished with 0 failures (status {run.status})")
-    fails = run.matching(r"^FAIL:")
+    fails = run.matching(rf"^{harness.APP}FAIL:")
     check.that(not fails, f"no app check failed {fails[:3]}")
     check.that(not run.matching(r"MICROVISOR CRASH|previous run ended|unexpected secure"),
                "the microvisor itself never crashed")
@@ -62,7 +62,7 @@ def main():
         check.that(HOLDOFF_MS <= detect_ms <= HOLDOFF_MS + HOLDOFF_SLACK_MS,
                    f"{name}: hold-off detected {detect_ms:.1f} ms after work was pending")
     for name in ("flood-timer0", "flood-spare"):
-        m = run.matching(rf"^delay {name} \d+ us wake \d+ irqs (\d+)")
+        m = run.matching(rf"^{harness.APP}delay {name} \d+ us wake \d+ irqs (\d+)")
         n = int(m[0].split()[-1]) if m else 0
         check.that(n >= 2, f"{name}: a flood, not one stuck handler ({n} entries)")
 
@@ -81,7 +81,7 @@ def main():
 
     # Returning from main: no stop, interrupts still served, log still works.
     tail = run.lines[next((i for i, l in enumerate(run.lines)
-                           if l == "provoking return-from-main"), len(run.lines)):]
+                           if l == "app| provoking return-from-main"), len(run.lines)):]
     check.that(bool(tail), "the app returned from main")
     check.that(not [l for l in tail if restarts.STOP_RX.match(l)],
                "returning from main is not a stop")

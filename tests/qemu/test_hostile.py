@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Check, boot, common_args  # noqa: E402
+from harness import APP, Check, boot, common_args  # noqa: E402
 
 # Crash step (as main.c names it) -> the "[mv] app crash: <kind>" it must
 # produce; None: no crash (a clean mvRestart); a tuple: either outcome.
@@ -64,7 +64,7 @@ EXPECTED = {
 }
 REPEATS = {"IRQ pended by a call crashes in the veneer exit": 64}
 
-STEP_RX = re.compile(r"^hostile: step (\d+) (.+)$")
+STEP_RX = re.compile(APP + r"hostile: step (\d+) (.+)$")
 CRASH_RX = re.compile(r"^\[mv\] app crash: (.+?) (?:pc=|\(no frame stacked\))")
 
 
@@ -78,7 +78,7 @@ def crashes_per_step(lines):
             current = m.group(2)
             out[current] = []
             continue
-        if line.startswith("hostile: ") and current is not None and "crash steps" in line:
+        if line.startswith("app| hostile: ") and current is not None and "crash steps" in line:
             current = None
         m = CRASH_RX.match(line)
         if m and current is not None:
@@ -97,17 +97,17 @@ def main():
 
     c.that(not run.timed_out, f"finished in {run.seconds:.1f} s (limit 90 s)")
     c.that(run.status == 0, f"exit status {run.status} == 0 (failures summed over all runs)")
-    fails = run.matching(r"^FAIL: ")
+    fails = run.matching(rf"^{APP}FAIL: ")
     c.that(not fails, "no FAIL line" + (f" (first: {fails[0]})" if fails else ""))
     c.that(len(run.matching(r"^\[boot\] Keel boot ROM")) == 1,
            "exactly one boot: no device reset (AIRCR from NS, watchdog, microvisor crash)")
     bad = run.matching(r"MICROVISOR CRASH|previous run ended in a microvisor crash|Lockup")
     c.that(not bad, "no microvisor crash" + (f" ({bad[0]})" if bad else ""))
-    c.that(bool(run.matching(r"^hostile: api attacks done$")), "the first run finished its call attacks")
+    c.that(bool(run.matching(rf"^{APP}hostile: api attacks done$")), "the first run finished its call attacks")
 
     # The call attacks, by class.
     classes = collections.Counter()
-    for line in run.matching(r"^PASS: attack "):
+    for line in run.matching(rf"^{APP}PASS: attack "):
         m = re.search(r"\[([^\]]+)\]", line)
         classes[m.group(1) if m else "?"] += 1
     total = sum(classes.values())
@@ -139,7 +139,7 @@ def main():
             ok = got == [want] * reps
         c.that(ok, f"step '{name}': logged {got if len(got) < 4 else f'{len(got)} x {got[0]}'}"
                    f" (want {want}{f' x {reps}' if reps > 1 else ''})")
-    wake8 = run.matching(r"^PASS: step \d+ .*restarted with wake reason 8")
+    wake8 = run.matching(rf"^{APP}PASS: step \d+ .*restarted with wake reason 8")
     crash_steps = sum(REPEATS.get(n, 1) for n, w in EXPECTED.items() if isinstance(w, str))
     c.that(len(wake8) >= crash_steps,
            f"{len(wake8)} restarts reported APPLICATIONCRASH to the app (>= {crash_steps})")

@@ -36,6 +36,7 @@ import time
 import zlib
 
 import harness
+from harness import APP
 
 FLASH_BASE = 0x80000000
 SLOTS = {"microvisor": (0x80010000, 0x80090000), "app": (0x80200000, 0x80410000)}
@@ -71,7 +72,7 @@ def untangle(lines):
 def beat(n):
     """Until-regex for heartbeat n or any later one: the line itself may be
     broken by the other console, so do not wait for exactly one line."""
-    return r"^trial: heartbeat (" + "|".join(str(k) for k in range(n, n + 60)) + r")$"
+    return rf"^{APP}trial: heartbeat (" + "|".join(str(k) for k in range(n, n + 60)) + r")$"
 
 
 def read_bundle(path):
@@ -158,7 +159,7 @@ def main():
             last = run
             if not check.that(not run.timed_out, f"saw /{until}/"):
                 print(run.text())
-            check.that(not run.matching(r"^FAIL"), "the application's checks pass")
+            check.that(not run.matching(rf"^{APP}FAIL"), "the application's checks pass")
             return run
 
         def has(run, rx, what):
@@ -166,7 +167,7 @@ def main():
 
         # 1. the device: app 0.1.0 (keel run's version) confirmed in slot A
         run = boot(beat(1), install=True)
-        has(run, r"^trial: start: app 0 00010000 slot 0 rejected 00000000, mv 0 00010000",
+        has(run, rf"^{APP}trial: start: app 0 00010000 slot 0 rejected 00000000, mv 0 00010000",
             "0.1.0 runs confirmed")
 
         # 2. app 0.2.0 on trial, health time 2 s
@@ -175,21 +176,21 @@ def main():
         run = boot(beat(12))  # health time 2 s, a beat every 250 ms
         has(run, r"^\[mv\] app 0\.2\.0 loaded from slot B.*first boot \(trial\)",
             "0.2.0 boots from slot B on trial")
-        has(run, r"^trial: wake reason 9,", "wake reason APPLICATIONUPDATE")
-        has(run, r"^trial: start: app 1 00020000 slot 1 ", "the app sees itself on trial")
+        has(run, rf"^{APP}trial: wake reason 9,", "wake reason APPLICATIONUPDATE")
+        has(run, rf"^{APP}trial: start: app 1 00020000 slot 1 ", "the app sees itself on trial")
         has(run, r"^\[mv\] app 0\.2\.0 confirmed \(ran its health time without a crash\)",
             "confirmed by the health rule")
         def index(rx):
             hits = [i for i, line in enumerate(run.lines) if re.search(rx, line)]
             return hits[0] if hits else -1
         at = index(r"^\[mv\] app 0\.2\.0 confirmed")
-        check.that(at > index(r"^trial: heartbeat 7$") > 0,
+        check.that(at > index(rf"^{APP}trial: heartbeat 7$") > 0,
                    "not before its 2 s health time (after heartbeat 7)")
-        has(run, r"^trial: now: app 0 00020000 slot 1 ", "the app sees it confirmed")
+        has(run, rf"^{APP}trial: now: app 0 00020000 slot 1 ", "the app sees it confirmed")
         run = boot(beat(1))
         has(run, r"^\[mv\] app 0\.2\.0 loaded from slot B.*counter 1$",
             "0.2.0 survives a reboot, confirmed")
-        has(run, r"^trial: wake reason 0,", "then a cold boot")
+        has(run, rf"^{APP}trial: wake reason 0,", "then a cold boot")
 
         # 3. app 0.3.13 crashes on trial: rejected, 0.2.0 loaded again in place
         stage(flash, "app", 0, bundle("app", app_elf, "0.3.13"), version_of("0.3.13"))
@@ -202,8 +203,8 @@ def main():
         has(run, r"^\[mv\] app 0\.2\.0 loaded from slot B", "0.2.0 is loaded again")
         check.that(len(run.matching(r"^\[boot\] Keel boot ROM")) == 1,
                    "without a device reset")
-        has(run, r"^trial: wake reason 8,", "wake reason APPLICATIONCRASH after the revert")
-        has(run, r"^trial: start: app 2 00020000 slot 1 rejected 0003000d,",
+        has(run, rf"^{APP}trial: wake reason 8,", "wake reason APPLICATIONCRASH after the revert")
+        has(run, rf"^{APP}trial: start: app 2 00020000 slot 1 rejected 0003000d,",
             "the app learns 0.3.13 was reverted")
         # ... and so does one that hangs, and one that exits
         for version, why in (("0.3.14", r"hang \(interrupts masked too long\)"),
@@ -212,35 +213,35 @@ def main():
             run = boot(beat(1))
             has(run, rf"^\[mv\] app trial failed: app {version} stopped \({why}\)",
                 f"{version} fails its trial: {why}")
-            has(run, rf"^trial: start: app 2 00020000 slot 1 rejected {version_of(version):08x},",
+            has(run, rf"^{APP}trial: start: app 2 00020000 slot 1 rejected {version_of(version):08x},",
                 f"the app learns {version} was reverted")
         run = boot(beat(1))
-        has(run, r"^trial: start: app 2 00020000 slot 1 rejected 0003000f,",
+        has(run, rf"^{APP}trial: start: app 2 00020000 slot 1 rejected 0003000f,",
             "still reverted after a reboot (until the next update)")
 
         # 4. app 0.4.7 confirms itself; survives a reboot
         stage(flash, "app", 0, bundle("app", app_elf, "0.4.7", "--trial", "3600"),
               version_of("0.4.7"))
         run = boot(beat(3))
-        has(run, r"^trial: mvConfirmApplicationUpdate: OKAY", "the app confirms itself")
+        has(run, rf"^{APP}trial: mvConfirmApplicationUpdate: OKAY", "the app confirms itself")
         has(run, r"^\[mv\] app 0\.4\.7 confirmed \(the application confirmed it\)",
             "confirmed at once (health time 1 h)")
-        has(run, r"^trial: now: app 0 00040007 slot 0 ", "the app sees it confirmed")
+        has(run, rf"^{APP}trial: now: app 0 00040007 slot 0 ", "the app sees it confirmed")
         run = boot(beat(1))
         has(run, r"^\[mv\] app 0\.4\.7 loaded from slot A.*counter 1$", "0.4.7 survives a reboot")
-        has(run, r"^trial: start: app 0 00040007 slot 0 ", "the app sees it confirmed")
+        has(run, rf"^{APP}trial: start: app 0 00040007 slot 0 ", "the app sees it confirmed")
 
         # 5. microvisor 0.2.0 on trial: confirmed by its health rule
         stage(flash, "microvisor", 1, bundle("microvisor", mv_elf, "0.2.0"), version_of("0.2.0"))
         run = boot(beat(26), timeout=30)  # MV_TRIAL_MS 5 s
         has(run, r"^\[mv\] microvisor 0\.2\.0 confirmed \(ran with an application loaded, "
             r"no fault, no watchdog\)", "confirmed by the microvisor's health rule")
-        has(run, r"^trial: now: app 0 00040007 slot 0 rejected 00000000, mv 0 00020000 slot 1",
+        has(run, rf"^{APP}trial: now: app 0 00040007 slot 0 rejected 00000000, mv 0 00020000 slot 1",
             "the app sees it confirmed")
         has(run, r"^\[boot\] slot B: microvisor 0\.2\.0, security counter 1, on trial",
             "the boot ROM starts microvisor 0.2.0 on trial")
-        has(run, r"^trial: wake reason 10,", "wake reason MICROVISORUPDATE")
-        has(run, r"^trial: start: app 0 00040007 slot 0 rejected 00000000, mv 1 00020000 slot 1",
+        has(run, rf"^{APP}trial: wake reason 10,", "wake reason MICROVISORUPDATE")
+        has(run, rf"^{APP}trial: start: app 0 00040007 slot 0 rejected 00000000, mv 1 00020000 slot 1",
             "the app sees the microvisor on trial")
 
         # 6. microvisor trials of the test build that crash (0.3.66: a fault in
@@ -259,8 +260,8 @@ def main():
             has(run, r"^\[boot\] starting microvisor from slot B", "and starts 0.2.0 again")
             has(run, rf"^\[mv\] microvisor update {v} was rejected",
                 "the microvisor reports the revert")
-            has(run, r"^trial: wake reason 4,", "wake reason MICROVISORCRASH")
-            has(run, r"^trial: start: app 0 00040007 slot 0 rejected 00000000, "
+            has(run, rf"^{APP}trial: wake reason 4,", "wake reason MICROVISORCRASH")
+            has(run, rf"^{APP}trial: start: app 0 00040007 slot 0 rejected 00000000, "
                 rf"mv 2 00020000 slot 1 rejected {version_of(version):08x}",
                 f"the app learns {version} was reverted")
 
@@ -275,7 +276,7 @@ def main():
                   version_of("0.5.7"))
         stage_both()
         run = boot(beat(4), timeout=30)  # about 1 s: stopped well before MV_TRIAL_MS
-        has(run, r"^trial: mvConfirmApplicationUpdate: OKAY", "0.5.7 asks to be confirmed")
+        has(run, rf"^{APP}trial: mvConfirmApplicationUpdate: OKAY", "0.5.7 asks to be confirmed")
         has(run, r"^\[mv\] app 0\.5\.7 passed its trial \(the application confirmed it\); "
             r"confirmed once the microvisor is", "the confirmation waits for the microvisor")
         check.that(not run.matching(r"^\[mv\] app 0\.5\.7 confirmed"),
@@ -284,7 +285,7 @@ def main():
         has(run, r"^\[boot\] microvisor trial in slot A reset before it was confirmed: "
             r"rejected, reverting", "the reset reverts microvisor 0.4.0")
         has(run, r"^\[mv\] app 0\.4\.7 loaded from slot A", "and app 0.5.7 with it")
-        has(run, r"^trial: start: app 2 00040007 slot 0 rejected 00050007,",
+        has(run, rf"^{APP}trial: start: app 2 00040007 slot 0 rejected 00050007,",
             "the app learns 0.5.7 was reverted")
         stage_both()
         run = boot(beat(26), timeout=30)  # MV_TRIAL_MS 5 s

@@ -49,8 +49,8 @@ def main():
                             ("bench1m", "boot_to_app_main_1mib", "the 1 MiB application")):
         run = harness.boot(a.keel, a.fw, os.path.join(a.apps, app, app + ".elf"),
                            timeout=300, run_args=["--icount"])
-        for line in run.matching(r"^BENCH "):
-            _, name, value, unit = line.split()
+        for line in run.matching(rf"^{harness.APP}BENCH "):
+            _, _, name, value, unit = line.split()
             figures[name] = (float(value), unit)
         if run.status != 0 or must not in figures:
             print(run.text())

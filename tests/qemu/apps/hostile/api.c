@@ -713,6 +713,59 @@ static void logging_overlap(void)
     mvCloseNotifications(&h);
 }
 
+/* No call writes an output into a registered buffer (docs/syscalls.md):
+ * every output of every implemented call, aimed into a live notification
+ * ring and into the log spool, is refused with PARAMETERFAULT and the
+ * buffer is left as it was. */
+static void outputs_into_registered(void)
+{
+    static uint8_t ring[64] __attribute__((aligned(8)));
+    MvNotificationHandle h = 0;
+    uint32_t got = setup(86, ring, sizeof(ring), &h);
+    testapp_expect_status(got, MV_STATUS_OKAY, "ring for the output attacks");
+    uint8_t *const where[2] = { ring + 16, log_buf + 512 };
+    const char *const what[2] = { "notification ring", "log spool" };
+    for (int k = 0; k < 2; k++) {
+        uint8_t *p = where[k];
+        uint8_t before[40];
+        memcpy(before, p, sizeof(before));
+        uint32_t st[11];
+        st[0] = mvGetMicroseconds((uint64_t *)p);
+        st[1] = mvGetWallTime((uint64_t *)p);
+        st[2] = mvGetSysClk((uint32_t *)p);
+        st[3] = mvGetHClk((uint32_t *)p);
+        st[4] = mvGetPClk1((uint32_t *)p);
+        st[5] = mvGetPClk2((uint32_t *)p);
+        st[6] = mvGetDeviceId(p, 34);
+        st[7] = mvPeriphPeek32(0x40302000u, (uint32_t *)p);
+        st[8] = mvGetWakeReason((enum MvWakeReason *)p);
+        st[9] = mvGetUpdateStatus((struct MvUpdateStatus *)p);
+        {
+            struct MvNotificationSetup s = { 87, rings[5], 32 };
+            st[10] = mvSetupNotifications(&s, (MvNotificationHandle *)p);
+        }
+        static const char *const names[11] = {
+            "mvGetMicroseconds", "mvGetWallTime", "mvGetSysClk", "mvGetHClk", "mvGetPClk1",
+            "mvGetPClk2", "mvGetDeviceId", "mvPeriphPeek32", "mvGetWakeReason",
+            "mvGetUpdateStatus", "mvSetupNotifications",
+        };
+        for (int i = 0; i < 11; i++)
+            testapp_check(st[i] == MV_STATUS_PARAMETERFAULT,
+                          "attack %s [registered buffer] output into the %s -> %s "
+                          "(want PARAMETERFAULT)", names[i], what[k], testapp_status_name(st[i]));
+        testapp_check(memcmp(before, p, sizeof(before)) == 0, "the %s was left untouched", what[k]);
+    }
+    /* The handle of a center lying inside a lent buffer (its own ring's
+     * last record, which no post has reached). */
+    MvNotificationHandle *inside = (MvNotificationHandle *)(ring + 48);
+    *inside = h;
+    got = mvCloseNotifications(inside);
+    testapp_check(got == MV_STATUS_PARAMETERFAULT,
+                  "attack mvCloseNotifications [registered buffer] handle in a ring -> %s "
+                  "(want PARAMETERFAULT)", testapp_status_name(got));
+    testapp_expect_status(mvCloseNotifications(&h), MV_STATUS_OKAY, "the ring closes normally");
+}
+
 /* ---- handler mode ----------------------------------------------------------- */
 
 static volatile uint32_t h_wake_status, h_wake_bad_status, h_restart_status, h_restart5_status,
@@ -935,6 +988,7 @@ void hostile_api_attacks(void)
     notification_delivery();
     notification_edges();
     logging_overlap();
+    outputs_into_registered();
     handler_mode();
     unimplemented_calls();
     fast_interrupt_vectors();
