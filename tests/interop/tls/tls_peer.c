@@ -4,7 +4,8 @@
  * gnutls-serv.
  *
  *   tls_peer --port N --host NAME --anchor ca.der [--cert dev.der --seed dev.seed]
- *            [--suite chacha|aes] [--time UNIX] [--expect-error CLASS:NAME] STEP...
+ *            [--suite chacha|aes] [--time UNIX] [--expect-error CLASS:NAME]
+ *            [--entropy HEX128 --record FILE] STEP...
  * Steps, run in order once the handshake is done:
  *   send:TEXT      write TEXT and a newline
  *   expect:TEXT    read until the received data contains TEXT
@@ -13,7 +14,8 @@
  *   close          send close_notify and wait for the peer's (or EOF)
  *   wait-eof       read until close_notify or EOF
  * Prints "connected suite=0x...." after the handshake and "error CLASS
- * NAME" on failure. Exit 0 when every step passed (or, with
+ * NAME" on failure. --entropy and --record make the bench fixture
+ * (tests/bench/tls): a fixed ClientHello and the server's bytes. Exit 0 when every step passed (or, with
  * --expect-error, when exactly that error happened), 1 otherwise.
  */
 #include <arpa/inet.h>
@@ -31,6 +33,7 @@
 #include "tls.h"
 
 static tls_client_t client; /* about 13 KiB: not on the stack */
+static FILE *record_file;   /* --record: every byte the server sent */
 static char rx[1 << 20];
 static size_t rx_len;
 
@@ -90,6 +93,8 @@ static int pump(int fd)
         int rc = tls_client_eof(&client);
         return rc ? rc : 1;
     }
+    if (record_file)
+        fwrite(p, 1, (size_t)r, record_file);
     int rc = tls_client_received(&client, (size_t)r, now_ms());
     flush(fd);
     return rc;
@@ -120,7 +125,8 @@ int main(int argc, char **argv)
     static uint8_t anchor[4096], cert[4096], key[64];
     tls_client_config_t cfg = {0};
     const char *expect = NULL;
-    int port = 0, i;
+    static uint8_t fixed_entropy[64];
+    int port = 0, i, have_entropy = 0;
     int64_t unix_time = -1;
     for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
@@ -145,6 +151,15 @@ int main(int argc, char **argv)
             unix_time = strtoll(v, NULL, 10);
         else if (!strcmp(o, "--expect-error"))
             expect = v;
+        else if (!strcmp(o, "--entropy")) {
+            /* 128 hex digits instead of getrandom (bench fixtures only) */
+            for (int k = 0; k < 64 && v[2 * k] && v[2 * k + 1]; k++) {
+                char hex[3] = {v[2 * k], v[2 * k + 1], 0};
+                fixed_entropy[k] = (uint8_t)strtoul(hex, NULL, 16);
+            }
+            have_entropy = 1;
+        } else if (!strcmp(o, "--record"))
+            record_file = fopen(v, "wb");
         else {
             fprintf(stderr, "tls_peer: unknown option %s\n", o);
             return 2;
@@ -158,7 +173,9 @@ int main(int argc, char **argv)
         return 2;
     }
     uint8_t entropy[64];
-    if (getrandom(entropy, sizeof(entropy), 0) != sizeof(entropy))
+    if (have_entropy)
+        memcpy(entropy, fixed_entropy, 64);
+    else if (getrandom(entropy, sizeof(entropy), 0) != sizeof(entropy))
         return 2;
     int rc = tls_client_init(&client, &cfg, entropy, now_ms());
     if (rc == 0 && unix_time >= 0)
@@ -225,6 +242,8 @@ int main(int argc, char **argv)
     }
     tls_client_wipe(&client);
     close(fd);
+    if (record_file)
+        fclose(record_file);
     if (expect) {
         fprintf(stderr, "tls_peer: expected error %s, none happened\n", expect);
         return 1;
