@@ -136,6 +136,7 @@ int tls_on_server_hello(tls_client_t *c, const uint8_t *m, size_t n)
     hash_msg(c, m, n);
     rc = crypto_x25519(shared, c->x25519_sk, share.p);
     crypto_wipe(c->x25519_sk, sizeof(c->x25519_sk));
+    TLS_DECLASSIFY(&rc, sizeof(rc)); /* the small-order verdict */
     if (rc != 0) {
         crypto_wipe(shared, sizeof(shared));
         return tls_fail(c, TLS_E_KEY_SHARE, TLS_AL_ILLEGAL_PARAMETER);
@@ -317,6 +318,7 @@ static int write_client_flight(tls_client_t *c)
         put16(p + k + 4, TLS_SIG_ED25519);
         put16(p + k + 6, 64);
         crypto_ed25519_sign(p + k + 8, cfg->key, content, len);
+        TLS_DECLASSIFY(p + k + 8, 64); /* a signature is public */
         k += 8 + 64;
         hash_msg(c, p + at, k - at);
     }
@@ -339,6 +341,7 @@ int tls_on_finished(tls_client_t *c, const uint8_t *m, size_t n)
     tls_finished(expect, c->rd.secret, h);
     int bad = crypto_verify(expect, m + 4, 32);
     crypto_wipe(expect, sizeof(expect));
+    TLS_DECLASSIFY(&bad, sizeof(bad));
     if (bad)
         return tls_fail(c, TLS_E_BAD_FINISHED, TLS_AL_DECRYPT_ERROR);
     hash_msg(c, m, n);
