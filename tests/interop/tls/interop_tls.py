@@ -414,8 +414,77 @@ def test_misbehaving(peer, k):
     run_peer(case, peer_args(peer, k, port, expect="alert:protocol_version"), [])
 
 
+def make_x509_cases(k):
+    """Certificates for the X.509 verdicts that a TLS server cannot be
+    made to send (keys it could not sign with) or that need no server."""
+    k.issue("rsa_leaf", HOST, "ca", LEAF_EXT, alg="rsa")
+    k.issue("ec_leaf", HOST, "ca", LEAF_EXT, alg="ec")
+    k.issue("rsa_ca", "RSA CA", None, CA_EXT, alg="rsa")
+    k.issue("rsa_signed", HOST, "rsa_ca", LEAF_EXT)
+    k.issue("p0_ca", "Path 0", "ca", ["basicConstraints=critical,CA:TRUE,pathlen:0",
+                                        "keyUsage=critical,keyCertSign"])
+    k.issue("p0_sub", "Under path 0", "p0_ca", CA_EXT)
+    k.issue("p0_leaf", HOST, "p0_sub", LEAF_EXT)
+    k.issue("p0_direct", HOST, "p0_ca", LEAF_EXT)
+    k.issue("nosign_ca", "No keyCertSign", "ca", ["basicConstraints=critical,CA:TRUE",
+                                                  "keyUsage=critical,digitalSignature"])
+    k.issue("nosign_leaf", HOST, "nosign_ca", LEAF_EXT)
+    k.issue("client_only", HOST, "ca", LEAF_EXT[:2] + ["extendedKeyUsage=clientAuth",
+                                                       "subjectAltName=DNS:" + HOST])
+    k.issue("ku_enc", HOST, "ca", ["keyUsage=critical,keyEncipherment",
+                                   "subjectAltName=DNS:" + HOST])
+    k.issue("case_name", HOST, "ca", LEAF_EXT[:3] + ["subjectAltName=DNS:Cloud.KEEL.test"])
+    k.issue("cn_only", HOST, "ca", LEAF_EXT[:3])
+    k.issue("many_names", HOST, "ca", LEAF_EXT[:3] + [
+        "subjectAltName=DNS:a.keel.test,IP:127.0.0.1,DNS:" + HOST])
+    k.issue("noncrit_unknown", HOST, "ca", LEAF_EXT + ["1.3.6.1.4.1.55555.2=DER:05:00"])
+
+
+X509_CASES = [
+    # (case, files (leaf first), time, expected verdict)
+    ("an RSA leaf key", ["rsa_leaf"], NOW, "key_rsa"),
+    ("a P-256 leaf key", ["ec_leaf"], NOW, "key_ec"),
+    ("an RSA signature", ["rsa_signed"], NOW, "signature_algorithm"),
+    ("pathlen 0 with an intermediate below", ["p0_leaf", "p0_sub", "p0_ca"], NOW, "path_length"),
+    ("pathlen 0 issuing a leaf", ["p0_direct", "p0_ca"], NOW, "ok"),
+    ("an issuer without keyCertSign", ["nosign_leaf", "nosign_ca"], NOW, "key_usage"),
+    ("a leaf for clientAuth only", ["client_only"], NOW, "extended_key_usage"),
+    ("a leaf without digitalSignature", ["ku_enc"], NOW, "key_usage"),
+    ("a name in another case", ["case_name"], NOW, "ok"),
+    ("a name in the CN only", ["cn_only"], NOW, "name_mismatch"),
+    ("the name third in subjectAltName", ["many_names"], NOW, "ok"),
+    ("an unknown non-critical extension", ["noncrit_unknown"], NOW, "ok"),
+    ("the good leaf", ["leaf"], NOW, "ok"),
+    ("the good leaf, time unknown", ["leaf"], None, "ok"),
+    ("expired", ["expired"], NOW, "expired"),
+    ("the anchor repeated at the end", ["leaf", "ca"], NOW, "ok"),
+]
+
+
+def test_x509(tool, k):
+    make_x509_cases(k)
+    for name, files, t, expect in X509_CASES:
+        case = Case("x509: " + name)
+        args = [tool, "--anchor", k.p("ca.der"), "--host", HOST]
+        if t is not None:
+            args += ["--time", str(t)]
+        r = subprocess.run(args + [k.p(f + ".der") for f in files], capture_output=True,
+                           text=True)
+        got = r.stdout.strip()
+        if case.check(r.returncode == 0 and got == expect,
+                      f"verdict {got!r} (exit {r.returncode}), expected {expect!r} {r.stderr}"):
+            print(f"ok   {case.name}: {got}", flush=True)
+    case = Case("x509: every truncation refused")
+    files = [k.p(f + ".der") for f in ("ca", "leaf", "dev", "deep_leaf", "int1", "via_int",
+                                      "many_names", "noncrit_unknown")]
+    r = subprocess.run([tool, "--truncate"] + files, capture_output=True, text=True)
+    if case.check(r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr):
+        print(f"ok   {case.name}", flush=True)
+
+
 def main():
     peer = os.path.abspath(sys.argv[1])
+    tool = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
     if os.environ.get("KEEL_NETNS") is None and shutil.which("unshare"):
         probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True)
         if probe.returncode == 0:
@@ -431,6 +500,8 @@ def main():
             if only and test.__name__ not in only.split(","):
                 continue
             test(peer, k)
+        if tool and (not only or "test_x509" in only):
+            test_x509(tool, k)
     if Case.failures:
         print(f"{len(Case.failures)} failure(s)")
         return 1
