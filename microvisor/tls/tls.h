@@ -16,7 +16,9 @@
  * TLS_CHACHA20_POLY1305_SHA256 (preferred) and TLS_AES_128_GCM_SHA256,
  * Ed25519 signatures and certificates only, SNI, max_fragment_length
  * (TLS_MAX_FRAG), HelloRetryRequest with cookie, client certificate
- * authentication when the server asks, KeyUpdate both ways, close_notify.
+ * authentication when the server asks, KeyUpdate both ways, close_notify,
+ * NewSessionTicket and PSK resumption (psk_dhe_ke) from a caller-owned
+ * ticket store.
  * docs/tls.md lists what is refused and why.
  *
  * Errors are sticky: the first one is kept (tls_client_error), an alert
@@ -83,6 +85,25 @@ enum tls_state {
 #define TLS_SUITE_CHACHA20_POLY1305_SHA256 0x1303u
 #define TLS_SUITE_AES_128_GCM_SHA256 0x1301u
 
+/* One session ticket and its resumption PSK. Fixed-width fields only, so
+ * the layout is the same on the host and the M33. */
+typedef struct {
+    uint64_t received_ms;  /* now_ms when it arrived */
+    uint32_t lifetime_s;   /* capped at 7 days (RFC 8446 4.6.1) */
+    uint32_t age_add;
+    uint16_t suite;
+    uint16_t len;          /* 0: empty slot */
+    uint8_t psk[32];
+    uint8_t ticket[TLS_TICKET_MAX];
+} tls_ticket_t;
+
+/* Tickets from one server (one host name), kept by the caller across
+ * connections: the newest TLS_TICKETS_N, each used at most once. Holds
+ * secrets: it stays in the secure world; tls_tickets_wipe() clears it. */
+typedef struct {
+    tls_ticket_t t[TLS_TICKETS_N];
+} tls_ticket_store_t;
+
 /* What the client is configured with. Every pointer is borrowed for the
  * life of the context and must not change while it is in use. */
 typedef struct {
@@ -94,6 +115,8 @@ typedef struct {
     const uint8_t *key;          /* its Ed25519 secret key, 64 bytes (seed || public) */
     uint16_t suites[2];          /* offered suites in preference order; 0 ends the
                                     list; all zero: CHACHA20 then AES-128-GCM */
+    tls_ticket_store_t *tickets; /* NULL: no resumption; else offered from and
+                                    filled by NewSessionTicket */
 } tls_client_config_t;
 
 /* One direction's record protection. */
@@ -113,6 +136,8 @@ typedef struct tls_client {
     int err;
     uint16_t suite;
     uint8_t peer_closed, sent_close, hrr_done, cert_requested, mfl_acked, ku_pending;
+    uint8_t psk_slot;              /* ticket offered (0xff: none) */
+    uint8_t psk_accepted;
     uint64_t start_ms, last_ms, time_ms;
     bool time_known, chain_checked;
     int64_t time_s;                /* wall time at time_ms */
@@ -121,6 +146,7 @@ typedef struct tls_client {
     uint8_t x25519_sk[32];
     uint8_t hs_secret[32];         /* handshake secret, then master secret */
     uint8_t c_hs[32];              /* client handshake traffic secret */
+    uint8_t res_master[32];        /* resumption master secret (for tickets) */
     uint8_t leaf_pk[32];
     crypto_sha256_t transcript;
     tls_dir_t rd, wr;
@@ -181,7 +207,12 @@ int tls_client_close(tls_client_t *c);
 /* Wipes the whole context (every secret and buffer). */
 void tls_client_wipe(tls_client_t *c);
 
+/* Clears a ticket store (all its PSKs). */
+void tls_tickets_wipe(tls_ticket_store_t *s);
+
 enum tls_state tls_client_state(const tls_client_t *c);
+/* True once a handshake was completed by resuming a ticket. */
+bool tls_client_resumed(const tls_client_t *c);
 int tls_client_error(const tls_client_t *c);
 uint16_t tls_client_suite(const tls_client_t *c);
 /* A readable name for any error: TLS_E_* ("bad_finished"), TLS_E_X509 +

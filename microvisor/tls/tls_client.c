@@ -29,6 +29,7 @@ void tls_wipe_secrets(tls_client_t *c)
     crypto_wipe(c->x25519_sk, sizeof(c->x25519_sk));
     crypto_wipe(c->hs_secret, sizeof(c->hs_secret));
     crypto_wipe(c->c_hs, sizeof(c->c_hs));
+    crypto_wipe(c->res_master, sizeof(c->res_master));
     crypto_wipe(&c->rd, sizeof(c->rd));
     crypto_wipe(&c->wr, sizeof(c->wr));
     crypto_wipe(&c->transcript, sizeof(c->transcript));
@@ -55,6 +56,7 @@ int tls_fail(tls_client_t *c, int err, uint8_t alert)
     if (alert && !c->sent_close && c->state != TLS_ST_IDLE)
         write_alert(c, 2, alert);
     tls_wipe_secrets(c);
+    tls_psk_consume(c);
     crypto_wipe(c->ibuf, sizeof(c->ibuf));
     c->app_len = 0;
     c->state = TLS_ST_FAILED;
@@ -93,7 +95,7 @@ int tls_write_client_hello(tls_client_t *c, const uint8_t *cookie, size_t cookie
     size_t ns = s[1] ? 2 : 1;
     uint8_t *m = tls_rec_begin(c, &room, 0), *p;
     size_t need = 4 + 2 + 32 + 1 + 2 + 2 * ns + 2 + 2 + (9 + hl) + 5 + 8 + 8 + 7 + 42 +
-                  (cookie_len ? 6 + cookie_len : 0);
+                  (cookie_len ? 6 + cookie_len : 0) + tls_psk_ext_len(c);
     if (need > room)
         return tls_fail(c, TLS_E_HS_TOO_BIG, TLS_AL_HANDSHAKE_FAILURE);
     p = m + 4;
@@ -129,10 +131,14 @@ int tls_write_client_hello(tls_client_t *c, const uint8_t *cookie, size_t cookie
         put16(p, (uint32_t)cookie_len), p += 2;
         memcpy(p, cookie, cookie_len), p += cookie_len;
     }
+    if (c->psk_slot != 0xff)
+        p = tls_psk_write_ext(c, p); /* pre_shared_key must come last */
     put16(exts, (uint32_t)(p - exts - 2));
     size_t len = (size_t)(p - m);
     m[0] = TLS_HS_CLIENT_HELLO;
     put24(m + 1, (uint32_t)(len - 4));
+    if (c->psk_slot != 0xff)
+        tls_psk_bind(c, m, len);
     crypto_sha256_update(&c->transcript, m, len);
     tls_rec_end(c, TLS_CT_HANDSHAKE, len);
     return 0;
@@ -141,8 +147,6 @@ int tls_write_client_hello(tls_client_t *c, const uint8_t *cookie, size_t cookie
 /* ---- the state machine ---- */
 
 typedef int (*hs_handler)(tls_client_t *, const uint8_t *, size_t);
-
-int tls_on_new_session_ticket(tls_client_t *c, const uint8_t *m, size_t n);
 
 static const struct {
     uint8_t state, type;
@@ -209,6 +213,7 @@ int tls_client_init(tls_client_t *c, const tls_client_config_t *cfg,
 {
     memset(c, 0, sizeof(*c));
     c->cfg = cfg;
+    c->psk_slot = 0xff;
     size_t hl = cfg->host ? strlen(cfg->host) : 0;
     if (hl == 0 || hl > TLS_HOST_MAX || !cfg->anchor_der)
         return c->err = TLS_E_CONFIG;
@@ -226,6 +231,7 @@ int tls_client_init(tls_client_t *c, const tls_client_config_t *cfg,
     memcpy(c->x25519_sk, entropy + 32, 32);
     c->start_ms = c->last_ms = now_ms;
     crypto_sha256_init(&c->transcript);
+    tls_psk_choose(c, now_ms);
     c->state = TLS_ST_WAIT_SH;
     return tls_write_client_hello(c, NULL, 0);
 }
@@ -454,6 +460,11 @@ enum tls_state tls_client_state(const tls_client_t *c)
 int tls_client_error(const tls_client_t *c)
 {
     return c->err;
+}
+
+bool tls_client_resumed(const tls_client_t *c)
+{
+    return c->psk_accepted && c->state == TLS_ST_CONNECTED;
 }
 
 uint16_t tls_client_suite(const tls_client_t *c)

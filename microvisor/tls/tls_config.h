@@ -42,6 +42,18 @@
 #define TLS_HOST_MAX 64u
 #endif
 
+/* Session tickets (RFC 8446 4.6.1) kept in the caller's ticket store for
+ * PSK resumption (psk_dhe_ke): how many, and the largest ticket kept (a
+ * longer one is dropped, which only costs a full handshake next time).
+ * OpenSSL's and GnuTLS's tickets carry the client certificate: 560 to
+ * 614 bytes measured with the device certificate of the interop tests. */
+#ifndef TLS_TICKETS_N
+#define TLS_TICKETS_N 2u
+#endif
+#ifndef TLS_TICKET_MAX
+#define TLS_TICKET_MAX 768u
+#endif
+
 /* A handshake that has not finished this long after tls_client_init
  * fails with TLS_E_TIMEOUT (checked in tls_client_tick). */
 #ifndef TLS_HANDSHAKE_TIMEOUT_MS
@@ -72,9 +84,12 @@ _Static_assert(TLS_HS_MAX >= 1024u && TLS_HS_MAX <= 65536u, "handshake message b
 _Static_assert(TLS_CERT_MAX + 16u <= TLS_HS_MAX, "a certificate must fit a handshake message");
 _Static_assert(TLS_CHAIN_MAX >= 1u && TLS_CHAIN_MAX <= 8u, "chain depth 1..8");
 _Static_assert(TLS_EXT_MAX >= 8u && TLS_EXT_MAX <= 64u, "extension count bound");
+_Static_assert(TLS_TICKETS_N >= 1u && TLS_TICKETS_N <= 16u, "ticket store of 1..16");
+_Static_assert(TLS_TICKET_MAX >= 32u && TLS_TICKET_MAX <= 8192u, "ticket size bound");
 _Static_assert(TLS_HOST_MAX >= 1u && TLS_HOST_MAX <= 255u, "host name bound");
-/* The ClientHello (with a cookie of up to 256 bytes) and the client's
- * second flight must each fit one record. */
-_Static_assert(TLS_MAX_FRAG >= 512u + TLS_HOST_MAX, "ClientHello must fit one record");
+/* The ClientHello (with a cookie of up to 256 bytes and a ticket) and
+ * the client's second flight must each fit one record. */
+_Static_assert(TLS_MAX_FRAG >= 512u + TLS_HOST_MAX + TLS_TICKET_MAX,
+               "ClientHello must fit one record");
 
 #endif

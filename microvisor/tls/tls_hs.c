@@ -89,7 +89,7 @@ int tls_on_server_hello(tls_client_t *c, const uint8_t *m, size_t n)
     tls_cur_t cur = {m + 4, n - 4}, random, sid, exts, data, share = {NULL, 0};
     tls_cur_t cookie = {NULL, 0};
     uint32_t version, suite, comp, type, v;
-    bool have_version = false;
+    bool have_version = false, psk = false;
     int rc;
     if (!cur_u16(&cur, &version) || !cur_take(&cur, 32, &random) || !cur_vec(&cur, 1, &sid) ||
         !cur_u16(&cur, &suite) || !cur_u8(&cur, &comp) || !cur_vec(&cur, 2, &exts) || cur.n)
@@ -115,6 +115,13 @@ int tls_on_server_hello(tls_client_t *c, const uint8_t *m, size_t n)
         } else if (type == TLS_EXT_COOKIE && hrr) {
             if (!cur_vec(&data, 2, &cookie) || data.n || cookie.n == 0)
                 return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
+        } else if (type == TLS_EXT_PRE_SHARED_KEY && !hrr && c->psk_slot != 0xff) {
+            /* selected_identity: we offered one, so it must be 0. */
+            if (!cur_u16(&data, &v) || data.n)
+                return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
+            if (v != 0)
+                return tls_fail(c, TLS_E_PARAMS, TLS_AL_ILLEGAL_PARAMETER);
+            psk = true;
         } else {
             return tls_fail(c, TLS_E_UNSUPPORTED_EXT, TLS_AL_UNSUPPORTED_EXTENSION);
         }
@@ -130,8 +137,12 @@ int tls_on_server_hello(tls_client_t *c, const uint8_t *m, size_t n)
     c->suite = (uint16_t)suite;
     if (hrr)
         return on_hello_retry(c, m, n, &cookie);
+    /* psk_dhe_ke only: a ServerHello without key_share is refused. */
     if (!share.p)
         return tls_fail(c, TLS_E_MISSING_EXT, TLS_AL_MISSING_EXTENSION);
+    /* A resumed session must keep the ticket's hash; both suites use
+     * SHA-256, so any offered suite is compatible. */
+    c->psk_accepted = psk;
     uint8_t shared[32];
     hash_msg(c, m, n);
     rc = crypto_x25519(shared, c->x25519_sk, share.p);
@@ -143,6 +154,7 @@ int tls_on_server_hello(tls_client_t *c, const uint8_t *m, size_t n)
     }
     tls_ks_handshake(c, shared);
     crypto_wipe(shared, sizeof(shared));
+    tls_psk_consume(c); /* used or refused: never offered again */
     c->state = TLS_ST_WAIT_EE;
     return 0;
 }
@@ -176,7 +188,9 @@ int tls_on_encrypted_extensions(tls_client_t *c, const uint8_t *m, size_t n)
     if (rc < 0)
         return rc;
     hash_msg(c, m, n);
-    c->state = TLS_ST_WAIT_CERT_CR;
+    /* A resumed handshake has no Certificate, CertificateRequest nor
+     * CertificateVerify (2.2). */
+    c->state = c->psk_accepted ? TLS_ST_WAIT_FINISHED : TLS_ST_WAIT_CERT_CR;
     return 0;
 }
 
@@ -349,8 +363,13 @@ int tls_on_finished(tls_client_t *c, const uint8_t *m, size_t n)
      * Finished; the read side switches now, the write side after ours. */
     tls_ks_application(c, c_ap);
     int rc = write_client_flight(c);
-    if (rc == 0)
+    if (rc == 0) {
         tls_dir_set(&c->wr, c->suite, c_ap);
+        /* resumption_master_secret over the transcript through our
+         * Finished, for the tickets that follow (7.1). */
+        tls_transcript_hash(c, h);
+        tls_expand_label(c->res_master, 32, c->hs_secret, "res master", h, 32);
+    }
     crypto_wipe(c_ap, sizeof(c_ap));
     crypto_wipe(c->c_hs, sizeof(c->c_hs));
     crypto_wipe(c->hs_secret, sizeof(c->hs_secret));
@@ -372,17 +391,6 @@ int tls_on_key_update(tls_client_t *c, const uint8_t *m, size_t n)
      * after our close_notify nothing more is sent. */
     if (m[4] == 1 && !c->sent_close && !c->ku_pending)
         return tls_ku_answer(c);
-    return 0;
-}
-
-int tls_on_new_session_ticket(tls_client_t *c, const uint8_t *m, size_t n)
-{
-    tls_cur_t cur = {m + 4, n - 4}, lifetime, age_add, nonce, ticket, exts;
-    /* Checked for shape and dropped: resumption is not implemented yet. */
-    if (!cur_take(&cur, 4, &lifetime) || !cur_take(&cur, 4, &age_add) ||
-        !cur_vec(&cur, 1, &nonce) || !cur_vec(&cur, 2, &ticket) || ticket.n == 0 ||
-        !cur_vec(&cur, 2, &exts) || cur.n)
-        return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
     return 0;
 }
 

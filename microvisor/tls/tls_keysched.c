@@ -64,8 +64,9 @@ void tls_dir_set(tls_dir_t *d, uint16_t suite, const uint8_t secret[32])
 void tls_ks_handshake(tls_client_t *c, const uint8_t shared[32])
 {
     uint8_t zeros[32] = {0}, early[32], derived[32], h[32], s_hs[32];
-    /* No PSK: early secret = HKDF-Extract(0, 0). */
-    crypto_hkdf_sha256_extract(early, NULL, 0, zeros, 32);
+    /* early secret = HKDF-Extract(0, PSK), the PSK all zero without one. */
+    const uint8_t *psk = c->psk_accepted ? tls_psk_key(c) : zeros;
+    crypto_hkdf_sha256_extract(early, NULL, 0, psk, 32);
     tls_expand_label(derived, 32, early, "derived", EMPTY_HASH, 32);
     crypto_hkdf_sha256_extract(c->hs_secret, derived, 32, shared, 32);
     tls_transcript_hash(c, h);

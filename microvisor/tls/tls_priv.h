@@ -56,7 +56,9 @@
 #define TLS_EXT_MAX_FRAGMENT_LENGTH 1u
 #define TLS_EXT_SUPPORTED_GROUPS 10u
 #define TLS_EXT_SIGNATURE_ALGORITHMS 13u
+#define TLS_EXT_PRE_SHARED_KEY 41u
 #define TLS_EXT_COOKIE 44u
+#define TLS_EXT_PSK_MODES 45u
 #define TLS_EXT_SUPPORTED_VERSIONS 43u
 #define TLS_EXT_KEY_SHARE 51u
 
@@ -183,5 +185,21 @@ int tls_fail_x509(tls_client_t *c, int x509_err);
 int64_t tls_wall_time(const tls_client_t *c);
 /* Answers a KeyUpdate(update_requested): queued now or once room is. */
 int tls_ku_answer(tls_client_t *c);
+
+/* ---- tickets and PSK resumption (tls_ticket.c) ---- */
+/* Picks the ticket to offer at init (dropping expired ones). */
+void tls_psk_choose(tls_client_t *c, uint64_t now_ms);
+/* Bytes the PSK extensions add to the ClientHello (0: none offered). */
+size_t tls_psk_ext_len(const tls_client_t *c);
+/* Writes psk_key_exchange_modes and pre_shared_key (last) at p; the
+ * binder is filled in by tls_psk_bind() once the message is complete. */
+uint8_t *tls_psk_write_ext(tls_client_t *c, uint8_t *p);
+/* Computes the binder over the ClientHello m[0..len) (its last 33 bytes
+ * are the binder entry) and the transcript so far. */
+void tls_psk_bind(tls_client_t *c, uint8_t *m, size_t len);
+/* The PSK of the offered ticket, or NULL. */
+const uint8_t *tls_psk_key(const tls_client_t *c);
+/* Forgets the offered ticket (a ticket is used at most once). */
+void tls_psk_consume(tls_client_t *c);
 
 #endif

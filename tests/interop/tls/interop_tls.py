@@ -337,6 +337,43 @@ def test_key_update(peer, k):
             srv.stop()
 
 
+def test_resumption(peer, k):
+    """A ticket from a full handshake resumes the next connection; a
+    tampered or expired ticket falls back to a full handshake."""
+    for name, make in (("s_server", s_server), ("gnutls-serv", gnutls_serv)):
+        for suite in ("chacha", "aes"):
+            case = Case(f"{name} {suite} resumption")
+            port = free_port()
+            srv = make(k, port, suite=suite)
+            store = k.p(f"tickets-{name}-{suite}")
+            echo = make is gnutls_serv
+
+            def conn(tag, extra=(), want_resumed=None):
+                args = peer_args(peer, k, port) + ["--tickets", store] + list(extra)
+                script = [] if echo else [("wait", f"hi-{tag}"), ("write", f"ack-{tag}\n")]
+                want = f"hi-{tag}" if echo else f"ack-{tag}"
+                out = run_peer(case, args, [f"send:hi-{tag}", f"expect:{want}", "close"],
+                               srv, script)
+                if out is not None and want_resumed is not None:
+                    case.check(f"resumed={want_resumed}" in out,
+                               f"{tag}: expected resumed={want_resumed}: {out}")
+                    case.check("tickets 0" not in out, f"{tag}: no ticket kept: {out}")
+                return out
+
+            try:
+                if os.path.exists(store):
+                    os.remove(store)
+                conn("full", want_resumed=0)
+                conn("resumed", want_resumed=1)
+                conn("again", want_resumed=1)
+                conn("tampered", ["--tamper-tickets"], want_resumed=0)
+                # A day later: past OpenSSL's and GnuTLS's lifetimes (2 h and
+                # 6 h by default), so the ticket is dropped, not offered.
+                conn("expired", ["--age-tickets", "86400"], want_resumed=0)
+            finally:
+                srv.stop()
+
+
 BAD = [
     # (case, server cert, extra chain, tls_peer time, expected error)
     ("expired", "expired", None, NOW, "x509:expired"),
@@ -496,7 +533,7 @@ def main():
         k = make_pki(d)
         only = os.environ.get("TLS_CASES")
         for test in (test_good, test_client_auth_required, test_hrr, test_key_update,
-                     test_bad_certs, test_misbehaving):
+                     test_resumption, test_bad_certs, test_misbehaving):
             if only and test.__name__ not in only.split(","):
                 continue
             test(peer, k)

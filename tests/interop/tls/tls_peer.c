@@ -5,7 +5,8 @@
  *
  *   tls_peer --port N --host NAME --anchor ca.der [--cert dev.der --seed dev.seed]
  *            [--suite chacha|aes] [--time UNIX] [--expect-error CLASS:NAME]
- *            [--entropy HEX128 --record FILE] STEP...
+ *            [--entropy HEX128 --record FILE] [--tickets FILE [--age-tickets S]
+ *            [--tamper-tickets]] STEP...
  * Steps, run in order once the handshake is done:
  *   send:TEXT      write TEXT and a newline
  *   expect:TEXT    read until the received data contains TEXT
@@ -34,6 +35,18 @@
 
 static tls_client_t client; /* about 13 KiB: not on the stack */
 static FILE *record_file;   /* --record: every byte the server sent */
+static tls_ticket_store_t tickets;
+static const char *tickets_path; /* --tickets: the store, loaded and saved */
+static uint64_t clock_skew_ms;   /* --age-tickets: pretend time passed */
+
+static void tickets_save(void)
+{
+    FILE *f = tickets_path ? fopen(tickets_path, "wb") : NULL;
+    if (f) {
+        fwrite(&tickets, sizeof(tickets), 1, f);
+        fclose(f);
+    }
+}
 static char rx[1 << 20];
 static size_t rx_len;
 
@@ -41,7 +54,7 @@ static uint64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + clock_skew_ms;
 }
 
 static size_t read_file(const char *path, uint8_t *buf, size_t cap)
@@ -160,6 +173,23 @@ int main(int argc, char **argv)
             have_entropy = 1;
         } else if (!strcmp(o, "--record"))
             record_file = fopen(v, "wb");
+        else if (!strcmp(o, "--tickets")) {
+            tickets_path = v;
+            FILE *f = fopen(v, "rb");
+            if (f) {
+                if (fread(&tickets, sizeof(tickets), 1, f) != 1)
+                    memset(&tickets, 0, sizeof(tickets));
+                fclose(f);
+            }
+            cfg.tickets = &tickets;
+        } else if (!strcmp(o, "--age-tickets"))
+            clock_skew_ms = strtoull(v, NULL, 10) * 1000u;
+        else if (!strcmp(o, "--tamper-tickets")) {
+            for (unsigned k = 0; k < TLS_TICKETS_N; k++)
+                if (tickets.t[k].len)
+                    tickets.t[k].ticket[tickets.t[k].len / 2] ^= 0x5a;
+            i--; /* takes no value */
+        }
         else {
             fprintf(stderr, "tls_peer: unknown option %s\n", o);
             return 2;
@@ -192,8 +222,8 @@ int main(int argc, char **argv)
         }
     }
     /* The context's fields are private to tls/, but the test may look. */
-    printf("connected suite=0x%04x hrr=%d mfl=%d\n", tls_client_suite(&client),
-           client.hrr_done, client.mfl_acked);
+    printf("connected suite=0x%04x hrr=%d mfl=%d resumed=%d\n", tls_client_suite(&client),
+           client.hrr_done, client.mfl_acked, tls_client_resumed(&client));
     fflush(stdout);
     for (; i < argc; i++) {
         const char *s = argv[i];
@@ -240,6 +270,16 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    int kept = 0;
+    for (unsigned k = 0; k < TLS_TICKETS_N; k++)
+        kept += tickets.t[k].len != 0;
+    if (tickets_path) {
+        printf("tickets %d", kept);
+        for (unsigned k = 0; k < TLS_TICKETS_N; k++)
+            printf(" %u", tickets.t[k].len);
+        printf("\n");
+    }
+    tickets_save();
     tls_client_wipe(&client);
     close(fd);
     if (record_file)
