@@ -8,6 +8,9 @@
  *
  * Prints "M33 <name> <value> 0" lines through semihosting:
  *   tls_handshake_full  instructions;
+ *   tls_handshake_resumed  the same for the resumed connection (PSK with
+ *                       X25519: two X25519, no signatures);
+ *   tls_tickets         sizeof(tls_ticket_store_t), bytes;
  *   tls_context         sizeof(tls_client_t), bytes;
  *   tls_stack           peak stack depth of the handshake, bytes.
  * Exit code 0 only if the handshake completed with the right byte.
@@ -114,17 +117,27 @@ int main(void)
     TIMER0_CTRL = 1;
     uint32_t e0 = TIMER0_VALUE, e1 = TIMER0_VALUE, overhead = (e0 - e1) * 50;
 
-    replay_setup();
+    tls_client_config_t full = replay_config(NULL);
     paint();
     const uint32_t *top = (const uint32_t *)__builtin_frame_address(0);
     uint32_t t0 = TIMER0_VALUE;
-    int rc = replay_handshake(&client, FIXTURE_SERVER, sizeof(FIXTURE_SERVER), &first, &sent);
+    int rc = replay_full(&client, &full, FIXTURE_SERVER, sizeof(FIXTURE_SERVER), &first, &sent);
     uint32_t t1 = TIMER0_VALUE;
     uint32_t stack = stack_used(top);
+    bool ok = rc == 0 && first == 'x';
     print_result("tls_handshake_full", (t0 - t1) * 50 - overhead);
+    first = 0;
+    tls_client_config_t resumed = replay_config(&replay_store);
+    t0 = TIMER0_VALUE;
+    rc = replay_resumed(&client, &resumed, FIXTURE_RESUME_SERVER, sizeof(FIXTURE_RESUME_SERVER), &first,
+                        &sent);
+    t1 = TIMER0_VALUE;
+    ok = ok && rc == 0 && first == 'x' && tls_client_resumed(&client);
+    print_result("tls_handshake_resumed", (t0 - t1) * 50 - overhead);
     print_result("tls_context", (uint32_t)sizeof(client));
+    print_result("tls_tickets", (uint32_t)sizeof(tls_ticket_store_t));
     print_result("tls_stack", stack);
     tls_client_wipe(&client);
-    sh_exit(rc == 0 && first == 'x' ? 0 : 1);
+    sh_exit(ok ? 0 : 1);
     return 0;
 }

@@ -207,7 +207,8 @@ int main(int argc, char **argv)
         memcpy(entropy, fixed_entropy, 64);
     else if (getrandom(entropy, sizeof(entropy), 0) != sizeof(entropy))
         return 2;
-    int rc = tls_client_init(&client, &cfg, entropy, now_ms());
+    uint64_t init_ms = now_ms();
+    int rc = tls_client_init(&client, &cfg, entropy, init_ms);
     if (rc == 0 && unix_time >= 0)
         rc = tls_client_set_time(&client, unix_time, now_ms());
     if (rc)
@@ -222,8 +223,9 @@ int main(int argc, char **argv)
         }
     }
     /* The context's fields are private to tls/, but the test may look. */
-    printf("connected suite=0x%04x hrr=%d mfl=%d resumed=%d\n", tls_client_suite(&client),
-           client.hrr_done, client.mfl_acked, tls_client_resumed(&client));
+    printf("connected suite=0x%04x hrr=%d mfl=%d resumed=%d init_ms=%llu\n",
+           tls_client_suite(&client), client.hrr_done, client.mfl_acked,
+           tls_client_resumed(&client), (unsigned long long)init_ms);
     fflush(stdout);
     for (; i < argc; i++) {
         const char *s = argv[i];

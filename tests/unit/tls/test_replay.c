@@ -2,7 +2,8 @@
  * The M33 bench's recorded handshake (tests/bench/tls/fixture.h, made
  * against openssl s_server) replayed on the host: it must reach
  * CONNECTED with the server's first byte, 'x', and send our Certificate,
- * CertificateVerify and Finished. A change to the engine that breaks the
+ * CertificateVerify and Finished; the resumed connection recorded after
+ * it must complete from the recorded ticket store. A change to the engine that breaks the
  * transcript, the key schedule or the client flight fails here at once.
  */
 #include "keel_test.h"
@@ -14,8 +15,8 @@ int main(void)
 {
     uint8_t first = 0;
     size_t sent;
-    replay_setup();
-    int rc = replay_handshake(&c, FIXTURE_SERVER, sizeof(FIXTURE_SERVER), &first, &sent);
+    tls_client_config_t full = replay_config(NULL);
+    int rc = replay_full(&c, &full, FIXTURE_SERVER, sizeof(FIXTURE_SERVER), &first, &sent);
     CHECK_EQ(rc, 0);
     CHECK_EQ(first, 'x');
     CHECK_EQ(tls_client_state(&c), TLS_ST_CONNECTED);
@@ -32,16 +33,36 @@ int main(void)
             continue;
         memcpy(copy, FIXTURE_SERVER, sizeof(copy));
         copy[at] ^= 0x01;
-        rc = replay_handshake(&c, copy, sizeof(copy), &first, &sent);
+        rc = replay_full(&c, &full, copy, sizeof(copy), &first, &sent);
         CHECK(rc != 0 || first != 'x');
         if (rc == 0)
             fprintf(stderr, "flip at %zu accepted\n", at);
     }
     /* Cut short anywhere: never connected. */
     for (size_t n = 0; n < sizeof(FIXTURE_SERVER) - 64; n += 131) {
-        rc = replay_handshake(&c, FIXTURE_SERVER, n, &first, &sent);
+        rc = replay_full(&c, &full, FIXTURE_SERVER, n, &first, &sent);
         CHECK(rc != 0);
     }
+    /* The resumed connection: PSK accepted, no certificate, and the
+     * ticket gone from the store (single use). */
+    tls_client_config_t resumed = replay_config(&replay_store);
+    rc = replay_resumed(&c, &resumed, FIXTURE_RESUME_SERVER, sizeof(FIXTURE_RESUME_SERVER), &first, &sent);
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(first, 'x');
+    CHECK(tls_client_resumed(&c));
+    int left = 0;
+    for (unsigned i = 0; i < TLS_TICKETS_N; i++)
+        left += replay_store.t[i].len != 0;
+    CHECK(left >= 1); /* one used, the other kept, new ones added */
+    CHECK(sent > 576 && sent < 1000); /* a ClientHello with the ticket, then Finished */
+    /* The same ticket store started a day later: the ticket expired, is
+     * not offered, so the recorded server flight no longer matches. */
+    tls_client_config_t cfg = replay_config(&replay_store);
+    rc = replay_run(&c, &cfg, FIXTURE_RESUME_ENTROPY, FIXTURE_RESUME_MS + 86400000ull,
+                    FIXTURE_RESUME_SERVER, sizeof(FIXTURE_RESUME_SERVER), &first, &sent);
+    CHECK(rc != 0);
+    for (unsigned i = 0; i < TLS_TICKETS_N; i++)
+        CHECK_EQ(replay_store.t[i].len, 0); /* expired ones are wiped */
     tls_client_wipe(&c);
     return keel_test_done("unit_tls_replay");
 }

@@ -7,7 +7,8 @@
  * CertificateVerify signature. Every value derived from them stays
  * undefined, so any branch or index on it fails, except where the engine
  * declares a value public (TLS_DECLASSIFY: the AEAD and Finished
- * verdicts and authenticated plaintext). A key update runs too.
+ * verdicts and authenticated plaintext). A key update runs too, then the
+ * recorded resumption with the tickets' PSKs secret as well.
  * `--leak` branches on a traffic key, so ctest can check the check.
  */
 #include <string.h>
@@ -65,5 +66,37 @@ int main(int argc, char **argv)
         return 5; /* a branch on a traffic key: memcheck must report it */
     tls_client_close(&c);
     tls_client_wipe(&c);
+
+    /* The resumed connection: the tickets' PSKs secret too (the binder,
+     * the early secret). */
+    static tls_ticket_store_t store;
+    memcpy(&store, FIXTURE_TICKETS, sizeof(store));
+    for (unsigned i = 0; i < TLS_TICKETS_N; i++)
+        SECRET(store.t[i].psk, 32);
+    memcpy(entropy, FIXTURE_RESUME_ENTROPY, 64);
+    SECRET(entropy + 32, 32);
+    cfg.tickets = &store;
+    rc = tls_client_init(&c, &cfg, entropy, FIXTURE_RESUME_MS);
+    off = 0;
+    first = 0;
+    while (rc == 0) {
+        tls_client_sendbuf(&c, &len);
+        tls_client_sent(&c, len);
+        rc = tls_client_read(&c, &first, 1);
+        if (rc != 0)
+            break;
+        uint8_t *p = tls_client_recvbuf(&c, &room);
+        if (room == 0 || off == sizeof(FIXTURE_RESUME_SERVER))
+            return 6;
+        if (room > sizeof(FIXTURE_RESUME_SERVER) - off)
+            room = sizeof(FIXTURE_RESUME_SERVER) - off;
+        memcpy(p, FIXTURE_RESUME_SERVER + off, room);
+        off += room;
+        rc = tls_client_received(&c, room, FIXTURE_RESUME_MS);
+    }
+    if (rc != 1 || first != 'x' || !tls_client_resumed(&c))
+        return 7;
+    tls_client_wipe(&c);
+    tls_tickets_wipe(&store);
     return 0;
 }
