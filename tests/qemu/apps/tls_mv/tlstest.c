@@ -16,7 +16,10 @@
  *      s_server -rev, reading lines, emits a stray newline when a
  *      KeyUpdate lands between two of its reads);
  *   3. "CLOSE", close_notify, then a second connection that must resume
- *      from the first one's ticket, with one line each way.
+ *      from the first one's ticket, with one line each way;
+ *   4. all of it again with the link impaired (impair.c: 10% of frames
+ *      dropped, 5% duplicated, 5% reordered each way), starting from an
+ *      empty ticket store.
  * Results go to the console as "[tlstest] PASS/FAIL ..." lines; the run
  * ends with board_exit(0 only if every step passed). Each step is bounded
  * by STEP_TIMEOUT_MS.
@@ -25,6 +28,7 @@
 
 #include "board.h"
 #include "console.h"
+#include "impair.h"
 #include "memory_map.h"
 #include "net_service.h"
 #include "provision_record.h"
@@ -38,7 +42,7 @@
 #define TOTAL (256u * 1024u)
 #define STEP_TIMEOUT_MS 120000u
 
-enum step { ST_DHCP, ST_FULL, ST_RESUMED, ST_DONE };
+enum step { ST_DHCP, ST_FULL, ST_RESUMED, ST_IMP_FULL, ST_IMP_RESUMED, ST_DONE };
 
 static struct tcp_sock sk;
 static uint8_t rxr[4380], txr[2920];
@@ -52,9 +56,15 @@ static char tail[64];
 static uint32_t tail_len;
 static uint32_t step_t0, sent, rcvd, bad, failures, hs_ms;
 
+static bool full_step(void)
+{
+    return step == ST_FULL || step == ST_IMP_FULL;
+}
+
 static void verdict(bool ok, const char *what)
 {
-    console_printf("[tlstest] %s %s\n", ok ? "PASS" : "FAIL", what);
+    console_printf("[tlstest] %s %s%s\n", ok ? "PASS" : "FAIL", impair_on ? "impaired: " : "",
+                   what);
     if (!ok)
         failures++;
 }
@@ -102,6 +112,9 @@ static void start(enum step s, uint32_t now)
     handshake_seen = ku_sent = ku_checked = close_sent = false;
     tail_len = 0;
     tail[0] = 0;
+    impair_on = s == ST_IMP_FULL || s == ST_IMP_RESUMED;
+    if (s == ST_IMP_FULL)
+        tls_tickets_wipe(&tickets); /* a full handshake again */
     if (s == ST_DONE)
         return;
     board_entropy(entropy, sizeof(entropy));
@@ -163,12 +176,14 @@ static void run(struct net *n, uint32_t now, uint32_t total)
         hs_ms = now - step_t0;
         console_printf("[tlstest] handshake suite %x resumed %u mfl %u in %u ms\n",
                        tls_client_suite(&tls), tls_client_resumed(&tls), tls.mfl_acked, hs_ms);
-        verdict(step == ST_FULL ? !tls_client_resumed(&tls) : tls_client_resumed(&tls),
-                step == ST_FULL ? "full mutual handshake" : "resumed handshake");
+        verdict(full_step() ? !tls_client_resumed(&tls) : tls_client_resumed(&tls),
+                full_step() ? "full mutual handshake" : "resumed handshake");
     }
-    if (handshake_seen && tls_client_state(&tls) == TLS_ST_CONNECTED) {
+    /* Until nothing moves: a record read makes room for the next one. */
+    for (bool moved = true; moved && handshake_seen && tls_client_state(&tls) == TLS_ST_CONNECTED;) {
         uint8_t buf[512];
         int k;
+        uint32_t before = rcvd + sent + tail_len;
         while ((k = tls_client_read(&tls, buf, sizeof(buf))) > 0)
             for (int i = 0; i < k; i++) {
                 if (rcvd < total) {
@@ -190,10 +205,10 @@ static void run(struct net *n, uint32_t now, uint32_t total)
         }
         if (rcvd >= total && !ku_sent) {
             console_printf("[tlstest] %u bytes sent, %u received, %u wrong\n", sent, rcvd, bad);
-            verdict(rcvd == total && bad == 0, step == ST_FULL ? "256 KiB each way, checked"
-                                                               : "a line each way after resuming");
+            verdict(rcvd == total && bad == 0, full_step() ? "256 KiB each way, checked"
+                                                           : "a line each way after resuming");
             ku_sent = true;
-            if (step == ST_FULL) {
+            if (full_step()) {
                 int rc = tls_client_key_update(&tls, true);
                 verdict(rc == 0 && tls_client_write(&tls, "keyupdate-check\n", 16) == 16,
                         "KeyUpdate (update_requested) sent");
@@ -207,14 +222,18 @@ static void run(struct net *n, uint32_t now, uint32_t total)
         }
         if (ku_checked && !close_sent)
             close_sent = tls_client_write(&tls, "CLOSE\n", 6) == 6;
-        pump(n, now);
+        alive = pump(n, now);
+        moved = rcvd + sent + tail_len != before;
     }
     enum tls_state st = tls_client_state(&tls);
     if (close_sent && (st == TLS_ST_CLOSED || !alive)) {
         tls_client_close(&tls);
         pump(n, now);
+        console_printf("[tlstest] connection took %u ms\n", now - step_t0);
         finish(n, now, true, "closed");
-        start(step == ST_FULL ? ST_RESUMED : ST_DONE, now);
+        start(step == ST_FULL ? ST_RESUMED : step == ST_RESUMED ? ST_IMP_FULL
+                                           : step == ST_IMP_FULL ? ST_IMP_RESUMED : ST_DONE,
+              now);
     } else if (!alive || st == TLS_ST_FAILED) {
         finish(n, now, false, "connection ended early");
         start(ST_DONE, now);
@@ -223,6 +242,7 @@ static void run(struct net *n, uint32_t now, uint32_t total)
 
 void net_service_test_poll(struct net *n, uint32_t now)
 {
+    impair_flush(n, now);
     if (step != ST_DHCP && step != ST_DONE && now - step_t0 > STEP_TIMEOUT_MS) {
         console_printf("[tlstest] state %d sent %u rcvd %u\n", tls_client_state(&tls), sent, rcvd);
         finish(n, now, false, "timed out");
@@ -236,10 +256,12 @@ void net_service_test_poll(struct net *n, uint32_t now)
         }
         break;
     case ST_FULL:
+    case ST_IMP_FULL:
         if (open)
             run(n, now, TOTAL);
         break;
     case ST_RESUMED:
+    case ST_IMP_RESUMED:
         if (open)
             run(n, now, LINE);
         break;
@@ -248,6 +270,8 @@ void net_service_test_poll(struct net *n, uint32_t now)
             break;
         tls_tickets_wipe(&tickets);
         crypto_wipe(key, sizeof(key));
+        console_printf("[tlstest] impairment: %u dropped, %u duplicated, %u reordered\n",
+                       impair_counts.drop, impair_counts.dup, impair_counts.reorder);
         console_printf("[tlstest] DONE failures=%u\n", failures);
         board_exit(failures ? 1u : 0u);
     }
