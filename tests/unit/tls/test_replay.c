@@ -22,6 +22,39 @@ int main(void)
     CHECK_EQ(tls_client_state(&c), TLS_ST_CONNECTED);
     CHECK_EQ(tls_client_suite(&c), TLS_SUITE_CHACHA20_POLY1305_SHA256);
     CHECK(sent > sizeof(FIXTURE_CERT) + 100);
+    /* Wall time learned after the handshake: the chain (valid 2020-2099)
+     * is checked again. Now: still fine; in 2100: expired; in 2019: not
+     * yet valid; each failure sticky, with a certificate_expired alert. */
+    CHECK_EQ(tls_client_set_time(&c, 1764633600, 2), 0);
+    CHECK_EQ(tls_client_state(&c), TLS_ST_CONNECTED);
+    CHECK_EQ(tls_client_set_time(&c, 4102444800 + 86400, 3), TLS_E_X509 + X509_E_EXPIRED);
+    CHECK_EQ(tls_client_state(&c), TLS_ST_FAILED);
+    size_t alen;
+    tls_client_sendbuf(&c, &alen);
+    CHECK_EQ(alen, 5 + 2 + 1 + 16); /* one encrypted alert */
+    CHECK_EQ(tls_client_write(&c, "x", 1), TLS_E_X509 + X509_E_EXPIRED);
+    rc = replay_full(&c, &full, FIXTURE_SERVER, sizeof(FIXTURE_SERVER), &first, &sent);
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(tls_client_set_time(&c, 1546300800, 2), TLS_E_X509 + X509_E_NOT_YET_VALID);
+    /* Time known before the handshake: the same verdicts at once. */
+    tls_client_init(&c, &full, FIXTURE_ENTROPY, 1);
+    CHECK_EQ(tls_client_set_time(&c, 4102444800 + 86400, 1), 0);
+    rc = 0;
+    {
+        size_t off = 0, len, room;
+        while (rc == 0 && off < sizeof(FIXTURE_SERVER)) {
+            tls_client_sendbuf(&c, &len);
+            tls_client_sent(&c, len);
+            uint8_t *p = tls_client_recvbuf(&c, &room);
+            if (room == 0)
+                break;
+            memcpy(p, FIXTURE_SERVER + off, room);
+            off += room;
+            rc = tls_client_received(&c, room, 1);
+        }
+    }
+    CHECK_EQ(rc, TLS_E_X509 + X509_E_EXPIRED);
+
     /* A flipped byte anywhere in the server's flight fails the handshake. */
     /* (Except legacy_record_version, which RFC 8446 5.1 says to ignore.) */
     static uint8_t copy[sizeof(FIXTURE_SERVER)], ignored[sizeof(FIXTURE_SERVER)];
