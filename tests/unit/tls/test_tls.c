@@ -1,7 +1,8 @@
 /*
  * Unit tests of microvisor/tls that need no server: configuration checks,
  * the ClientHello's shape, the record layer's bounds, middlebox CCS, the
- * sticky error with its alert and wiping, the error names, and the
+ * sticky error with its alert and wiping, ServerHello and HelloRetryRequest
+ * refusals, the error names, and the
  * key schedule's HKDF-Expand-Label against RFC 8448's trace.
  * The handshakes themselves are tested against real servers in
  * tests/interop/tls.
@@ -241,6 +242,55 @@ static void test_server_hello(void)
     CHECK_EQ(feed(rec, n + 1), TLS_E_UNEXPECTED);
 }
 
+/* HelloRetryRequest rules (RFC 8446 4.1.4; picotls's bug classes). */
+static void test_hello_retry(void)
+{
+    tls_client_config_t cfg = config();
+    static const uint8_t hrr_random[32] = {
+        0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+        0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+    static const uint8_t cookie_ext[] = {0, 43, 0, 2, 3, 4, 0, 44, 0, 5, 0, 3, 'c', 'k', 'y'};
+    static const uint8_t group_ext[] = {0, 43, 0, 2, 3, 4, 0, 51, 0, 2, 0, 0x1d};
+    static const uint8_t v13[] = {0, 43, 0, 2, 3, 4};
+    uint8_t rec[200];
+    size_t len, n;
+    const uint8_t *p;
+
+    /* With a cookie: a second ClientHello echoing it, same key share. */
+    tls_client_init(&c, &cfg, ENTROPY, 0);
+    drain();
+    n = server_hello(rec, 0x1303, cookie_ext, sizeof(cookie_ext));
+    memcpy(rec + 11, hrr_random, 32);
+    CHECK_EQ(feed(rec, n), 0);
+    CHECK_EQ(tls_client_state(&c), TLS_ST_WAIT_SH);
+    p = tls_client_sendbuf(&c, &len);
+    static const uint8_t echoed[] = {0, 44, 0, 5, 0, 3, 'c', 'k', 'y'};
+    CHECK(len > 0 && p[5] == TLS_HS_CLIENT_HELLO && memmem(p, len, echoed, sizeof(echoed)));
+    drain();
+    /* A second HRR. */
+    CHECK_EQ(feed(rec, n), TLS_E_HRR);
+
+    /* A ServerHello whose suite differs from the HRR's. */
+    tls_client_init(&c, &cfg, ENTROPY, 0);
+    drain();
+    CHECK_EQ(feed(rec, n), 0);
+    drain();
+    uint8_t ks[6 + 4 + 36] = {0, 43, 0, 2, 3, 4, 0, 51, 0, 36, 0, 0x1d, 0, 32, 9};
+    CHECK_EQ(feed(rec, server_hello(rec, 0x1301, ks, sizeof(ks))), TLS_E_PARAMS);
+
+    /* An HRR that changes nothing, and one asking for the group we sent. */
+    tls_client_init(&c, &cfg, ENTROPY, 0);
+    drain();
+    n = server_hello(rec, 0x1303, v13, sizeof(v13));
+    memcpy(rec + 11, hrr_random, 32);
+    CHECK_EQ(feed(rec, n), TLS_E_HRR);
+    tls_client_init(&c, &cfg, ENTROPY, 0);
+    drain();
+    n = server_hello(rec, 0x1303, group_ext, sizeof(group_ext));
+    memcpy(rec + 11, hrr_random, 32);
+    CHECK_EQ(feed(rec, n), TLS_E_PARAMS);
+}
+
 /* RFC 8448 section 3: the early secret of a handshake without PSK and its
  * "derived" secret. */
 static void test_key_schedule(void)
@@ -277,6 +327,7 @@ int main(void)
     test_client_hello();
     test_record_bounds();
     test_server_hello();
+    test_hello_retry();
     test_key_schedule();
     test_names();
     tls_client_wipe(&c);
