@@ -22,6 +22,11 @@ else()
   find_program(KEEL_PYTHON python3 REQUIRED)
 endif()
 
+# The build's time (seconds since 1970; SOURCE_DATE_EPOCH when set, so a
+# reproducible build gets a fixed value): TLS refuses certificates that
+# expired before it while wall time is unknown (docs/tls.md).
+string(TIMESTAMP KEEL_BUILD_TIME "%s" UTC)
+
 set(KEEL_ROOT ${CMAKE_CURRENT_LIST_DIR}/..)
 get_filename_component(KEEL_ROOT ${KEEL_ROOT} ABSOLUTE)
 

@@ -211,13 +211,6 @@ int crypto_x25519(uint8_t shared[32], const uint8_t scalar[32],
     return rc;
 }
 
-void crypto_x25519_public_key(uint8_t public_key[32],
-                              const uint8_t secret_key[32])
-{
-    static const uint8_t base[32] = {9};
-    (void)crypto_x25519(public_key, secret_key, base);
-}
-
 /* ---- Edwards points ------------------------------------------------------------- */
 
 typedef struct { fe X, Y, Z; } ge_p2;
@@ -528,6 +521,33 @@ static void ed25519_expand(uint8_t az[64], const uint8_t seed[32])
 static void ge_p3_tobytes(uint8_t s[32], const ge_p3 *p)
 {
     ge_tobytes(s, p->X, p->Y, p->Z);
+}
+
+/* X25519(k, 9) through Ed25519's fixed-base comb: u = 9 is the image of
+ * the Edwards base point under the birational map u = (1 + y) / (1 - y),
+ * so the clamped scalar times B, mapped, is the public key: about half
+ * the instructions of the 255-step ladder (the TLS handshake makes one
+ * per connection). */
+void crypto_x25519_public_key(uint8_t public_key[32],
+                              const uint8_t secret_key[32])
+{
+    uint8_t e[32];
+    ge_p3 A;
+    fe n, d;
+    memcpy(e, secret_key, 32);
+    e[0] &= 248;
+    e[31] &= 127;
+    e[31] |= 64;
+    ge_scalarmult_base(&A, e);
+    fe_add(n, A.Z, A.Y); /* u = (Z + Y) / (Z - Y) */
+    fe_sub(d, A.Z, A.Y);
+    fe_invert(d, d);
+    fe_mul(n, n, d);
+    fe_tobytes(public_key, n);
+    crypto_wipe(e, sizeof e);
+    crypto_wipe(&A, sizeof A);
+    crypto_wipe(n, sizeof n);
+    crypto_wipe(d, sizeof d);
 }
 
 void crypto_ed25519_keypair(uint8_t public_key[32], uint8_t secret_key[64],

@@ -18,6 +18,7 @@
 
 #include "board.h"
 #include "console.h"
+#include "impair.h"
 #include "net_service.h"
 
 #define PEER NET_IP4(10, 0, 2, 100)
@@ -58,7 +59,7 @@ static const char *const step_names[] = {
 static struct tcp_sock sk;
 static uint8_t rxr[NETTEST_RX_RING], txr[NETTEST_TX_RING], tmp[1536];
 static enum step step;
-static bool connected, closing, rx_bench_only, impair, blackhole;
+static bool connected, closing, rx_bench_only;
 static uint32_t step_t0, sent, rcvd, conns, failures, bad_bytes;
 static uint64_t rx_recv_us, rx_busy0;
 static char line[64];
@@ -67,88 +68,6 @@ static uint32_t line_len;
 static uint8_t pat(uint32_t i)
 {
     return (uint8_t)((i * 31u) ^ (i >> 8));
-}
-
-/* ---- impairment ---- */
-
-static uint32_t imp_state = 12345u;
-static uint32_t imp_rand(void)
-{
-    imp_state ^= imp_state << 13;
-    imp_state ^= imp_state >> 17;
-    imp_state ^= imp_state << 5;
-    return imp_state % 100u;
-}
-static struct net_buf *held_in;
-static uint8_t held_out[1514];
-static uint32_t held_out_len;
-static uint32_t imp_drop, imp_dup, imp_reorder, blackholed;
-
-void net_service_frame_in(struct net *n, struct net_buf *b, uint32_t now_ms)
-{
-    if (blackhole) { /* the peer has gone silent: nothing reaches us */
-        blackholed++;
-        net_buf_free(n, b);
-        return;
-    }
-    uint32_t r = impair ? imp_rand() : 100u;
-    if (r < 10) {
-        imp_drop++;
-        net_buf_free(n, b);
-        return;
-    }
-    if (r < 15) {
-        imp_dup++;
-        net_input(n, b->data + b->off, b->len, now_ms);
-    } else if (r < 20 && !held_in) {
-        imp_reorder++;
-        held_in = b;
-        return;
-    }
-    net_input_buf(n, b, now_ms);
-    if (held_in) {
-        struct net_buf *h = held_in;
-        held_in = NULL;
-        net_input_buf(n, h, now_ms);
-    }
-}
-
-int net_service_frame_out(void *ctx, const uint8_t *frame, size_t len)
-{
-    (void)ctx;
-    uint32_t r = impair ? imp_rand() : 100u;
-    if (r < 10) {
-        imp_drop++;
-        return 0;
-    }
-    if (r < 15) {
-        imp_dup++;
-        board_netif_send(frame, (uint32_t)len);
-    } else if (r < 20 && !held_out_len && len <= sizeof(held_out)) {
-        imp_reorder++;
-        memcpy(held_out, frame, len);
-        held_out_len = (uint32_t)len;
-        return 0;
-    }
-    int rc = board_netif_send(frame, (uint32_t)len);
-    if (held_out_len) {
-        board_netif_send(held_out, held_out_len);
-        held_out_len = 0;
-    }
-    return rc;
-}
-
-static void impair_flush(struct net *n, uint32_t now_ms)
-{
-    if (held_in) {
-        struct net_buf *h = held_in;
-        held_in = NULL;
-        net_input_buf(n, h, now_ms);
-    }
-    if (held_out_len) {
-        board_netif_send(held_out, held_out_len);
-        held_out_len = 0;
-    }
 }
 
 /* ---- script ---- */
@@ -168,7 +87,7 @@ static void next_step(enum step s, uint32_t now)
     sent = rcvd = bad_bytes = 0;
     line_len = 0;
     line[0] = 0;
-    impair = s == ST_IMPAIR_RX || s == ST_IMPAIR_TX;
+    impair_on = s == ST_IMPAIR_RX || s == ST_IMPAIR_TX;
 }
 
 static bool open_to(struct net *n, uint16_t port, uint32_t now)
@@ -395,7 +314,7 @@ static void do_keepalive(struct net *n, uint32_t now)
         ka_probes0 = st[NET_STAT_TCP_KEEPALIVE_PROBE];
         return;
     }
-    if (!blackhole) {
+    if (!impair_blackhole) {
         read_line(n, now);
         /* Idle for two keepalive periods with answers: still up. */
         if (now - step_t0 < 2u * (NET_TCP_KA_IDLE_MS + NET_TCP_KA_INTVL_MS))
@@ -410,7 +329,7 @@ static void do_keepalive(struct net *n, uint32_t now)
             next_step(ST_DONE, now);
             return;
         }
-        blackhole = true;
+        impair_blackhole = true;
         ka_black_t0 = now;
         return;
     }
@@ -418,9 +337,9 @@ static void do_keepalive(struct net *n, uint32_t now)
     if (sk.state != TCP_CLOSED && now - ka_black_t0 < limit + 3000u)
         return;
     uint32_t ms = now - ka_black_t0;
-    blackhole = false;
+    impair_blackhole = false;
     console_printf("[nettest] keepalive: peer silent, connection ended after %u ms (error %d, "
-                   "%u frames dropped)\n", ms, sk.err, blackholed);
+                   "%u frames dropped)\n", ms, sk.err, impair_counts.blackholed);
     verdict(sk.state == TCP_CLOSED && sk.err == NET_ERR_TIMEOUT && ms >= NET_TCP_KA_IDLE_MS &&
                 n->stats[NET_STAT_TCP_KEEPALIVE_TIMEOUT] == 1,
             "silent peer detected by keepalive");
@@ -519,7 +438,7 @@ void net_service_test_poll(struct net *n, uint32_t now)
         if (sk.state != TCP_CLOSED && now - step_t0 < 5000u)
             break;
         console_printf("[nettest] impairment: %u dropped, %u duplicated, %u reordered\n",
-                       imp_drop, imp_dup, imp_reorder);
+                       impair_counts.drop, impair_counts.dup, impair_counts.reorder);
         net_service_dump_stats();
         console_printf("[nettest] DONE failures=%u\n", failures);
         board_exit(failures ? 1u : 0u);
