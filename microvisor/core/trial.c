@@ -96,6 +96,10 @@ int trial_init(const struct boot_handoff *h)
     run_mv.version = known ? h->version : 0;
     run_mv.slot = known ? h->slot : 0;
     run_mv.state = MV_UPDATESTATE_CONFIRMED;
+    /* the boot ROM hashed and started this slot: what lets the update port
+     * answer "already installed" for it (never the log alone) */
+    if (known && h->slot < UPDATE_SLOTS)
+        (void)update_note_booted(&trial_u, MANIFEST_COMP_MICROVISOR, h->slot);
     if (known && s->trial.set && s->attempted && s->trial.slot == h->slot) {
         run_mv.state = MV_UPDATESTATE_TRIAL;
         wake_reason_set(MV_WAKEREASON_MICROVISORUPDATE);
