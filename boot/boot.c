@@ -106,6 +106,9 @@ static const struct update_loader boot_loader = { boot_map, NULL, NULL };
 /* One line per slot: why it cannot boot, or nothing if it can. */
 static void boot_report(const struct update_boot_result *r)
 {
+    if (r->record_err != UPDATE_OK)
+        boot_puts("[boot] a rejection or damage record could not be written; the next boot "
+                  "tries again\n");
     for (int s = 0; s < UPDATE_SLOTS; s++) {
         if (r->check[s] == UPDATE_OK)
             continue;

@@ -296,6 +296,24 @@ int upd_progress_rewind(update_t *u, uint32_t comp, unsigned slot, uint32_t tota
     return rc ? upd_ferr(u, rc) : UPDATE_OK;
 }
 
+int upd_progress_mark_bad(update_t *u, uint32_t comp, unsigned slot)
+{
+    struct progress p;
+    uint8_t b[PRG_SIZE];
+    int rc = upd_progress_scan(u, comp, slot, &p);
+    if (rc)
+        return rc;
+    if (p.bad || !p.verified)
+        return UPDATE_OK; /* already not complete */
+    if (p.next > page(u) - PRG_SIZE)
+        return UPDATE_E_NONE;
+    if (u->dl != UPDATE_IDLE && u->dl_comp == comp && u->dl_slot == slot)
+        u->dl = UPDATE_IDLE;
+    progress_entry(b, PRG_BAD, 0);
+    rc = flash_program(u->flash, upd_slot_addr(u, comp, slot) + page(u) + p.next, b, PRG_SIZE);
+    return rc ? upd_ferr(u, rc) : UPDATE_OK;
+}
+
 int upd_hash_layers(update_t *u, const struct update_slot_info *info)
 {
     uint8_t buf[256], h[32];
@@ -313,6 +331,9 @@ int upd_hash_layers(update_t *u, const struct update_slot_info *info)
             }
             u->crypto->sha256_update(&c, buf, n);
             done += n;
+            /* the boot's second hash runs with the watchdog armed */
+            if (u->loader && u->loader->step && done % UPDATE_LOAD_STEP == 0)
+                u->loader->step(u->loader->ctx);
         }
         u->crypto->sha256_final(&c, h);
         if (memcmp(h, l->sha256, 32) != 0) {
@@ -525,10 +546,19 @@ static int start(update_t *u, uint32_t comp, unsigned slot, const struct update_
 static int installed(update_t *u, uint32_t comp, const uint8_t *env, size_t len,
                      const uint8_t digest[8])
 {
-    const struct update_ref *c = &u->st[comp].confirmed;
+    const struct update_comp_state *st = &u->st[comp];
+    const struct update_ref *c = &st->confirmed;
     struct progress p;
     size_t have;
     if (!c->set || memcmp(c->digest, digest, 8) != 0)
+        return UPDATE_OK;
+    /* the log alone is no proof: a boot may have found the bytes damaged
+     * and had no room (or no other slot) to record it. Only the image this
+     * boot hashed and started counts */
+    if (!upd_ref_is(&u->booted[comp], c->slot, c->digest))
+        return UPDATE_OK;
+    /* another image is set to boot next: sending this one is not a no-op */
+    if (st->trial.set && !upd_ref_is(&st->trial, c->slot, c->digest))
         return UPDATE_OK;
     int rc = upd_read_envelope(u, comp, c->slot, &have);
     if (rc == UPDATE_E_NONE || (rc == UPDATE_OK && (have != len || memcmp(u->env, env, len))))
@@ -536,6 +566,21 @@ static int installed(update_t *u, uint32_t comp, const uint8_t *env, size_t len,
     if (rc || (rc = upd_progress_scan(u, comp, c->slot, &p)))
         return rc;
     return p.verified && !p.bad ? UPDATE_E_INSTALLED : UPDATE_OK;
+}
+
+int update_note_booted(update_t *u, uint32_t comp, unsigned slot)
+{
+    size_t len;
+    if (!upd_comp_ok(comp) || slot >= UPDATE_SLOTS)
+        return UPDATE_E_COMPONENT;
+    u->booted[comp].set = false;
+    int rc = upd_read_envelope(u, comp, slot, &len);
+    if (rc)
+        return rc;
+    upd_digest8(u, u->env, len, u->booted[comp].digest);
+    u->booted[comp].slot = (uint8_t)slot;
+    u->booted[comp].set = true;
+    return UPDATE_OK;
 }
 
 int update_begin(update_t *u, const uint8_t *env, size_t len)

@@ -56,14 +56,19 @@ static int slot_peek(update_t *u, uint32_t comp, unsigned slot, uint8_t digest[8
     return p.bad ? UPDATE_E_VERIFY : p.verified ? UPDATE_OK : UPDATE_E_INCOMPLETE;
 }
 
-/* A slot whose layers failed their hash: wind its log back to the damaged
- * layer, so no later check takes it for complete and the same bundle sent
- * again resumes there. Best effort: a log that cannot take the record
- * (programmed unit, no room) stays as it is; update_finish hashes a
- * reopened download again anyway. */
-static int mark_damaged(update_t *u, uint32_t comp, unsigned slot, const struct manifest *m)
+/* A slot whose layers failed their hash twice: wind its log back to the
+ * damaged layer, so no later check takes it for complete and the same
+ * bundle sent again resumes there; without room for that, mark it BAD (one
+ * entry; begin then starts it over). Either is one write-once entry. A log
+ * too full even for BAD (or a programmed unit) stays as it is: installed()
+ * never trusts the log alone, and update_finish hashes a reopened download
+ * again anyway. */
+static int mark_damaged(update_t *u, uint32_t comp, unsigned slot, const struct manifest *m,
+                        uint32_t bad_off)
 {
-    int rc = upd_progress_rewind(u, comp, slot, upd_image_total(m), u->bad_off);
+    int rc = upd_progress_rewind(u, comp, slot, upd_image_total(m), bad_off);
+    if (rc == UPDATE_E_NONE)
+        rc = upd_progress_mark_bad(u, comp, slot);
     if (rc == UPDATE_E_FLASH && u->flash_err != FLASH_EPROGRAMMED)
         return rc;
     return UPDATE_OK;
@@ -173,6 +178,10 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
         return UPDATE_E_COMPONENT;
     memset(&z, 0, sizeof(z));
     out->rejected = false;
+    out->record_err = UPDATE_OK;
+    u->booted[comp].set = false;
+    int damaged = UPDATE_NONE; /* a slot that failed its hash twice this boot */
+    uint32_t damaged_off = 0;
     const struct update_comp_state *st = &u->st[comp];
     for (unsigned k = 0; k < UPDATE_SLOTS; k++) {
         int rc = slot_peek(u, comp, k, z.digest[k]);
@@ -203,14 +212,28 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
         }
         u->manifest_err = MANIFEST_OK;
         rc = u->loader ? upd_load_layers(u, comp, &z.inf[s]) : upd_hash_layers(u, &z.inf[s]);
+        if (rc != UPDATE_OK && rc != UPDATE_E_FLASH) {
+            /* judged before anything is recorded: a glitch in the copy or
+             * the read (fault injection, a RAM bit error) must not become a
+             * permanent record. Hashed again straight from flash: damaged
+             * only if that fails too; if it matches, loaded once more */
+            int first = rc;
+            rc = upd_hash_layers(u, &z.inf[s]);
+            if (rc == UPDATE_E_VERIFY && first == UPDATE_E_VERIFY) {
+                damaged = s; /* recorded only if another slot boots */
+                damaged_off = u->bad_off;
+            } else if (rc == UPDATE_OK && u->loader) {
+                rc = upd_load_layers(u, comp, &z.inf[s]);
+            }
+            if (rc != UPDATE_OK && rc != UPDATE_E_FLASH)
+                rc = first;
+        }
         if (rc == UPDATE_E_FLASH)
             return rc;
         if (rc) {
             z.state[s] = LAZY_INVALID; /* damaged bytes: decide again without it */
             out->check[s] = rc;
             out->manifest_err[s] = u->manifest_err;
-            if (rc == UPDATE_E_VERIFY && (rc = mark_damaged(u, comp, (unsigned)s, &z.inf[s].m)))
-                return rc;
             continue;
         }
         if (z.state[s] != LAZY_VALID || rc != UPDATE_OK)
@@ -218,6 +241,15 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
         struct jrec r = {.comp = (uint8_t)comp, .slot = st->trial.slot,
                          .value = st->trial.version};
         memcpy(r.digest, st->trial.digest, 8);
+        /* slot s boots: only now is a record of the other's damage safe
+         * (comp keeps a bootable image). Best effort: the boot goes on */
+        if (damaged != UPDATE_NONE && damaged != s) {
+            int rc2 = mark_damaged(u, comp, (unsigned)damaged, &z.inf[damaged].m, damaged_off);
+            if (rc2 && u->flash_err == FLASH_EPOWER)
+                return rc2; /* the simulator's power cut: nothing runs on */
+            if (rc2)
+                out->record_err = rc2;
+        }
         if (a == UPDATE_TRIAL_A || a == UPDATE_TRIAL_B) {
             r.type = J_ATTEMPT;
             if ((rc = upd_journal_append(u, &r)))
@@ -229,8 +261,14 @@ int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out)
             if ((rc = upd_journal_append(u, &r)))
                 return rc;
         } else if ((rc = reject_unbooted(u, comp, &z, s, out, &out->rejected))) {
-            return rc;
+            if (u->flash_err == FLASH_EPOWER)
+                return rc;
+            out->record_err = rc; /* the chosen slot is good: boot it anyway */
+            out->rejected = false;
         }
+        u->booted[comp].set = true;
+        u->booted[comp].slot = (uint8_t)s;
+        memcpy(u->booted[comp].digest, z.inf[s].digest, 8);
         out->action = a;
         out->slot = s;
         out->info = z.inf[s];

@@ -60,6 +60,10 @@ int upd_load_layers(update_t *u, uint32_t comp, const struct update_slot_info *i
  * room left (begin then starts the download over); UPDATE_E_FLASH. */
 int upd_progress_rewind(update_t *u, uint32_t comp, unsigned slot, uint32_t total,
                         uint32_t offset);
+/* Appends BAD to a VERIFIED slot's log (its bytes no longer hash and the
+ * log has no room to wind back). UPDATE_OK (also if not VERIFIED, nothing
+ * written); UPDATE_E_NONE if not even one entry is left; UPDATE_E_FLASH. */
+int upd_progress_mark_bad(update_t *u, uint32_t comp, unsigned slot);
 /* The image bytes of an image's layers, each padded to 16. */
 uint32_t upd_image_total(const struct manifest *m);
 /* Appends r to the journal (moving to the other page when full) and folds

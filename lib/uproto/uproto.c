@@ -193,6 +193,7 @@ const char *uproto_strerror(int err)
     case UPROTO_E_PAYLOAD: return "request payload malformed or a field out of range";
     case UPROTO_E_BUSY: return "device busy verifying";
     case UPROTO_E_TRUST: return "device has no trusted signers";
+    case UPROTO_E_REBOOTING: return "device reboots into an activated image once a trial ends; send it again after that reboot";
     default: return NULL;
     }
 }

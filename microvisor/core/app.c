@@ -199,6 +199,9 @@ static void *app_map(void *ctx, uint32_t comp, uint32_t target, uint32_t size)
 /* One line per app slot that cannot boot, with the reason. */
 static void app_report(const struct update_boot_result *r)
 {
+    if (r->record_err != UPDATE_OK)
+        console_printf("[mv] app: a rejection or damage record could not be written (%s); "
+                       "the next boot tries again\n", update_strerror(r->record_err));
     for (int s = 0; s < UPDATE_SLOTS; s++) {
         if (r->check[s] == UPDATE_OK)
             continue;

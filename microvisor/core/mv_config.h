@@ -46,6 +46,15 @@
 #define MV_TRIAL_MS 5000u
 #endif
 
+/* The longest an application's trial holds off the reboot a microvisor
+ * (or app) activation asks for (docs/updates.md, "Two components"). An
+ * app trial longer than this is ended by that reboot (REVERT, reason
+ * RESET): the manifest's trial_s (up to 24 h) is the app owner's policy
+ * and must not delay the microvisor's update for that long. */
+#ifndef MV_RESET_DEFER_MAX_MS
+#define MV_RESET_DEFER_MAX_MS 300000u
+#endif
+
 /* How often deferred work applies the health rules. */
 #ifndef MV_TRIAL_POLL_MS
 #define MV_TRIAL_POLL_MS 100u

@@ -72,6 +72,7 @@ static bool app_confirm_waits; /* the wait for the microvisor was logged */
 static volatile bool app_revert_pending;
 static int trial_work = -1;
 static const char *reset_pending; /* what a held-up reset boots into, or NULL */
+static uint64_t reset_asked_us;   /* when it was asked for */
 static void trial_reset_if_clear(void);
 
 static void trial_putversion(const char *what, uint32_t v)
@@ -96,6 +97,10 @@ int trial_init(const struct boot_handoff *h)
     run_mv.version = known ? h->version : 0;
     run_mv.slot = known ? h->slot : 0;
     run_mv.state = MV_UPDATESTATE_CONFIRMED;
+    /* the boot ROM hashed and started this slot: what lets the update port
+     * answer "already installed" for it (never the log alone) */
+    if (known && h->slot < UPDATE_SLOTS)
+        (void)update_note_booted(&trial_u, MANIFEST_COMP_MICROVISOR, h->slot);
     if (known && s->trial.set && s->attempted && s->trial.slot == h->slot) {
         run_mv.state = MV_UPDATESTATE_TRIAL;
         wake_reason_set(MV_WAKEREASON_MICROVISORUPDATE);
@@ -259,6 +264,14 @@ bool trial_reset_blocked(uint32_t *comp, uint32_t *ms_left)
     }
     if (run_app.state == MV_UPDATESTATE_TRIAL && !run_app.stuck) {
         uint64_t end = app_trial_start_us + (uint64_t)app_trial_ms * 1000u;
+        /* held off at most MV_RESET_DEFER_MAX_MS from the request: past
+         * that the reset ends the app's trial (the answer said so) */
+        uint64_t cap = (reset_pending ? reset_asked_us : now) +
+                       (uint64_t)MV_RESET_DEFER_MAX_MS * 1000u;
+        if (reset_pending && now >= cap)
+            return false;
+        if (end > cap)
+            end = cap;
         *comp = MANIFEST_COMP_APP;
         *ms_left = (uint32_t)((app_confirm_requested || now >= end ? 0 : end - now) / 1000u) +
                    MV_TRIAL_POLL_MS;
@@ -269,7 +282,14 @@ bool trial_reset_blocked(uint32_t *comp, uint32_t *ms_left)
 
 void trial_reset_when_clear(const char *what)
 {
+    if (!reset_pending)
+        reset_asked_us = board_time_us();
     reset_pending = what;
+}
+
+bool trial_reset_pending(void)
+{
+    return reset_pending != NULL;
 }
 
 /* The reset an activation asked for, once no trial it would end runs. */
@@ -278,6 +298,9 @@ static void trial_reset_if_clear(void)
     uint32_t comp, ms;
     if (!reset_pending || trial_reset_blocked(&comp, &ms))
         return;
+    if (run_app.state == MV_UPDATESTATE_TRIAL && !app_confirm_requested)
+        console_printf("[upd] the reboot waited %u ms, the most an app trial may hold it "
+                       "off: the app's trial ends\n", MV_RESET_DEFER_MAX_MS);
     console_printf("[upd] no trial runs now: rebooting into the activated %s\n", reset_pending);
     board_update_port_drain();
     board_reset();

@@ -64,6 +64,9 @@ bool trial_running(uint32_t *comp);
  * health rules' deferred work resets the device as soon as no trial that
  * can still pass runs (confirmed, or reverted in place). */
 void trial_reset_when_clear(const char *what);
+/* A reset asked for by trial_reset_when_clear has not happened yet: the
+ * update port refuses new sessions (UPROTO_E_REBOOTING). */
+bool trial_reset_pending(void);
 
 /* What mvGetUpdateStatus reports. */
 void trial_status(struct MvUpdateStatus *out);

@@ -240,6 +240,11 @@ static void handle(const struct uproto_frame *f)
     int rc = uproto_request_decode(f, &r);
     if (rc == UPROTO_OK && verifying && r.type != UPROTO_STATUS)
         rc = UPROTO_E_BUSY;
+    /* a deferred reboot fires when a trial ends, whatever the port does:
+     * a session started now would be cut off by it (review-10 L3), and a
+     * download could overwrite the activated, not yet booted image */
+    if (rc == UPROTO_OK && trial_reset_pending() && r.type != UPROTO_STATUS)
+        rc = UPROTO_E_REBOOTING;
     if (rc) {
         respond(f->type, f->seq, rc);
         return;

@@ -135,6 +135,11 @@ struct update_boot_result {
     /* This boot wrote REJECT for comp's trial (REVERT, or its slot could not
      * be booted): update_state(comp)->rejected says which image and why. */
     bool rejected;
+    /* A record this boot found due (REJECT of a trial it does not start,
+     * FRONTIER or BAD of a damaged slot) could not be written: UPDATE_OK, or
+     * UPDATE_E_FLASH. The slot chosen boots anyway; the next boot tries the
+     * record again. */
+    int record_err;
 };
 
 /*
@@ -168,6 +173,11 @@ typedef struct {
     uint32_t mv_version;        /* running microvisor (app min check); 0 = skip */
     int flash_err;              /* last flash error behind UPDATE_E_FLASH */
     int manifest_err;           /* last manifest reason behind UPDATE_E_MANIFEST */
+    /* The image each component runs since this boot (update_boot started
+     * it, or update_note_booted): the only proof that a slot's bytes still
+     * hash, which UPDATE_E_INSTALLED needs. A log can say VERIFIED over
+     * damaged bytes when the boot could not, or chose not to, record it. */
+    struct update_ref booted[UPDATE_COMPONENTS];
 
     /* journal */
     struct update_comp_state st[UPDATE_COMPONENTS];
@@ -221,17 +231,30 @@ int update_slot_check(update_t *u, uint32_t comp, unsigned slot, bool full,
  * record back to its first damaged layer (it is no longer complete; the
  * same bundle sent again resumes there), and a trial the journal names that
  * this boot does not start (its slot damaged, incomplete, no longer holding
- * it, or failing a rule) gets REJECT with that reason (out->rejected). */
+ * it, or failing a rule) gets REJECT with that reason (out->rejected).
+ * Without room in the log for the FRONTIER the slot is marked BAD. A hash
+ * failure is recorded only if a second hash, straight from flash, fails
+ * too, and only when this boot then starts another slot of comp: with no
+ * slot left to boot nothing is written (UPDATE_E_NO_IMAGE) and the next
+ * boot hashes again, so a transient fault can never leave comp with
+ * nothing bootable. A failed REJECT/FRONTIER/BAD write does not stop the
+ * boot (out->record_err). */
 int update_boot(update_t *u, uint32_t comp, struct update_boot_result *out);
+/* The caller started comp from slot (verified and hashed by someone else
+ * this boot: the microvisor, started by the boot ROM, notes its own slot).
+ * Reads the slot's envelope for its digest. UPDATE_OK or an error. */
+int update_note_booted(update_t *u, uint32_t comp, unsigned slot);
 
 /* Starts (or, for the manifest already in the target slot, resumes) a
  * download of the image envelope describes. While a trial of that
  * component is running (attempted, not yet confirmed or rejected) begin,
  * resume and activate refuse with UPDATE_E_TRIAL: the target slot could be
  * the running trial's, and a new TRIAL record would replace it. The image
- * the journal confirms for that component (same envelope, its slot still
- * complete) is refused with UPDATE_E_INSTALLED, nothing written: sending it
- * again would put a second copy on a new trial. A resumed download whose
+ * the journal confirms for that component is refused with
+ * UPDATE_E_INSTALLED, nothing written (sending it again would put a second
+ * copy on a new trial), but only if it is also the image running since this
+ * boot (u->booted: hashed by this boot), its slot's log still says
+ * complete, and no other image is activated to boot next. A resumed download whose
  * log says VERIFIED is reopened as UPDATE_DOWNLOADED: the image is hashed
  * again by update_finish before it can be activated (flash may have
  * changed since). On any error no download is open (UPDATE_IDLE).

@@ -70,6 +70,8 @@ enum uproto_type {
 #define UPROTO_E_PAYLOAD (-35)  /* payload the wrong size, or a field out of range */
 #define UPROTO_E_BUSY (-36)     /* the device is still verifying: ask again later */
 #define UPROTO_E_TRUST (-37)    /* the device has no trusted signers to check with */
+#define UPROTO_E_REBOOTING (-38) /* a deferred reboot into an activated image is pending:
+                                  * nothing but STATUS until it has happened */
 
 #define UPROTO_FRAME 1          /* uproto_feed: a complete frame */
 

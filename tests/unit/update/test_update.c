@@ -1172,30 +1172,36 @@ static void test_already_installed(void)
     CHECK(strcmp(update_strerror(UPDATE_E_INSTALLED),
                  "already installed: this image is the confirmed one") == 0);
     /* the confirmed app's bytes are damaged: the boot has nothing else to
-     * start (NO_IMAGE) but records the damage */
+     * start (NO_IMAGE), so it records nothing (review-10 M1: a transient
+     * fault must not leave nothing bootable); the log still says VERIFIED,
+     * yet the same bundle is not "already installed" (H1): this boot did not
+     * start it. It goes to the other slot and boots from there. */
     mem[FLASH_APP_SLOT_A + 2 * PAGE - FLASH_BASE + 20000] ^= 2;
     EXPECT(boot_ctx(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
     CHECK(r.check[0] == UPDATE_E_VERIFY);
     EXPECT(boot_ctx(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_E_NO_IMAGE);
-    CHECK(r.check[0] == UPDATE_E_INCOMPLETE); /* recorded: not hashed again */
+    CHECK(r.check[0] == UPDATE_E_VERIFY); /* nothing recorded: hashed again */
+    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
     EXPECT(update_begin(u, app1.env, app1.env_len), UPDATE_OK);
-    /* in place (the confirmed slot), from its damaged layer (its only one) */
-    CHECK(u->dl_slot == 0 && u->dl == UPDATE_DOWNLOADING && update_next_offset(u) == 0);
+    CHECK(u->dl_slot == 1 && u->dl == UPDATE_DOWNLOADING && update_next_offset(u) == 0);
     EXPECT(send_rest(u, &app1, 1000), UPDATE_OK);
     EXPECT(update_finish(u), UPDATE_OK);
+    EXPECT(update_activate(u), UPDATE_OK);
     EXPECT(boot_ctx(u), UPDATE_OK);
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
-    CHECK(r.action == UPDATE_BOOT_A);
+    CHECK(r.action == UPDATE_TRIAL_B);
+    EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
     EXPECT(update_begin(u, app1.env, app1.env_len), UPDATE_E_INSTALLED);
     /* a reason in the journal survives its page moves */
     struct image app2;
     make_image(&app2, MANIFEST_COMP_APP, 0x02000000, 2, 3000, 1, seed_app);
     EXPECT(install(u, &app2, 1000), UPDATE_OK);
-    mem[FLASH_APP_SLOT_B + 2 * PAGE - FLASH_BASE + 7] ^= 2;
+    mem[FLASH_APP_SLOT_A + 2 * PAGE - FLASH_BASE + 7] ^= 2;
     EXPECT(update_boot(u, MANIFEST_COMP_APP, &r), UPDATE_OK);
     CHECK(r.rejected && update_state(u, MANIFEST_COMP_APP)->rejected.reason == UPDATE_E_VERIFY);
+    EXPECT(update_boot(u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
     uint32_t epoch = u->jepoch;
     EXPECT(install(u, &mv1, 1000), UPDATE_E_INSTALLED);
     struct image mv2;

@@ -20,12 +20,14 @@
 
 enum scenario {
     SC_APP_UPDATE, SC_MV_UPDATE, SC_CONFIRM, SC_REVERT, SC_COMPACT,
-    SC_MV_THEN_APP, SC_APP_THEN_MV, SC_REPAIR_STAGED, SC_REPAIR_REJECTED, SC_COUNT
+    SC_MV_THEN_APP, SC_APP_THEN_MV, SC_REPAIR_STAGED, SC_REPAIR_REJECTED,
+    SC_REPAIR_FULL, SC_COUNT
 };
 static const char *const sc_name[SC_COUNT] = {
     "app update", "microvisor update", "confirm", "revert", "app update over a full journal",
     "microvisor then app, back to back", "app then microvisor, back to back",
-    "damaged staged app, sent again", "damaged app rejected at boot, sent again"};
+    "damaged staged app, sent again", "damaged app rejected at boot, sent again",
+    "damaged app rejected at boot, log full (BAD), sent again"};
 
 static struct image mv1, mv2, app1, app2, app3;
 static uint8_t *start_mem[SC_COUNT], *start_bitmap[SC_COUNT];
@@ -192,6 +194,30 @@ static void setup(void)
     must(install(u, &app2, 4096), "app2");
     damage(slot, 13000 + 4000);
     save(SC_REPAIR_REJECTED);
+    /* the same, round after round, until the slot's log has no room left
+     * to wind back: the next boot marks it BAD instead (review-10 H1) */
+    for (int round = 0;; round++) {
+        struct update_boot_result res[UPDATE_COMPONENTS];
+        struct update_slot_info inf;
+        uint8_t *m0 = malloc(FLASH_SIZE), *b0 = malloc(FLASH_SIM_BITMAP_SIZE(FLASH_SIZE, 16));
+        memcpy(m0, mem, FLASH_SIZE);
+        memcpy(b0, bitmap, FLASH_SIM_BITMAP_SIZE(FLASH_SIZE, 16));
+        must(power_on(res), "boot damaged app2");
+        bool bad = update_slot_check(u, MANIFEST_COMP_APP, 1, false, &inf) == UPDATE_E_VERIFY;
+        if (bad || round > 400) {
+            memcpy(mem, m0, FLASH_SIZE);
+            memcpy(bitmap, b0, FLASH_SIM_BITMAP_SIZE(FLASH_SIZE, 16));
+            free(m0);
+            free(b0);
+            must(bad ? UPDATE_OK : UPDATE_E_STATE, "fill the log");
+            break;
+        }
+        free(m0);
+        free(b0);
+        must(host_update(&app2), "resend app2");
+        damage(slot, 13000 + 4000);
+    }
+    save(SC_REPAIR_FULL);
 }
 
 /* The scenario's work, from a fresh boot, until done or the power dies. */
@@ -223,9 +249,10 @@ static int run(enum scenario s)
     case SC_APP_THEN_MV:
         return back_to_back(&app2, &mv2);
     case SC_REPAIR_STAGED:
-    case SC_REPAIR_REJECTED: {
+    case SC_REPAIR_REJECTED:
+    case SC_REPAIR_FULL: {
         struct update_boot_result res[UPDATE_COMPONENTS];
-        if (s == SC_REPAIR_REJECTED) {
+        if (s != SC_REPAIR_STAGED) {
             if ((rc = power_on(res)))
                 return rc;
             if (!res[2].rejected || update_state(u, 2)->rejected.reason != UPDATE_E_VERIFY)
@@ -291,6 +318,16 @@ static void check_boot(enum scenario s, uint32_t op, int mode, const struct expe
             fail(s, op, mode, "floor went down", 0);
         if (res[c].info.m.security_counter < update_state(u, c)->floor)
             fail(s, op, mode, "booted below the floor", 0);
+        /* a REJECT this boot wrote names why: RESET for a reverted trial
+         * (the cut), the check that failed for one it did not start */
+        const struct update_comp_state *st = update_state(u, c);
+        bool revert = res[c].action == UPDATE_REVERT_TO_A || res[c].action == UPDATE_REVERT_TO_B;
+        if (res[c].rejected && (!st->rejected.set ||
+                                (revert ? st->rejected.reason != UPDATE_REJ_RESET
+                                        : st->rejected.reason >= 0)))
+            fail(s, op, mode, "REJECT without the right reason", st->rejected.reason);
+        if (res[c].record_err)
+            fail(s, op, mode, "a boot record failed", res[c].record_err);
     }
 }
 
