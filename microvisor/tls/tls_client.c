@@ -319,7 +319,10 @@ int tls_client_tick(tls_client_t *c, uint64_t now_ms)
 
 int64_t tls_wall_time(const tls_client_t *c)
 {
-    return c->time_s + (int64_t)((c->last_ms - c->time_ms) / 1000u);
+    /* A clock that went backwards (against the API's rule) counts as no
+     * time passed, never as a wrapped, far-future offset. */
+    uint64_t d = c->last_ms > c->time_ms ? c->last_ms - c->time_ms : 0;
+    return c->time_s + (int64_t)(d / 1000u);
 }
 
 static uint8_t x509_alert(int x)
@@ -357,12 +360,21 @@ int tls_client_set_time(tls_client_t *c, int64_t unix_s, uint64_t now_ms)
     c->time_known = true;
     c->time_s = unix_s;
     c->time_ms = c->last_ms = now_ms;
-    if (c->chain_checked) {
-        int x = x509_window_check(&c->window, unix_s);
-        if (x)
-            return tls_fail_x509(c, x);
-    }
-    return 0;
+    return tls_window_recheck(c);
+}
+
+int tls_window_recheck(tls_client_t *c)
+{
+    if (!c->chain_checked || !c->time_known)
+        return 0;
+    int x = x509_window_check(&c->window, tls_wall_time(c));
+    if (x == 0)
+        return 0;
+    /* Every ticket in the store came from this server, whose chain is now
+     * refused: none may resume a session past that verdict. */
+    if (c->cfg->tickets)
+        tls_tickets_wipe(c->cfg->tickets);
+    return tls_fail_x509(c, x);
 }
 
 int tls_client_read(tls_client_t *c, void *out, size_t len)
