@@ -37,15 +37,16 @@ void tls_wipe_secrets(tls_client_t *c)
     c->hlen = 0;
 }
 
-static void write_alert(tls_client_t *c, uint8_t level, uint8_t desc)
+static bool write_alert(tls_client_t *c, uint8_t level, uint8_t desc)
 {
     size_t room;
     uint8_t *p = tls_rec_begin(c, &room, 0);
     if (room < 2)
-        return; /* the queue is full of data the peer has not taken */
+        return false; /* the queue is full of data the peer has not taken */
     p[0] = level;
     p[1] = desc;
     tls_rec_end(c, TLS_CT_ALERT, 2);
+    return true;
 }
 
 int tls_fail(tls_client_t *c, int err, uint8_t alert)
@@ -411,6 +412,10 @@ int tls_client_write(tls_client_t *c, const void *data, size_t len)
 static int flush_pending(tls_client_t *c)
 {
     size_t room;
+    if (c->sent_close) { /* nothing follows our close_notify (6.1) */
+        c->ku_pending = 0;
+        return 0;
+    }
     uint8_t *p = tls_rec_begin(c, &room, 0);
     if (room < 5)
         return 0;
@@ -450,8 +455,13 @@ int tls_client_close(tls_client_t *c)
     if (c->state != TLS_ST_CONNECTED && c->state != TLS_ST_CLOSED)
         return TLS_E_STATE;
     if (!c->sent_close) {
-        write_alert(c, 1, TLS_AL_CLOSE_NOTIFY);
+        /* Not reported sent unless queued: a full queue is retried once
+         * the transport has taken bytes (the peer would read EOF alone as
+         * truncation). */
+        if (!write_alert(c, 1, TLS_AL_CLOSE_NOTIFY))
+            return TLS_E_STATE;
         c->sent_close = 1;
+        c->ku_pending = 0; /* no KeyUpdate after close_notify (6.1) */
     }
     c->state = TLS_ST_CLOSED;
     if (c->peer_closed)

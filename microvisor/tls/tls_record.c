@@ -146,6 +146,8 @@ static int on_alert(tls_client_t *c, const uint8_t *p, size_t len)
     c->state = TLS_ST_CLOSED;
     if (!c->sent_close)
         tls_client_close(c);
+    else
+        tls_wipe_secrets(c); /* both directions closed: nothing more to key */
     return 0;
 }
 

@@ -150,6 +150,32 @@ int main(void)
     CHECK_EQ(tls_client_set_time(&c, 1764633600, 5000), 0);
     CHECK_EQ(tls_client_tick(&c, 1000), 0);
     CHECK_EQ(tls_wall_time(&c), 1764633600);
+    /* close_notify with a full output queue: not reported sent; sent once
+     * the transport has taken the bytes, and no KeyUpdate after it. */
+    CHECK_EQ(replay_full(&c, &full, FIXTURE_SERVER, sizeof(FIXTURE_SERVER), &first, &sent), 0);
+    static uint8_t big[4096];
+    while (tls_client_write(&c, big, sizeof(big)) > 0) {
+    }
+    while (tls_client_key_update(&c, false) == 0) {
+    }
+    c.ku_pending = 1; /* as if the peer's KeyUpdate(update_requested) found no room */
+    CHECK_EQ(tls_client_close(&c), TLS_E_STATE);
+    CHECK_EQ(tls_client_state(&c), TLS_ST_CONNECTED);
+    CHECK(!c.sent_close);
+    size_t qlen;
+    tls_client_sendbuf(&c, &qlen);
+    tls_client_sent(&c, qlen); /* room again: the owed KeyUpdate goes out */
+    tls_client_sendbuf(&c, &qlen);
+    CHECK_EQ(qlen, 5 + 5 + 1 + 16);
+    tls_client_sent(&c, qlen);
+    c.ku_pending = 1; /* owed again, now answered by our close */
+    CHECK_EQ(tls_client_close(&c), 0);
+    CHECK(c.sent_close);
+    tls_client_sendbuf(&c, &qlen);
+    CHECK_EQ(qlen, 5 + 2 + 1 + 16); /* the close_notify alone */
+    tls_client_sent(&c, qlen);
+    tls_client_sendbuf(&c, &qlen);
+    CHECK_EQ(qlen, 0); /* no KeyUpdate queued after it */
     tls_client_wipe(&c);
     return keel_test_done("unit_tls_replay");
 }
