@@ -89,6 +89,7 @@ enum tls_state {
  * the layout is the same on the host and the M33. */
 typedef struct {
     uint64_t received_ms;  /* now_ms when it arrived */
+    x509_window_t window;  /* validity window of the chain that issued it */
     uint32_t lifetime_s;   /* capped at 7 days (RFC 8446 4.6.1) */
     uint32_t age_add;
     uint16_t suite;

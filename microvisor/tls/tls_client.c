@@ -37,15 +37,16 @@ void tls_wipe_secrets(tls_client_t *c)
     c->hlen = 0;
 }
 
-static void write_alert(tls_client_t *c, uint8_t level, uint8_t desc)
+static bool write_alert(tls_client_t *c, uint8_t level, uint8_t desc)
 {
     size_t room;
     uint8_t *p = tls_rec_begin(c, &room, 0);
     if (room < 2)
-        return; /* the queue is full of data the peer has not taken */
+        return false; /* the queue is full of data the peer has not taken */
     p[0] = level;
     p[1] = desc;
     tls_rec_end(c, TLS_CT_ALERT, 2);
+    return true;
 }
 
 int tls_fail(tls_client_t *c, int err, uint8_t alert)
@@ -319,7 +320,10 @@ int tls_client_tick(tls_client_t *c, uint64_t now_ms)
 
 int64_t tls_wall_time(const tls_client_t *c)
 {
-    return c->time_s + (int64_t)((c->last_ms - c->time_ms) / 1000u);
+    /* A clock that went backwards (against the API's rule) counts as no
+     * time passed, never as a wrapped, far-future offset. */
+    uint64_t d = c->last_ms > c->time_ms ? c->last_ms - c->time_ms : 0;
+    return c->time_s + (int64_t)(d / 1000u);
 }
 
 static uint8_t x509_alert(int x)
@@ -357,12 +361,21 @@ int tls_client_set_time(tls_client_t *c, int64_t unix_s, uint64_t now_ms)
     c->time_known = true;
     c->time_s = unix_s;
     c->time_ms = c->last_ms = now_ms;
-    if (c->chain_checked) {
-        int x = x509_window_check(&c->window, unix_s);
-        if (x)
-            return tls_fail_x509(c, x);
-    }
-    return 0;
+    return tls_window_recheck(c);
+}
+
+int tls_window_recheck(tls_client_t *c)
+{
+    if (!c->chain_checked || !c->time_known)
+        return 0;
+    int x = x509_window_check(&c->window, tls_wall_time(c));
+    if (x == 0)
+        return 0;
+    /* Every ticket in the store came from this server, whose chain is now
+     * refused: none may resume a session past that verdict. */
+    if (c->cfg->tickets)
+        tls_tickets_wipe(c->cfg->tickets);
+    return tls_fail_x509(c, x);
 }
 
 int tls_client_read(tls_client_t *c, void *out, size_t len)
@@ -399,6 +412,10 @@ int tls_client_write(tls_client_t *c, const void *data, size_t len)
 static int flush_pending(tls_client_t *c)
 {
     size_t room;
+    if (c->sent_close) { /* nothing follows our close_notify (6.1) */
+        c->ku_pending = 0;
+        return 0;
+    }
     uint8_t *p = tls_rec_begin(c, &room, 0);
     if (room < 5)
         return 0;
@@ -438,8 +455,13 @@ int tls_client_close(tls_client_t *c)
     if (c->state != TLS_ST_CONNECTED && c->state != TLS_ST_CLOSED)
         return TLS_E_STATE;
     if (!c->sent_close) {
-        write_alert(c, 1, TLS_AL_CLOSE_NOTIFY);
+        /* Not reported sent unless queued: a full queue is retried once
+         * the transport has taken bytes (the peer would read EOF alone as
+         * truncation). */
+        if (!write_alert(c, 1, TLS_AL_CLOSE_NOTIFY))
+            return TLS_E_STATE;
         c->sent_close = 1;
+        c->ku_pending = 0; /* no KeyUpdate after close_notify (6.1) */
     }
     c->state = TLS_ST_CLOSED;
     if (c->peer_closed)

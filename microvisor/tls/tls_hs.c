@@ -154,7 +154,11 @@ int tls_on_server_hello(tls_client_t *c, const uint8_t *m, size_t n)
     }
     tls_ks_handshake(c, shared);
     crypto_wipe(shared, sizeof(shared));
+    if (psk)
+        tls_psk_inherit(c);
     tls_psk_consume(c); /* used or refused: never offered again */
+    if ((rc = tls_window_recheck(c)) != 0)
+        return rc;
     c->state = TLS_ST_WAIT_EE;
     return 0;
 }

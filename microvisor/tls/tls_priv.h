@@ -201,5 +201,11 @@ void tls_psk_bind(tls_client_t *c, uint8_t *m, size_t len);
 const uint8_t *tls_psk_key(const tls_client_t *c);
 /* Forgets the offered ticket (a ticket is used at most once). */
 void tls_psk_consume(tls_client_t *c);
+/* The accepted ticket's chain window becomes the connection's (before
+ * tls_psk_consume). */
+void tls_psk_inherit(tls_client_t *c);
+/* Re-checks the chain window when time is known: 0, or fails the
+ * connection and wipes the ticket store. */
+int tls_window_recheck(tls_client_t *c);
 
 #endif

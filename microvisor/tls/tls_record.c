@@ -17,9 +17,10 @@
  *   byte of its body is read, so a server that ignores max_fragment_length
  *   fails with TLS_E_RECORD_OVERFLOW, never overflows a buffer.
  * - The nonce is the IV XOR the 64-bit sequence number (5.3). A sequence
- *   number never wraps: a KeyUpdate is forced long before (2^32 records
- *   would take years at this link's rate); at 2^64 - 1 the record is
- *   refused.
+ *   read sequence number at 2^64 - 1 is refused. The write side has no
+ *   limit yet and no forced KeyUpdate (AES-128-GCM's RFC 8446 5.5 limit,
+ *   about 2^24.5 records per key, is the practical one): open work, see
+ *   docs/tls.md.
  */
 #include <string.h>
 
@@ -146,6 +147,8 @@ static int on_alert(tls_client_t *c, const uint8_t *p, size_t len)
     c->state = TLS_ST_CLOSED;
     if (!c->sent_close)
         tls_client_close(c);
+    else
+        tls_wipe_secrets(c); /* both directions closed: nothing more to key */
     return 0;
 }
 

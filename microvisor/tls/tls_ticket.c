@@ -19,7 +19,12 @@
  *   second ClientHello's binder covers them (picotls #125).
  * - A resumed session is not re-authenticated by certificate: the ticket
  *   carries the trust of the full handshake that issued it, for at most
- *   its lifetime.
+ *   its lifetime, and that chain's validity window. The window is checked
+ *   on resumption when wall time is known, and again by
+ *   tls_client_set_time(), like a full handshake's; when it fails the
+ *   whole store (one server's tickets) is wiped, so a chain refused once
+ *   time is learned cannot live on through its tickets
+ *   (KEEL-SA-2026-07).
  */
 #include <string.h>
 
@@ -60,6 +65,12 @@ void tls_psk_choose(tls_client_t *c, uint64_t now_ms)
 const uint8_t *tls_psk_key(const tls_client_t *c)
 {
     return c->psk_slot == 0xff ? NULL : c->cfg->tickets->t[c->psk_slot].psk;
+}
+
+void tls_psk_inherit(tls_client_t *c)
+{
+    c->window = c->cfg->tickets->t[c->psk_slot].window;
+    c->chain_checked = true;
 }
 
 void tls_psk_consume(tls_client_t *c)
@@ -167,5 +178,8 @@ int tls_on_new_session_ticket(tls_client_t *c, const uint8_t *m, size_t n)
     slot->age_add = age_add;
     slot->suite = c->suite;
     slot->received_ms = c->last_ms;
+    /* The full handshake's chain window, or the one a resumed session
+     * inherited from its ticket: trust never outlives the certificate. */
+    slot->window = c->window;
     return 0;
 }

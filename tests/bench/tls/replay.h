@@ -13,11 +13,42 @@
 #include "fixture.h"
 #include "tls.h"
 
-_Static_assert(sizeof(FIXTURE_TICKETS) == sizeof(tls_ticket_store_t),
+/* fixture.h's store was recorded before tickets carried their chain's
+ * validity window: its slots are this layout, converted on load. */
+typedef struct {
+    uint64_t received_ms;
+    uint32_t lifetime_s, age_add;
+    uint16_t suite, len;
+    uint8_t psk[32];
+    uint8_t ticket[TLS_TICKET_MAX];
+} replay_ticket_v1_t;
+_Static_assert(sizeof(FIXTURE_TICKETS) == TLS_TICKETS_N * sizeof(replay_ticket_v1_t),
                "fixture.h's ticket store was made with another TLS_TICKETS_N/TLS_TICKET_MAX");
+/* The recorded server chain's window (its notBefore, notAfter), which the
+ * full handshake of the fixture computes (test_replay.c checks it). */
+#define REPLAY_NOT_BEFORE 1577836800ll /* 2020-01-01 */
+#define REPLAY_NOT_AFTER 4102358400ll /* 2099-12-31 */
 
 static uint8_t replay_key[64];
 static tls_ticket_store_t replay_store;
+
+/* Loads fixture.h's recorded ticket store into *store. */
+static void replay_load_tickets(tls_ticket_store_t *store)
+{
+    replay_ticket_v1_t v1;
+    for (unsigned i = 0; i < TLS_TICKETS_N; i++) {
+        tls_ticket_t *t = &store->t[i];
+        memcpy(&v1, FIXTURE_TICKETS + i * sizeof(v1), sizeof(v1));
+        memset(t, 0, sizeof(*t));
+        t->received_ms = v1.received_ms;
+        t->lifetime_s = v1.lifetime_s, t->age_add = v1.age_add;
+        t->suite = v1.suite, t->len = v1.len;
+        memcpy(t->psk, v1.psk, sizeof(t->psk));
+        memcpy(t->ticket, v1.ticket, sizeof(t->ticket));
+        t->window.not_before = REPLAY_NOT_BEFORE;
+        t->window.not_after = REPLAY_NOT_AFTER;
+    }
+}
 
 /* The client configuration of the fixture; tickets NULL for the full
  * handshake, else the store the resumed one starts from (reloaded from
@@ -34,19 +65,24 @@ static tls_client_config_t replay_config(tls_ticket_store_t *tickets)
                                .tickets = tickets};
     crypto_ed25519_keypair(pk, replay_key, FIXTURE_SEED);
     if (tickets)
-        memcpy(tickets, FIXTURE_TICKETS, sizeof(*tickets));
+        replay_load_tickets(tickets);
     return cfg;
 }
 
 /* ClientHello to the first application byte (*first), the server's bytes
  * taken from server[0..n), time standing still at now_ms. 0 or an error;
  * *sent counts the bytes the client produced. */
+/* Wall time given right after init (0: the time stays unknown). */
+static int64_t replay_wall_s;
+
 static int replay_run(tls_client_t *c, const tls_client_config_t *cfg, const uint8_t entropy[64],
                       uint64_t now_ms, const uint8_t *server, size_t n, uint8_t *first,
                       size_t *sent)
 {
     size_t off = 0, len, room;
     int rc = tls_client_init(c, cfg, entropy, now_ms);
+    if (rc == 0 && replay_wall_s)
+        rc = tls_client_set_time(c, replay_wall_s, now_ms);
     *sent = 0;
     while (rc == 0) {
         tls_client_sendbuf(c, &len);

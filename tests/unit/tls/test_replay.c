@@ -8,6 +8,7 @@
  */
 #include "keel_test.h"
 #include "replay.h"
+#include "tls_priv.h" /* tls_wall_time, c.window */
 
 static tls_client_t c;
 
@@ -96,6 +97,85 @@ int main(void)
     CHECK(rc != 0);
     for (unsigned i = 0; i < TLS_TICKETS_N; i++)
         CHECK_EQ(replay_store.t[i].len, 0); /* expired ones are wiped */
+
+    /* KEEL-SA-2026-07: tickets from a chain refused once wall time is
+     * learned must not resume. Full handshake, time unknown, tickets kept;
+     * then 2019 (before notBefore): refused, and the store wiped. */
+    static tls_ticket_store_t st;
+    tls_client_config_t kept = replay_config(NULL);
+    kept.tickets = &st;
+    CHECK_EQ(replay_full(&c, &kept, FIXTURE_SERVER, sizeof(FIXTURE_SERVER), &first, &sent), 0);
+    CHECK_EQ(c.window.not_before, REPLAY_NOT_BEFORE); /* the window replay.h assumes */
+    CHECK_EQ(c.window.not_after, REPLAY_NOT_AFTER);
+    left = 0;
+    for (unsigned i = 0; i < TLS_TICKETS_N; i++) {
+        left += st.t[i].len != 0;
+        if (st.t[i].len)
+            CHECK_EQ(st.t[i].window.not_after, REPLAY_NOT_AFTER); /* window kept */
+    }
+    CHECK(left >= 1);
+    CHECK_EQ(tls_client_set_time(&c, 1559347200, 2), TLS_E_X509 + X509_E_NOT_YET_VALID);
+    for (unsigned i = 0; i < TLS_TICKETS_N; i++)
+        CHECK_EQ(st.t[i].len, 0);
+    /* A resumption with time known outside the ticket's window: refused
+     * at the ServerHello, the store wiped. */
+    cfg = replay_config(&replay_store);
+    replay_wall_s = 1559347200; /* 2019-06-01 */
+    rc = replay_resumed(&c, &cfg, FIXTURE_RESUME_SERVER, sizeof(FIXTURE_RESUME_SERVER), &first, &sent);
+    CHECK_EQ(rc, TLS_E_X509 + X509_E_NOT_YET_VALID);
+    CHECK(!tls_client_resumed(&c));
+    for (unsigned i = 0; i < TLS_TICKETS_N; i++)
+        CHECK_EQ(replay_store.t[i].len, 0);
+    /* Inside the window: resumed as before. */
+    cfg = replay_config(&replay_store);
+    replay_wall_s = 1764633600; /* 2025-12-02 */
+    rc = replay_resumed(&c, &cfg, FIXTURE_RESUME_SERVER, sizeof(FIXTURE_RESUME_SERVER), &first, &sent);
+    CHECK_EQ(rc, 0);
+    CHECK(tls_client_resumed(&c));
+    /* A resumed session re-checks the inherited window when time is
+     * learned after it: 2100 is past notAfter. */
+    cfg = replay_config(&replay_store);
+    replay_wall_s = 0;
+    rc = replay_resumed(&c, &cfg, FIXTURE_RESUME_SERVER, sizeof(FIXTURE_RESUME_SERVER), &first, &sent);
+    CHECK_EQ(rc, 0);
+    CHECK(tls_client_resumed(&c));
+    CHECK_EQ(tls_client_set_time(&c, 4102444800 + 86400, FIXTURE_RESUME_MS),
+             TLS_E_X509 + X509_E_EXPIRED);
+    CHECK_EQ(tls_client_state(&c), TLS_ST_FAILED);
+    for (unsigned i = 0; i < TLS_TICKETS_N; i++)
+        CHECK_EQ(replay_store.t[i].len, 0);
+    /* A clock going backwards (now_ms before set_time's) is no time
+     * passed, never a wrapped offset into the far future. */
+    CHECK_EQ(replay_full(&c, &full, FIXTURE_SERVER, sizeof(FIXTURE_SERVER), &first, &sent), 0);
+    CHECK_EQ(tls_client_set_time(&c, 1764633600, 5000), 0);
+    CHECK_EQ(tls_client_tick(&c, 1000), 0);
+    CHECK_EQ(tls_wall_time(&c), 1764633600);
+    /* close_notify with a full output queue: not reported sent; sent once
+     * the transport has taken the bytes, and no KeyUpdate after it. */
+    CHECK_EQ(replay_full(&c, &full, FIXTURE_SERVER, sizeof(FIXTURE_SERVER), &first, &sent), 0);
+    static uint8_t big[4096];
+    while (tls_client_write(&c, big, sizeof(big)) > 0) {
+    }
+    while (tls_client_key_update(&c, false) == 0) {
+    }
+    c.ku_pending = 1; /* as if the peer's KeyUpdate(update_requested) found no room */
+    CHECK_EQ(tls_client_close(&c), TLS_E_STATE);
+    CHECK_EQ(tls_client_state(&c), TLS_ST_CONNECTED);
+    CHECK(!c.sent_close);
+    size_t qlen;
+    tls_client_sendbuf(&c, &qlen);
+    tls_client_sent(&c, qlen); /* room again: the owed KeyUpdate goes out */
+    tls_client_sendbuf(&c, &qlen);
+    CHECK_EQ(qlen, 5 + 5 + 1 + 16);
+    tls_client_sent(&c, qlen);
+    c.ku_pending = 1; /* owed again, now answered by our close */
+    CHECK_EQ(tls_client_close(&c), 0);
+    CHECK(c.sent_close);
+    tls_client_sendbuf(&c, &qlen);
+    CHECK_EQ(qlen, 5 + 2 + 1 + 16); /* the close_notify alone */
+    tls_client_sent(&c, qlen);
+    tls_client_sendbuf(&c, &qlen);
+    CHECK_EQ(qlen, 0); /* no KeyUpdate queued after it */
     tls_client_wipe(&c);
     return keel_test_done("unit_tls_replay");
 }

@@ -11,11 +11,15 @@
  * recorded resumption with the tickets' PSKs secret as well.
  * `--leak` branches on a traffic key, so ctest can check the check.
  */
+#include <stdio.h>
 #include <string.h>
 #include <valgrind/memcheck.h>
 
-#include "fixture.h"
+#pragma GCC diagnostic ignored "-Wunused-function" /* replay.h: only the store */
+#include "replay.h"
 #include "tls_priv.h"
+
+volatile int ctgrind_sink; /* the planted branch writes here */
 
 #define SECRET(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
 #define PUBLIC(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
@@ -62,8 +66,16 @@ int main(int argc, char **argv)
     if (tls_client_write(&c, data, sizeof(data)) != (int)sizeof(data) ||
         tls_client_key_update(&c, true) != 0 || tls_client_write(&c, data, 1) != 1)
         return 4;
-    if (argc > 1 && strcmp(argv[1], "--leak") == 0 && c.wr.key[0] == 0x42)
-        return 5; /* a branch on a traffic key: memcheck must report it */
+    if (argc > 1 && strcmp(argv[1], "--leak") == 0) {
+        /* A planted branch on a traffic key: memcheck must report it
+         * (the selftest matches its report; the exit status is 0 either
+         * way, so a broken replay cannot pass for a caught leak). */
+
+        if (c.wr.key[0] == 0x42)
+            ctgrind_sink = 1;
+        fputs("ctgrind selftest: branch planted\n", stderr);
+        return 0;
+    }
     /* The AES-128-GCM record path on the same secret traffic secrets (the
      * recording used ChaCha20-Poly1305): a record sealed, then one opened
      * (its tag fails: the verdict is the only thing declassified). */
@@ -89,7 +101,7 @@ int main(int argc, char **argv)
     /* The resumed connection: the tickets' PSKs secret too (the binder,
      * the early secret). */
     static tls_ticket_store_t store;
-    memcpy(&store, FIXTURE_TICKETS, sizeof(store));
+    replay_load_tickets(&store);
     for (unsigned i = 0; i < TLS_TICKETS_N; i++)
         SECRET(store.t[i].psk, 32);
     memcpy(entropy, FIXTURE_RESUME_ENTROPY, 64);
