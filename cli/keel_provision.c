@@ -29,6 +29,7 @@
 #include "flash_file.h"
 #include "flash_sim.h"
 #include "keel_ossl.h"
+#include "keel_x509.h"
 #include "memory_map.h"
 #include "provision_record.h"
 #include "update.h"
@@ -50,62 +51,10 @@ static const char usage[] =
     "device id. --new-ca makes a fleet CA: NAME.pem (certificate), NAME.key.\n"
     "  --force   re-provision a flash that already has an identity (erases it)\n";
 
-static EVP_PKEY *new_ed25519(void)
-{
-    EVP_PKEY *k = NULL;
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
-    if (!c || EVP_PKEY_keygen_init(c) != 1 || EVP_PKEY_keygen(c, &k) != 1)
-        k = NULL;
-    EVP_PKEY_CTX_free(c);
-    return k;
-}
-
-static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
-    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    int ok = ext && X509_add_ext(cert, ext, -1) == 1;
-    X509_EXTENSION_free(ext);
-    return ok ? 0 : -1;
-}
-
-/* A certificate for key, named cn, signed by ca_key (self-signed if ca is
- * NULL), valid for 20 years. */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *ca, EVP_PKEY *ca_key)
-{
-    X509 *x = X509_new();
-    BIGNUM *bn = BN_new();
-    int ok = x && bn && X509_set_version(x, 2) == 1 && BN_rand(bn, 64, 0, 0) == 1 &&
-             BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) &&
-             X509_gmtime_adj(X509_getm_notBefore(x), 0) &&
-             X509_gmtime_adj(X509_getm_notAfter(x), 20L * 365 * 86400) &&
-             X509_set_pubkey(x, key) == 1 &&
-             X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-                                        (const unsigned char *)cn, -1, -1, 0) == 1 &&
-             X509_set_issuer_name(x, X509_get_subject_name(ca ? ca : x)) == 1;
-    if (ok && !ca)
-        ok = add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") == 0 &&
-             add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") == 0;
-    if (ok && ca)
-        ok = add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") == 0 &&
-             add_ext(x, ca, NID_key_usage, "critical,digitalSignature") == 0 &&
-             add_ext(x, ca, NID_ext_key_usage, "clientAuth") == 0;
-    if (ok)
-        ok = X509_sign(x, ca_key, NULL) > 0; /* Ed25519: no separate digest */
-    BN_free(bn);
-    if (!ok) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
-}
-
 int provision_make_ca(X509 **ca, EVP_PKEY **key)
 {
-    *key = new_ed25519();
-    *ca = *key ? make_cert(*key, "Keel fleet CA", NULL, *key) : NULL;
+    *key = keel_x509_new_key();
+    *ca = *key ? keel_x509_make_cert(*key, "Keel fleet CA", NULL, *key, KEEL_X509_CA) : NULL;
     if (*ca)
         return 0;
     EVP_PKEY_free(*key);
@@ -309,7 +258,7 @@ int provision_identity(const flash_t *fl, X509 *ca, EVP_PKEY *ca_key,
     }
     memcpy(id, rec.device_id, PROVISION_ID_LEN);
     id[PROVISION_ID_LEN] = 0;
-    cert = make_cert(dev, id, ca, ca_key);
+    cert = keel_x509_make_cert(dev, id, ca, ca_key, KEEL_X509_CLIENT);
     der_len = cert ? i2d_X509(cert, &der) : -1;
     if (der_len > 0 && flash_erase_page(fl, FLASH_PROVISION) == 0 &&
         flash_program(fl, FLASH_PROVISION, &rec, sizeof(rec)) == 0 &&
