@@ -65,37 +65,12 @@ void api_store_error(struct req *r, int rc)
 
 /* ---- routing ---------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Percent-decodes one segment; NULL if malformed or it decodes to a NUL or
- * a '/'. */
+/* One path segment. libmicrohttpd has already percent-decoded the path,
+ * so an encoded '/' splits segments like a plain one and "%2e%2e" arrives
+ * as ".."; no route has a segment a decoded string could escape from. */
 static char *decode_segment(const char *s, size_t n)
 {
-    char *out = malloc(n + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
-                goto bad;
-            char c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
-            if (c == 0 || c == '/')
-                goto bad;
-            *o++ = c;
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = 0;
-    return out;
-bad:
-    free(out);
-    return NULL;
+    return strndup(s, n);
 }
 
 /* 1 if url matches pattern (params filled), 0 if not, -1 if a segment is

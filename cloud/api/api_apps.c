@@ -78,7 +78,8 @@ static int trust_for(struct req *r, const uint8_t *kid, size_t kid_len,
     return t->n_keys ? 0 : 1;
 }
 
-/* Every layer's bytes hash to its digest (layers padded to 16 with 0xFF). */
+/* Every layer's bytes hash to its digest, and the padding after each (to
+ * 16 bytes) is 0xFF as keel bundle writes it: one app, one byte string. */
 static bool layers_match(const struct manifest *m, const uint8_t *img, size_t n)
 {
     size_t off = 0;
@@ -91,9 +92,13 @@ static bool layers_match(const struct manifest *m, const uint8_t *img, size_t n)
         EVP_Digest(img + off, sz, h, &hl, EVP_sha256(), NULL);
         if (memcmp(h, m->layers[i].sha256, 32))
             return false;
-        off += (sz + 15) & ~(size_t)15;
-        if (off > n)
+        size_t end = off + ((sz + 15) & ~(size_t)15);
+        if (end > n)
             return false;
+        for (size_t k = off + sz; k < end; k++)
+            if (img[k] != 0xFF)
+                return false;
+        off = end;
     }
     return off == n;
 }
@@ -115,7 +120,7 @@ void api_apps_create(struct req *r)
                          : rc == MANIFEST_BUNDLE_E_VERSION ? "unknown container version"
                                                            : "sizes disagree");
     rc = manifest_cose_parse(b.envelope, b.envelope_len, &cose);
-    if (rc == MANIFEST_E_KID)
+    if (rc == MANIFEST_E_KID || (!rc && (!cose.kid_len || !cose.signature_len)))
         return api_error(r, 422, "bundle_unsigned", "the bundle is not signed (keel sign)");
     if (rc)
         return api_error(r, 400, "bundle_invalid", "manifest: %s", manifest_strerror(rc));

@@ -58,13 +58,15 @@ void api_devices_list(struct req *r)
     if (!api_page(r, &limit, &after))
         return;
     const char *tag = api_query(r, "tag");
-    if (tag && !api_valid_name(tag, 64))
-        return api_error(r, 400, "field_invalid", "'tag' must be 1..64 bytes");
-    char like[80];
-    snprintf(like, sizeof(like), "%%,%s,%%", tag ? tag : "");
-    /* cursor: devices are ordered by their id string; after= is the rowid
-     * of none, so lists page by ?after_id= instead */
+    if (tag && (!api_valid_name(tag, 64) || strpbrk(tag, ",%_")))
+        return api_error(r, 400, "field_invalid", "'tag' must be 1..64 bytes without , %% or _");
+    char like[80] = "%";
+    if (tag)
+        snprintf(like, sizeof(like), "%%,%s,%%", tag);
+    /* devices page by their id string: ?after_id= is the last id seen */
     const char *after_id = api_query(r, "after_id");
+    if (after_id && !api_valid_device_id(after_id))
+        return api_error(r, 400, "page_invalid", "after_id must be a device id");
     struct store_val v[4] = {SV_INT(r->account), SV_TEXT(after_id ? after_id : ""),
                              SV_TEXT(like), SV_INT(limit)};
     struct store_result res;
