@@ -61,11 +61,16 @@ static int pg_exec(struct store *s, const char *sql, const struct store_val *par
                    struct store_result *res)
 {
     char *q = renumber(sql);
-    const char *vals[64];
-    int lens[64], fmts[64];
-    char ints[64][24];
-    if (!q || n > 64) {
+    const char **vals = calloc((size_t)n + 1, sizeof(*vals));
+    int *lens = calloc((size_t)n + 1, sizeof(*lens)), *fmts = calloc((size_t)n + 1, sizeof(*fmts));
+    char (*ints)[24] = calloc((size_t)n + 1, sizeof(*ints));
+    if (!q || !vals || !lens || !fmts || !ints) {
         free(q);
+        free(vals);
+        free(lens);
+        free(fmts);
+        free(ints);
+        snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
         return STORE_E_NOMEM;
     }
     for (int i = 0; i < n; i++) {
@@ -88,6 +93,10 @@ static int pg_exec(struct store *s, const char *sql, const struct store_val *par
     }
     PGresult *r = PQexecParams(s->db, q, n, NULL, vals, lens, fmts, 0);
     free(q);
+    free(vals);
+    free(lens);
+    free(fmts);
+    free(ints);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
         return pg_fail(s, r);
