@@ -71,9 +71,12 @@ try:
 
     # ---- uploads under kill -9 ---------------------------------------------------------
     acked_uploads, interrupted = [], [0]
+    at = {15: threading.Event(), 30: threading.Event(), 45: threading.Event()}
 
     def uploader():
         for i, b in enumerate(bundles):
+            if i in at:
+                at[i].set()  # the killer strikes while this upload is under way
             while True:
                 try:
                     st, js, _ = http(inst.http_port, "POST", f"/v1/apps?name=b{i}", raw=b,
@@ -90,7 +93,12 @@ try:
 
     t = threading.Thread(target=uploader)
     t.start()
-    restart_loop(state, 3, 0.15)
+    for i in sorted(at):
+        at[i].wait(60)
+        inst.kill9(state["proc"])
+        time.sleep(0.3)
+        state["proc"] = inst.serve()
+        state["kills"] += 1
     t.join(120)
     if t.is_alive():
         fail("uploads did not finish")
