@@ -100,6 +100,7 @@ static int write_broker_conf(const char *dir, int port)
             "allow_anonymous false\n"
             "acl_file %s\n"
             "max_packet_size 65536\n"
+            "max_queued_messages 10000\n"
             "listener %d 127.0.0.1\n"
             "protocol mqtt\n"
             "cafile %s/ca.pem\n"

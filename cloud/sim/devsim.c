@@ -14,7 +14,8 @@
  * the cloud it went offline), then log batches with consecutive sequence
  * numbers, at most W unacknowledged at a time. A batch is resent when its
  * ack has not come within 3 s or after a reconnect, as the firmware must;
- * the cloud stores each (device, seq) once. Every ack is appended to the
+ * the cloud stores each (device, seq) once. The hello is repeated every 3 s
+ * until the cloud's time message answers it. Every ack is appended to the
  * --acked file (device, first seq, count), the evidence the durability
  * tests check the database against. Records are made from their sequence
  * number, so a resend is byte-identical. One thread drives all clients.
@@ -48,6 +49,7 @@ struct dev {
     int nout;
     uint64_t acked;
     bool connected, time_seen;
+    int64_t hello_ms;          /* when the last hello went out */
 };
 
 static struct {
@@ -78,6 +80,7 @@ static void send_hello(struct dev *d)
     topic(t, sizeof(t), d, "hello");
     if (proto_status_encode(PROTO_HELLO, &s, buf, sizeof(buf), &n) == 0)
         mosquitto_publish_v5(d->m, NULL, t, (int)n, buf, 1, false, NULL);
+    d->hello_ms = now_ms();
 }
 
 static void send_batch(struct dev *d, struct batch *b)
@@ -147,6 +150,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
     d->connected = true;
     snprintf(t, sizeof(t), "devices/%s/down/#", d->id);
     mosquitto_subscribe_v5(m, NULL, t, 1, 0, NULL);
+    d->time_seen = false;
     send_hello(d);
     for (int i = 0; i < d->nout; i++)
         d->out[i].sent_ms = 0; /* resend whatever was not acked */
@@ -259,6 +263,10 @@ static int run(int argc, char **argv)
             if (!d->connected)
                 continue;
             int64_t t = now_ms();
+            /* the cloud answers a hello with the time: until then, repeat it
+             * (docs/protocol.md), as a broker may drop what it cannot queue */
+            if (!d->time_seen && t - d->hello_ms > RESEND_MS)
+                send_hello(d);
             for (int k = 0; k < d->nout; k++)
                 if (!d->out[k].sent_ms || t - d->out[k].sent_ms > RESEND_MS)
                     send_batch(d, &d->out[k]);
