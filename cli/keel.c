@@ -6,7 +6,7 @@
  *   keel keygen | bundle | sign | inspect | verify   (cli/keel_bundle.c)
  *   keel provision                                   (cli/keel_provision.c)
  *   keel update --uart SOCKET BUNDLE                 (cli/keel_update.c)
- *   keel login | apps | devices | deploy | deployments | logs | config | secret
+ *   keel login | signers | apps | devices | deploy | deployments | logs | config | secret
  *                                                    (cli/keel_cloud.c)
  *
  * `keel <verb> --help` explains each verb. Later issues add keygen,
@@ -620,7 +620,7 @@ int main(int argc, char **argv)
              "  provision write a device's flash: identity, signers, first images\n"
              "  update stream a bundle into a running device over its update port\n"
              "cloud (keel-cloud, docs/cloud.md; -o json on each):\n"
-             "  login, apps, devices, deploy, deployments, logs, config, secret\n"
+             "  login, signers, apps, devices, deploy, deployments, logs, config, secret\n"
              "`keel <verb> --help` for details.\n"
              "exit codes: 0 ok, 1 failure, 2 usage, 4 cloud authentication or permission");
         return argc < 2 ? 2 : 0;
@@ -635,7 +635,7 @@ int main(int argc, char **argv)
     } verbs[] = {{"keygen", cmd_keygen}, {"bundle", cmd_bundle}, {"sign", cmd_sign},
                  {"inspect", cmd_inspect}, {"verify", cmd_verify},
                  {"provision", cmd_provision}, {"update", cmd_update},
-                 {"login", cmd_cloud}, {"apps", cmd_cloud}, {"devices", cmd_cloud},
+                 {"login", cmd_cloud}, {"signers", cmd_cloud}, {"apps", cmd_cloud}, {"devices", cmd_cloud},
                  {"deploy", cmd_cloud}, {"deployments", cmd_cloud}, {"logs", cmd_cloud},
                  {"config", cmd_cloud}, {"secret", cmd_cloud}};
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)

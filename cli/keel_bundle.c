@@ -72,31 +72,32 @@ int bundle_read(const char *path, struct bundle *b, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    const uint8_t *h = b->file;
-    if (len < BUNDLE_HEADER_SIZE || memcmp(h, BUNDLE_MAGIC, 8) != 0) {
+    /* the container is split by lib/manifest, which keel-cloud uses too */
+    struct manifest_bundle mb;
+    int rc = manifest_bundle_split(b->file, len, &mb);
+    if (rc == MANIFEST_BUNDLE_E_MAGIC) {
         snprintf(err, errlen, "%s: not a keel bundle (no KEELBDL header)", path);
         goto fail;
     }
-    if (rd32(h + 8) != BUNDLE_VERSION) {
+    if (rc == MANIFEST_BUNDLE_E_VERSION) {
         snprintf(err, errlen, "%s: bundle format version %u, this keel reads %u", path,
-                 rd32(h + 8), BUNDLE_VERSION);
+                 rd32(b->file + 8), BUNDLE_VERSION);
         goto fail;
     }
-    size_t m = rd32(h + 12), n = rd32(h + 16);
-    if (m == 0 || m > MANIFEST_MAX_SIZE) {
-        snprintf(err, errlen, "%s: manifest length %zu out of range (1..%u)", path, m,
-                 MANIFEST_MAX_SIZE);
-        goto fail;
-    }
-    if (len - BUNDLE_HEADER_SIZE < pad16(m) || len - BUNDLE_HEADER_SIZE - pad16(m) != n) {
-        snprintf(err, errlen, "%s: truncated or oversized: header says %zu + %zu bytes, file has %zu",
-                 path, pad16(m), n, len - BUNDLE_HEADER_SIZE);
+    if (rc) {
+        size_t m = rd32(b->file + 12), n = rd32(b->file + 16);
+        if (m == 0 || m > MANIFEST_MAX_SIZE)
+            snprintf(err, errlen, "%s: manifest length %zu out of range (1..%u)", path, m,
+                     MANIFEST_MAX_SIZE);
+        else
+            snprintf(err, errlen, "%s: truncated or oversized: header says %zu + %zu bytes, "
+                     "file has %zu", path, pad16(m), n, len - BUNDLE_HEADER_SIZE);
         goto fail;
     }
     b->envelope = b->file + BUNDLE_HEADER_SIZE;
-    b->envelope_len = m;
-    b->image = b->file + BUNDLE_HEADER_SIZE + pad16(m);
-    b->image_len = n;
+    b->envelope_len = mb.envelope_len;
+    b->image = (uint8_t *)mb.image;
+    b->image_len = mb.image_len;
     return 0;
 fail:
     free(b->file);

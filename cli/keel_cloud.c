@@ -2,6 +2,7 @@
  * keel_cloud.c: the keel verbs that talk to keel-cloud (docs/cloud.md):
  *
  *   keel login URL [--token TOKEN]
+ *   keel signers add NAME KEY.pem.pub | list | delete ID
  *   keel apps create NAME BUNDLE | list | show ID | delete ID
  *   keel devices list [--tag T] | show ID | rename ID NAME | tag ID TAG... | revoke ID
  *   keel deploy APP_ID --device ID | --tag T
@@ -38,6 +39,7 @@ struct opts {
 
 static const char usage[] =
     "usage: keel login URL [--token TOKEN]\n"
+    "       keel signers add NAME KEY.pem.pub | list | delete ID\n"
     "       keel apps create NAME BUNDLE | list | show ID | delete ID\n"
     "       keel devices list [--tag T] | show ID | rename ID NAME | tag ID TAG... | revoke ID\n"
     "       keel deploy APP_ID --device ID | --tag T\n"
@@ -145,6 +147,7 @@ static const struct col dev_cols[] = {{"id", "ID"}, {"name", "NAME"}, {"tags", "
 static const struct col dep_cols[] = {{"id", "ID"}, {"app_id", "APP"}, {"device_id", "DEVICE"},
                                       {"tag", "TAG"}, {"state", "STATE"}};
 static const struct col cfg_cols[] = {{"key", "KEY"}, {"value", "VALUE"}};
+static const struct col sig_cols[] = {{"id", "ID"}, {"name", "NAME"}, {"kid", "KID"}};
 static const struct col sec_cols[] = {{"key", "KEY"}, {"updated_ms", "UPDATED_MS"}};
 
 static int read_file_all(const char *path, char **out, size_t *len)
@@ -229,6 +232,34 @@ static int v_apps(struct opts *o, const char *verb)
                               : call_quiet(o, "DELETE", path, "app deleted");
     }
     return usage_error("keel apps create NAME BUNDLE | list | show ID | delete ID");
+}
+
+/* The signers whose bundles the account's uploads accept (keel keygen's
+ * KEY.pem.pub). */
+static int v_signers(struct opts *o, const char *verb)
+{
+    char path[256];
+    if (!strcmp(verb, "list") && o->nwords == 0)
+        return call_show(o, "GET", "/v1/signers", NULL, sig_cols, 3, true);
+    if (!strcmp(verb, "add") && o->nwords == 2) {
+        char *pem;
+        size_t n;
+        if (read_file_all(o->words[1], &pem, &n) != 0) {
+            fprintf(stderr, "keel: %s: cannot read\n", o->words[1]);
+            return KC_EXIT_FAIL;
+        }
+        pem[n] = 0;
+        json_t *b = json_pack("{s:s,s:s}", "name", o->words[0], "public_key", pem);
+        free(pem);
+        return call_show(o, "POST", "/v1/signers", b, sig_cols, 3, false);
+    }
+    if (!strcmp(verb, "delete") && o->nwords == 1) {
+        char *id = kc_escape(o->words[0]);
+        snprintf(path, sizeof(path), "/v1/signers/%s", id);
+        free(id);
+        return call_quiet(o, "DELETE", path, "signer deleted");
+    }
+    return usage_error("keel signers add NAME KEY.pem.pub | list | delete ID");
 }
 
 static int v_devices(struct opts *o, const char *verb)
@@ -478,6 +509,8 @@ int cmd_cloud(int argc, char **argv)
         return rc;
     if (!strcmp(noun, "apps"))
         return v_apps(&o, verb);
+    if (!strcmp(noun, "signers"))
+        return v_signers(&o, verb);
     if (!strcmp(noun, "devices"))
         return v_devices(&o, verb);
     if (!strcmp(noun, "deploy"))

@@ -54,8 +54,10 @@ try:
     ok("an empty list: exit 0, [] in JSON, nothing on stdout as a table")
 
     subprocess.run([KEEL, "keygen", j("k.pem")], check=True, capture_output=True)
-    http(inst.http_port, "POST", "/v1/signers",
-         {"name": "k", "public_key": open(j("k.pem.pub")).read()}, inst.token)
+    sg = json.loads(keel("signers", "add", "release", j("k.pem.pub"), "-o", "json"))
+    if keel("signers", "list").split("\t")[2].strip() != sg["kid"]:
+        fail("signers list")
+    ok("signers add / list")
     payload = bytes(range(256)) * 40
     open(j("a.img"), "wb").write(struct.pack("<6I", 0x4C45454B, 64, 2, 0x00200000, len(payload),
                                              1 << 16) + bytes(40) + payload)
