@@ -146,16 +146,25 @@ class Instance:
         self.procs.remove(p)
 
     def stop(self):
+        """SIGTERM: keel-cloud must stop cleanly, exit 0 (under ASan that
+        also means no leak report)."""
+        bad = []
         for p in list(self.procs):
             p.send_signal(signal.SIGTERM)
             try:
-                p.wait(10)
+                p.wait(20)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+            if p.returncode != 0:
+                bad.append(p.returncode)
         self.procs = []
         if self.broker:
             self.stop_broker()
+        if bad:
+            logs = "".join(open(os.path.join(self.dir, f)).read()[-3000:]
+                           for f in os.listdir(self.dir) if f.startswith("cloud-"))
+            fail(f"keel-cloud exited {bad} on SIGTERM\n{logs}")
 
 
 def http(port, method, path, body=None, token=None, raw=None, headers=None, timeout=30):
