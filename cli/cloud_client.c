@@ -131,6 +131,9 @@ static CURL *setup(struct kc *k, const char *method, const char *path, struct cu
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, *h);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    const char *ca = getenv("KEEL_CA");
+    if (ca && *ca) /* a self-hosted instance's own certificate or CA */
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca);
     return c;
 }
 

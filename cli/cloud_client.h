@@ -3,7 +3,9 @@
  * jansson): the saved login, requests, errors and output.
  *
  * The login lives in ~/.config/keel/config (JSON {"url", "token"}, mode
- * 0600, the folder 0700); KEEL_URL and KEEL_TOKEN override it. Exit codes
+ * 0600, the folder 0700); KEEL_URL and KEEL_TOKEN override it; KEEL_CA
+ * names the certificate(s) to trust for an https URL instead of the
+ * system's. Exit codes
  * of every cloud verb: 0 ok (an empty list too), 1 failure, 2 usage,
  * 4 authentication or permission (HTTP 401/403).
  */

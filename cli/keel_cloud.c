@@ -48,7 +48,8 @@ static const char usage[] =
     "       keel config set KEY VALUE | get KEY | list | delete KEY [--device ID]\n"
     "       keel secret set KEY VALUE|- | list | delete KEY [--device ID]\n"
     "Talks to the keel-cloud keel login saved (~/.config/keel/config, mode 0600;\n"
-    "KEEL_URL and KEEL_TOKEN override it). -o json prints the API's JSON.\n"
+    "KEEL_URL and KEEL_TOKEN override it; KEEL_CA=FILE trusts an https instance's\n"
+    "own certificate). -o json prints the API's JSON.\n"
     "exit codes: 0 ok (an empty list too), 1 failure, 2 usage, 4 not logged in,\n"
     "token invalid or revoked, or scope insufficient\n";
 

@@ -94,8 +94,9 @@ static int serve(const char *dir)
         cloud_http_stop(&c);
         return 1;
     }
-    cloud_log("notice", NULL, "keel-cloud %s serving http://%s:%ld, broker %s:%ld, store %s",
-              c.cfg.instance, c.cfg.http_address, c.cfg.http_port, c.cfg.mqtt_host,
+    cloud_log("notice", NULL, "keel-cloud %s serving %s://%s:%ld, broker %s:%ld, store %s",
+              c.cfg.instance, c.cfg.tls_cert[0] ? "https" : "http", c.cfg.http_address,
+              c.cfg.http_port, c.cfg.mqtt_host,
               c.cfg.mqtt_port, strncmp(c.cfg.database, "sqlite:", 7) ? "postgresql" : "sqlite");
     while (!stop_signal)
         pause();

@@ -236,6 +236,10 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
     char dev[35];
     memcpy(dev, t + 8, 34);
     dev[34] = 0;
+    for (int i = 0; i < 34; i++) /* UV + 32 upper-case hex, as certificates name them */
+        if (i < 2 ? dev[i] != "UV"[i]
+                  : !((dev[i] >= '0' && dev[i] <= '9') || (dev[i] >= 'A' && dev[i] <= 'F')))
+            return;
     const char *kind = t + 46;
     refresh_revoked(q);
     if (is_revoked(q, dev))

@@ -246,8 +246,15 @@ try:
         fail(f"devices: {lst}")
     dev = expect("show a device", call("GET", f"/v1/devices/{D}", token=READ), 200)
     if dev["app_version"] != "0.1.0" or dev["update_status"] != "confirmed" or \
-            not dev["last_seen_ms"]:
+            not dev["last_seen_ms"] or dev["first_seen_ms"] > dev["last_seen_ms"]:
         fail(f"device: {dev}")
+    for _ in range(50):  # its will (devices/ID/up/offline) tells the cloud it left
+        if not call("GET", f"/v1/devices/{D}")[1]["online"]:
+            break
+        time.sleep(0.1)
+    else:
+        fail("the device still shows online after it disconnected")
+    ok("a device that left shows offline")
     expect("device id malformed", call("GET", "/v1/devices/UV123"), 400, "id_invalid")
     expect("device unknown", call("GET", "/v1/devices/UV" + "0" * 32), 404, "not_found")
     expect("another account's device", call("GET", f"/v1/devices/{D}", token=OTHER), 404,

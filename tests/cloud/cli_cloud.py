@@ -142,6 +142,22 @@ try:
     keel("apps", "create", "x", j("a.kb"), env=env, want=4, err="scope_insufficient")
     keel("apps", "list", env=env)
     ok("KEEL_TOKEN overrides the login; a read token may list but not upload (exit 4)")
+    # HTTPS: keel-cloud with tls_cert / tls_key, the CLI trusting it by KEEL_CA
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout",
+                    j("https.key"), "-out", j("https.pem"), "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=IP:127.0.0.1", "-days", "2"], check=True, capture_output=True)
+    from cloudtest import free_port
+    tls_port = free_port()
+    inst.serve(http_port=tls_port, instance="tls",
+               extra_env={"KEEL_CLOUD_TLS_CERT": j("https.pem"), "KEEL_CLOUD_TLS_KEY": j("https.key"),
+                          "KEEL_CLOUD_MQTT_PORT": "0"})
+    tls_url = f"https://127.0.0.1:{tls_port}"
+    keel("login", tls_url, "--token", inst.token, want=1, err="certificate")
+    tls_env = dict(ENV, KEEL_CA=j("https.pem"))
+    keel("login", tls_url, "--token", inst.token, env=tls_env)
+    if "blinky" not in keel("apps", "list", env=tls_env):
+        fail("apps list over HTTPS")
+    ok("HTTPS: keel-cloud with a certificate; the CLI refuses it untrusted and works with KEEL_CA")
     h = keel("--help")
     if "exit codes" not in h or "exit codes" not in keel("apps", "--help"):
         fail("--help lacks the exit codes")

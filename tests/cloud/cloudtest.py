@@ -126,8 +126,8 @@ class Instance:
         subprocess.run([BROKER, "stop", self.dir], capture_output=True)
         self.broker = False
 
-    def serve(self, http_port=None, instance="1"):
-        env = dict(os.environ)
+    def serve(self, http_port=None, instance="1", extra_env=None):
+        env = dict(os.environ, **(extra_env or {}))
         env["KEEL_CLOUD_DATABASE"] = self.database
         env["KEEL_CLOUD_INSTANCE"] = instance
         port = http_port or self.http_port
