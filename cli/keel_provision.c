@@ -13,6 +13,7 @@
 #include "provision.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -42,7 +43,7 @@ const struct update_layout keel_an505_layout = KEEL_AN505_UPDATE_LAYOUT;
 static const char usage[] =
     "usage: keel provision --ca CA.pem --ca-key CA.key --mv-signer KEY.pub\n"
     "                      --app-signer KEY.pub --microvisor MV.kbundle --app APP.kbundle\n"
-    "                      [--force] FLASH.img\n"
+    "                      [--force] [-o json] FLASH.img\n"
     "       keel provision --new-ca NAME\n"
     "Writes a device's flash image: a new Ed25519 identity key and its X.509\n"
     "certificate (CN = device id) from the fleet CA, the trusted microvisor and\n"
@@ -177,7 +178,7 @@ int provision_install(update_t *u, const uint8_t *env, size_t env_len, const uin
 }
 
 /* Installs a bundle with the update engine, boots it once and confirms it. */
-static int install(update_t *u, const char *path, uint32_t comp)
+static int install(update_t *u, const char *path, uint32_t comp, bool quiet)
 {
     struct bundle b;
     char err[512];
@@ -186,7 +187,7 @@ static int install(update_t *u, const char *path, uint32_t comp)
         return -1;
     }
     int rc = provision_install(u, b.envelope, b.envelope_len, b.image, b.image_len, comp, path,
-                               false);
+                               quiet);
     bundle_free(&b);
     return rc;
 }
@@ -277,6 +278,7 @@ int cmd_provision(int argc, char **argv)
     const char *ca_path = NULL, *ca_key_path = NULL, *mv = NULL, *app = NULL, *out = NULL;
     struct manifest_trust trust;
     int force = 0, nmv = 0, napp = 0;
+    bool json = false;
     memset(&trust, 0, sizeof(trust));
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -285,6 +287,9 @@ int cmd_provision(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--force")) {
             force = 1;
+        } else if (!strcmp(a, "-o") && v && !strcmp(v, "json")) {
+            json = true;
+            i++;
         } else if (a[0] == '-' && (!v || v[0] == '-')) {
             fprintf(stderr, "keel provision: %s needs a value\n", a);
             return 2;
@@ -364,13 +369,23 @@ int cmd_provision(int argc, char **argv)
         fprintf(stderr, "keel provision: cannot write the update state\n");
         goto out;
     }
-    if (install(u, mv, MANIFEST_COMP_MICROVISOR) || install(u, app, MANIFEST_COMP_APP))
+    if (install(u, mv, MANIFEST_COMP_MICROVISOR, json) || install(u, app, MANIFEST_COMP_APP, json))
         goto out;
     if (flash_file_write(fd, FLASH_BASE, mem, FLASH_SIZE) != 0) {
         fprintf(stderr, "keel provision: %s: %s\n", out, strerror(errno));
         goto out;
     }
-    printf("device %s provisioned in %s (%u trusted signers)\n", id, out, trust.n_keys);
+    if (json) {
+        json_t *o = json_pack("{s:s,s:s,s:I}", "device_id", id, "flash", out, "signers",
+                              (json_int_t)trust.n_keys);
+        char *t = json_dumps(o, JSON_INDENT(2));
+        if (t)
+            puts(t);
+        free(t);
+        json_decref(o);
+    } else {
+        printf("device %s provisioned in %s (%u trusted signers)\n", id, out, trust.n_keys);
+    }
     rc = 0;
 out:
     if (fd >= 0)
