@@ -42,6 +42,23 @@ try:
     devsim("certs", "--ca", j("other", "inst", "ca.pem"), "--ca-key",
            j("other", "inst", "ca.key"), "--out", j("foreign"))
     port = str(inst.mqtt_port)
+    # TLS 1.3 only, a client certificate required: checked with openssl s_client
+    def s_client(*args):
+        p = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile",
+                            ca, "-verify_return_error", *args], input="", capture_output=True,
+                           text=True, timeout=20)
+        return p.returncode, p.stdout + p.stderr
+    rc, out = s_client("-tls1_3", "-cert", j("dev0.pem"), "-key", j("dev0.key"))
+    if rc != 0 or "TLSv1.3" not in out:
+        fail(f"TLS 1.3 with a device certificate: {out[-500:]}")
+    rc, out = s_client("-tls1_2", "-cert", j("dev0.pem"), "-key", j("dev0.key"))
+    if rc == 0 or "alert protocol version" not in out:
+        fail(f"the broker accepted TLS 1.2: {out[-500:]}")
+    rc, out = s_client("-tls1_3")
+    if rc == 0 or "alert certificate required" not in out:
+        fail(f"the broker accepted a client without a certificate: {out[-500:]}")
+    ok("openssl s_client: TLS 1.3 with a device certificate works; TLS 1.2 and a client "
+       "without a certificate are refused")
     devsim("probe", "--port", port, "--ca", ca, "--a", j("dev0"), "--b", j("dev1"),
            "--refused", j("foreign0"))
     ok("devices are confined to their own topics; another CA's certificate is refused")
