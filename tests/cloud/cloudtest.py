@@ -4,6 +4,7 @@ started by cloud/scripts/keel-broker, PostgreSQL is a throwaway cluster from
 Debian's binaries, devices are keel-devsim. Everything listens on loopback
 ports picked free at start; every process started here is stopped here, by
 its own pid."""
+import atexit
 import json
 import os
 import shutil
@@ -21,9 +22,34 @@ BROKER = os.path.join(ROOT, "cloud", "scripts", "keel-broker")
 PGBIN = "/usr/lib/postgresql/15/bin"
 
 
+_failed = []
+_tmpdirs = []
+
+
 def fail(msg):
     print("FAIL " + msg, flush=True)
+    _failed.append(msg)
     sys.exit(1)
+
+
+def _cleanup():
+    """Temp dirs go when the run passed; a failed run keeps them (paths in
+    the output) for a look, as does KEEL_KEEP_TMP=1."""
+    if _failed or os.environ.get("KEEL_KEEP_TMP"):
+        for d in _tmpdirs:
+            print(f"kept {d}", flush=True)
+        return
+    for d in _tmpdirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _excepthook(kind, value, tb):
+    _failed.append(kind.__name__)
+    sys.__excepthook__(kind, value, tb)
+
+
+atexit.register(_cleanup)
+sys.excepthook = _excepthook
 
 
 def ok(msg):
@@ -189,4 +215,5 @@ def http(port, method, path, body=None, token=None, raw=None, headers=None, time
 
 def tempdir(name):
     d = tempfile.mkdtemp(prefix=f"keel-{name}-")
+    _tmpdirs.append(d)
     return d
