@@ -392,6 +392,22 @@ try:
         if p.returncode != 0 or "migration 5" not in p.stdout:
             fail(f"migrate: {p.stdout}{p.stderr}")
     ok("keel-cloud migrate: idempotent at migration 5")
+
+    # ---- configuration: all or nothing -------------------------------------------------
+    p = subprocess.run([CLOUD, "serve", inst.dir], capture_output=True, text=True,
+                       env=dict(env, KEEL_CLOUD_HTTP_PORT="99999"), timeout=20)
+    if p.returncode != 1 or "http_port" not in p.stderr:
+        fail(f"an out-of-range environment override: {p.returncode} {p.stderr}")
+    conf = j("instance", "keel-cloud.conf")
+    good_conf = open(conf).read()
+    open(conf, "a").write("\nhttp_prot = 1\n")
+    p = subprocess.run([CLOUD, "serve", inst.dir], capture_output=True, text=True, env=env,
+                       timeout=20)
+    open(conf, "w").write(good_conf)
+    if p.returncode != 1 or "unknown key 'http_prot'" not in p.stderr:
+        fail(f"an unknown key: {p.returncode} {p.stderr}")
+    ok("configuration: an unknown key or an out-of-range override stops keel-cloud with "
+       "the reason")
 finally:
     inst.stop()
     if pg:
