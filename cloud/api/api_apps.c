@@ -124,6 +124,14 @@ void api_apps_create(struct req *r)
         return api_error(r, 422, "bundle_unsigned", "the bundle is not signed (keel sign)");
     if (rc)
         return api_error(r, 400, "bundle_invalid", "manifest: %s", manifest_strerror(rc));
+    /* what it is before who signed it: a microvisor or a key rotation is no
+     * app, whoever signed it */
+    static _Thread_local struct manifest_msg peek;
+    rc = manifest_payload_parse(cose.payload, cose.payload_len, &peek);
+    if (rc)
+        return api_error(r, 400, "bundle_invalid", "manifest: %s", manifest_strerror(rc));
+    if (peek.type != MANIFEST_TYPE_IMAGE || peek.u.image.component != MANIFEST_COMP_APP)
+        return api_error(r, 400, "bundle_invalid", "not an app bundle");
     struct manifest_trust trust;
     rc = trust_for(r, cose.kid, cose.kid_len, &trust);
     if (rc == 1)

@@ -192,8 +192,8 @@ try:
     expect("truncated bundle", call("POST", "/v1/apps?name=x", raw=good[:-5], headers=octet), 400,
            "bundle_invalid")
     expect("a microvisor bundle is not an app", call("POST", "/v1/apps?name=x",
-           raw=make_bundle("mv", j("k1.pem"), "1.0.5", kind="microvisor"), headers=octet), 422,
-           "signer_unknown")
+           raw=make_bundle("mv", j("k1.pem"), "1.0.5", kind="microvisor"), headers=octet), 400,
+           "bundle_invalid")
     expect("upload without a name", call("POST", "/v1/apps", raw=good, headers=octet), 400,
            "field_missing")
     expect("oversized upload", call("POST", "/v1/apps?name=big", raw=b"\0" * (4 * 1048576 + 1),
