@@ -5,7 +5,7 @@
  *   keel signers add NAME KEY.pem.pub | list | delete ID
  *   keel apps create NAME BUNDLE | list | show ID | delete ID
  *   keel devices list [--tag T] | show ID | rename ID NAME | tag ID TAG... | revoke ID
- *   keel deploy APP_ID --device ID | --tag T
+ *   keel deploy APP --device ID | --tag T       (APP: id or name)
  *   keel deployments list | show ID
  *   keel logs DEVICE [-f] [--since T]
  *   keel config set KEY VALUE | get KEY | list | delete KEY   [--device ID]
@@ -42,7 +42,7 @@ static const char usage[] =
     "       keel signers add NAME KEY.pem.pub | list | delete ID\n"
     "       keel apps create NAME BUNDLE | list | show ID | delete ID\n"
     "       keel devices list [--tag T] | show ID | rename ID NAME | tag ID TAG... | revoke ID\n"
-    "       keel deploy APP_ID --device ID | --tag T\n"
+    "       keel deploy APP --device ID | --tag T    (APP: an app's id or name)\n"
     "       keel deployments list | show ID\n"
     "       keel logs DEVICE [-f] [--since 10m|2h|MS]\n"
     "       keel config set KEY VALUE | get KEY | list | delete KEY [--device ID]\n"
@@ -295,12 +295,41 @@ static int v_devices(struct opts *o, const char *verb)
                                       "tag ID TAG... | revoke ID");
 }
 
-static int v_deploy(struct opts *o)
+/* APP as an id, or the name of exactly one app of the account. 0 after
+ * setting *id, or an exit code. */
+static int app_id(struct opts *o, const char *app, long long *id)
 {
     char *end;
-    long long app = o->nwords == 1 ? strtoll(o->words[0], &end, 10) : 0;
-    if (o->nwords != 1 || *end || app < 1 || !o->device == !o->tag)
-        return usage_error("keel deploy APP_ID --device ID | --tag T");
+    *id = strtoll(app, &end, 10);
+    if (*app && !*end && *id > 0)
+        return KC_EXIT_OK;
+    json_t *res = NULL;
+    int rc = kc_call(&o->k, "GET", "/v1/apps?limit=1000", NULL, 0, NULL, false, &res);
+    if (rc)
+        return rc;
+    size_t i, n = 0;
+    json_t *a;
+    json_array_foreach(json_object_get(res, "items"), i, a)
+        if (!strcmp(json_string_value(json_object_get(a, "name")), app)) {
+            *id = json_integer_value(json_object_get(a, "id"));
+            n++;
+        }
+    json_decref(res);
+    if (n == 1)
+        return KC_EXIT_OK;
+    fprintf(stderr, "keel: %s apps named '%s'; give the id (keel apps list)\n",
+            n ? "several" : "no", app);
+    return KC_EXIT_FAIL;
+}
+
+static int v_deploy(struct opts *o)
+{
+    long long app;
+    if (o->nwords != 1 || !o->device == !o->tag)
+        return usage_error("keel deploy APP --device ID | --tag T");
+    int rc = app_id(o, o->words[0], &app);
+    if (rc)
+        return rc;
     json_t *b = json_pack("{s:I}", "app_id", (json_int_t)app);
     json_object_set_new(b, o->device ? "device_id" : "tag", json_string(o->device ? o->device
                                                                                   : o->tag));

@@ -96,12 +96,15 @@ try:
     if dep["state"] != "pending" or dep["device_id"] != D:
         fail(f"deploy: {dep}")
     keel("deploy", str(app["id"]), want=2)
-    keel("deploy", str(app["id"]), "--tag", "lab")
+    byname = json.loads(keel("deploy", "blinky", "--tag", "lab", "-o", "json"))
+    if byname["app_id"] != app["id"]:
+        fail(f"deploy by name: {byname}")
+    keel("deploy", "nosuchapp", "--tag", "lab", want=1, err="no apps named")
     if len(json.loads(keel("deployments", "list", "-o", "json"))) != 2:
         fail("deployments list")
     keel("deployments", "show", str(dep["id"]))
     keel("apps", "delete", str(app["id"]), want=1, err="app_in_use")
-    ok("deploy --device / --tag, deployments list / show; usage errors exit 2")
+    ok("deploy by id --device / by name --tag, deployments list / show; usage errors exit 2")
 
     out = keel("logs", D).splitlines()
     if len(out) != 5 or not out[0].endswith(f"#1 sim {D} record 1"):
