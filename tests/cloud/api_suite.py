@@ -297,9 +297,25 @@ try:
         first = b""
         while b"\n\n" not in first:
             first += r.read1(4096)
-    if b"data: {" not in first or b'"seq":1' not in first:
-        fail(f"stream: {first[:200]!r}")
-    ok("logs stream: server-sent events")
+        if b"data: {" not in first or b'"seq":1' not in first:
+            fail(f"stream: {first[:200]!r}")
+        # live: records that arrive after the stream opened reach it
+        p = subprocess.run(devsim + ["run", "--port", str(inst.mqtt_port), "--ca",
+                                     j("instance", "ca.pem"), "--certs", j("dev"), "--devices",
+                                     "1", "--records", "3", "--first-seq", "11", "--timeout",
+                                     "30"], capture_output=True, text=True)
+        if p.returncode != 0:
+            fail(f"keel-devsim run: {p.stdout}{p.stderr}")
+        got = first
+        while b'"seq":13' not in got:
+            chunk = r.read1(4096)
+            if not chunk:
+                fail(f"stream ended before the live records: {got[-300:]!r}")
+            got += chunk
+        seqs = [int(x) for x in __import__("re").findall(rb'"seq":(\d+)', got)]
+        if seqs != list(range(1, 14)):
+            fail(f"stream order or duplicates: {seqs}")
+    ok("logs stream: server-sent events, the stored records then live ones, in order, once")
 
     # ---- deployments ------------------------------------------------------------------
     dp = expect("deploy to a device", call("POST", "/v1/deployments",
