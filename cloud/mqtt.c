@@ -212,6 +212,16 @@ static void on_status(struct cloud_mqtt *q, const char *dev, uint32_t type, cons
         cloud_log("error", NULL, "device %s: %s", dev, store_errmsg(q->db));
         return;
     }
+    /* a fault is reported until the device learns it was seen; the same
+     * (uptime, code, pc) again is the same fault */
+    for (uint32_t i = 0; i < s.n_faults; i++) {
+        struct store_val f[5] = {SV_TEXT(dev), SV_INT(s.faults[i].code), SV_INT(s.faults[i].pc),
+                                 SV_INT((int64_t)s.faults[i].uptime_ms), SV_INT(now)};
+        if (store_exec(q->db, "INSERT INTO faults (device_id, code, pc, uptime_ms, received_ms) "
+                              "VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, uptime_ms, code, "
+                              "pc) DO NOTHING", f, 5, NULL))
+            cloud_log("error", NULL, "device %s: fault: %s", dev, store_errmsg(q->db));
+    }
     if (type == PROTO_HELLO) {
         uint8_t buf[32];
         size_t len;

@@ -100,6 +100,7 @@ void api_deployments_create(struct req *r);
 void api_deployments_show(struct req *r);
 void api_logs_list(struct req *r);
 void api_logs_stream(struct req *r);
+void api_faults_list(struct req *r);
 void api_configs_list(struct req *r);
 void api_configs_put(struct req *r);
 void api_configs_get(struct req *r);

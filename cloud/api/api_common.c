@@ -25,6 +25,7 @@ const struct route api_routes[] = {
     {"POST", "/v1/devices/*/revoke", SCOPE_ADMIN, false, api_devices_revoke},
     {"GET", "/v1/devices/*/logs", SCOPE_READ, false, api_logs_list},
     {"GET", "/v1/devices/*/logs/stream", SCOPE_READ, false, api_logs_stream},
+    {"GET", "/v1/devices/*/faults", SCOPE_READ, false, api_faults_list},
     {"GET", "/v1/devices/*/configs", SCOPE_READ, false, api_configs_list},
     {"GET", "/v1/devices/*/configs/*", SCOPE_READ, false, api_configs_get},
     {"PUT", "/v1/devices/*/configs/*", SCOPE_DEPLOY, false, api_configs_put},

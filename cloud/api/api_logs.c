@@ -1,6 +1,7 @@
 /*
- * api_logs.c: /v1/devices/ID/logs (paged query) and .../logs/stream
- * (server-sent events). Each record carries the device's clock
+ * api_logs.c: /v1/devices/ID/logs (paged query), .../logs/stream
+ * (server-sent events) and .../faults (the fault records devices report
+ * in hello and status). Each record carries the device's clock
  * (device_ms) and the cloud's (received_ms); queries filter on the
  * receive time, whose clock the cloud trusts.
  *
@@ -93,6 +94,31 @@ void api_logs_list(struct req *r)
     json_t *items = json_array();
     for (int i = 0; i < res.nrows; i++)
         json_array_append_new(items, log_json(&res, i));
+    json_t *next = res.nrows == limit ? json_integer(store_cell_int(&res, res.nrows - 1, 0))
+                                      : json_null();
+    store_result_free(&res);
+    api_reply(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
+}
+
+void api_faults_list(struct req *r)
+{
+    int64_t limit, after;
+    if (!api_page(r, &limit, &after) || !device_ok(r))
+        return;
+    struct store_val v[3] = {SV_TEXT(r->params[0]), SV_INT(after), SV_INT(limit)};
+    struct store_result res;
+    int rc = store_exec(r->db, "SELECT id, code, pc, uptime_ms, received_ms FROM faults WHERE "
+                               "device_id = ? AND id > ? ORDER BY id LIMIT ?", v, 3, &res);
+    if (rc)
+        return api_store_error(r, rc);
+    json_t *items = json_array();
+    for (int i = 0; i < res.nrows; i++)
+        json_array_append_new(items, json_pack("{s:I,s:I,s:I,s:I,s:I}", "id",
+                              (json_int_t)store_cell_int(&res, i, 0), "code",
+                              (json_int_t)store_cell_int(&res, i, 1), "pc",
+                              (json_int_t)store_cell_int(&res, i, 2), "uptime_ms",
+                              (json_int_t)store_cell_int(&res, i, 3), "received_ms",
+                              (json_int_t)store_cell_int(&res, i, 4)));
     json_t *next = res.nrows == limit ? json_integer(store_cell_int(&res, res.nrows - 1, 0))
                                       : json_null();
     store_result_free(&res);

@@ -4,7 +4,7 @@
  *   keel-devsim certs --ca CA.pem --ca-key CA.key --out PREFIX [--count N]
  *   keel-devsim run --port P --ca CA.pem --certs PREFIX --devices N
  *                   [--records M] [--batch B] [--window W] [--acked FILE]
- *                   [--timeout S] [--hold S] [--first-seq Q]
+ *                   [--timeout S] [--hold S] [--first-seq Q] [--fault 1]
  *   keel-devsim probe ...            (devsim_probe.c)
  *
  * IMPLEMENTATION NOTES
@@ -54,6 +54,7 @@ struct dev {
 
 static struct {
     int batch, window;
+    bool fault; /* report one fault record in each hello */
     FILE *acked;
     uint64_t total_acked;
 } g;
@@ -74,6 +75,9 @@ static void send_hello(struct dev *d)
 {
     struct proto_status s = {.app_version = 1u << 16, .mv_version = 1u << 16,
                              .update_status = PROTO_UPD_CONFIRMED, .uptime_s = 1};
+    if (g.fault) /* a HardFault in the app, as the microvisor would report it */
+        s.faults[s.n_faults++] = (struct proto_fault){.code = 3, .pc = 0x00201234,
+                                                      .uptime_ms = 4200};
     uint8_t buf[256];
     size_t n;
     char t[96];
@@ -212,6 +216,7 @@ static int run(int argc, char **argv)
         else if (!strcmp(a, "--acked")) acked = v;
         else if (!strcmp(a, "--timeout")) timeout = atoi(v);
         else if (!strcmp(a, "--hold")) hold = atoi(v);
+        else if (!strcmp(a, "--fault")) g.fault = atoi(v) != 0;
         else {
             fprintf(stderr, "keel-devsim run: unknown option %s\n", a);
             return 2;

@@ -43,6 +43,10 @@ const struct store_migration store_migrations[] = {
      "CREATE TABLE secrets (account_id BIGINT NOT NULL REFERENCES accounts(id),"
      " device_id TEXT NOT NULL, key TEXT NOT NULL, sealed @BLOB NOT NULL,"
      " updated_ms BIGINT NOT NULL, PRIMARY KEY (account_id, device_id, key));"},
+    {6, "fault records reported by devices",
+     "CREATE TABLE faults (id @ID, device_id TEXT NOT NULL, code BIGINT NOT NULL,"
+     " pc BIGINT NOT NULL, uptime_ms BIGINT NOT NULL, received_ms BIGINT NOT NULL,"
+     " UNIQUE (device_id, uptime_ms, code, pc));"},
 };
 
 const int store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -235,7 +235,8 @@ try:
                              capture_output=True, text=True, check=True).stdout.split()
     p = subprocess.run(devsim + ["run", "--port", str(inst.mqtt_port), "--ca",
                                  j("instance", "ca.pem"), "--certs", j("dev"), "--devices", "2",
-                                 "--records", "10", "--batch", "4", "--timeout", "30"],
+                                 "--records", "10", "--batch", "4", "--timeout", "30",
+                                 "--fault", "1"],
                        capture_output=True, text=True)
     if p.returncode != 0:
         fail(f"keel-devsim run: {p.stdout}{p.stderr}")
@@ -255,6 +256,9 @@ try:
     else:
         fail("the device still shows online after it disconnected")
     ok("a device that left shows offline")
+    js = expect("fault records", call("GET", f"/v1/devices/{D}/faults", token=READ), 200)
+    if [(f["code"], f["pc"], f["uptime_ms"]) for f in js["items"]] != [(3, 0x00201234, 4200)]:
+        fail(f"faults (one, however often reported): {js}")
     expect("device id malformed", call("GET", "/v1/devices/UV123"), 400, "id_invalid")
     expect("device unknown", call("GET", "/v1/devices/UV" + "0" * 32), 404, "not_found")
     expect("another account's device", call("GET", f"/v1/devices/{D}", token=OTHER), 404,
@@ -405,9 +409,25 @@ try:
     env = dict(os.environ, KEEL_CLOUD_DATABASE=inst.database)
     for n in range(2):
         p = subprocess.run([CLOUD, "migrate", inst.dir], capture_output=True, text=True, env=env)
-        if p.returncode != 0 or "migration 5" not in p.stdout:
+        if p.returncode != 0 or "migration 6" not in p.stdout:
             fail(f"migrate: {p.stdout}{p.stderr}")
-    ok("keel-cloud migrate: idempotent at migration 5")
+    ok("keel-cloud migrate: idempotent at migration 6")
+    # an older database (as before migration 6) is upgraded in place
+    undo = "DROP TABLE faults; DELETE FROM schema_migrations WHERE number = 6;"
+    if pg:
+        pg.sql(undo)
+    else:
+        import sqlite3
+        c = sqlite3.connect(j("instance", "keel.db"))
+        c.executescript(undo)
+        c.close()
+    p = subprocess.run([CLOUD, "migrate", inst.dir], capture_output=True, text=True, env=env)
+    n_faults = pg.sql("SELECT COUNT(*) FROM faults").strip() if pg else \
+        str(sqlite3.connect(j("instance", "keel.db")).execute("SELECT COUNT(*) FROM faults")
+            .fetchone()[0])
+    if p.returncode != 0 or "migration 6" not in p.stdout or n_faults != "0":
+        fail(f"upgrade from migration 5: {p.stdout}{p.stderr} {n_faults}")
+    ok("a database at migration 5 is upgraded to 6 in place")
 
     # ---- configuration: all or nothing -------------------------------------------------
     p = subprocess.run([CLOUD, "serve", inst.dir], capture_output=True, text=True,
