@@ -4,7 +4,8 @@
  *   keel login URL [--token TOKEN]
  *   keel signers add NAME KEY.pem.pub | list | delete ID
  *   keel apps create NAME BUNDLE | list | show ID | delete ID
- *   keel devices list [--tag T] | show ID | rename ID NAME | tag ID TAG... | revoke ID
+ *   keel devices list [--tag T] | show ID | rename ID NAME | tag ID TAG... | faults ID
+ *                | revoke ID
  *   keel deploy APP --device ID | --tag T       (APP: id or name)
  *   keel deployments list | show ID
  *   keel logs DEVICE [-f] [--since T]
@@ -41,7 +42,8 @@ static const char usage[] =
     "usage: keel login URL [--token TOKEN]\n"
     "       keel signers add NAME KEY.pem.pub | list | delete ID\n"
     "       keel apps create NAME BUNDLE | list | show ID | delete ID\n"
-    "       keel devices list [--tag T] | show ID | rename ID NAME | tag ID TAG... | revoke ID\n"
+    "       keel devices list [--tag T] | show ID | rename ID NAME | tag ID TAG...\n"
+    "                    | faults ID | revoke ID\n"
     "       keel deploy APP --device ID | --tag T    (APP: an app's id or name)\n"
     "       keel deployments list | show ID\n"
     "       keel logs DEVICE [-f] [--since 10m|2h|MS]\n"
@@ -286,13 +288,18 @@ static int v_devices(struct opts *o, const char *verb)
             json_array_append_new(tags, json_string(o->words[i]));
         snprintf(path, sizeof(path), "/v1/devices/%s", id);
         rc = call_show(o, "PATCH", path, json_pack("{s:o}", "tags", tags), dev_cols, 7, false);
+    } else if (id && !strcmp(verb, "faults") && o->nwords == 1) {
+        static const struct col fault_cols[] = {{"received_ms", "RECEIVED_MS"}, {"code", "CODE"},
+                                                {"pc", "PC"}, {"uptime_ms", "UPTIME_MS"}};
+        snprintf(path, sizeof(path), "/v1/devices/%s/faults?limit=1000", id);
+        rc = call_show(o, "GET", path, NULL, fault_cols, 4, true);
     } else if (id && !strcmp(verb, "revoke") && o->nwords == 1) {
         snprintf(path, sizeof(path), "/v1/devices/%s/revoke", id);
         rc = call_show(o, "POST", path, NULL, dev_cols, 7, false);
     }
     free(id);
     return rc >= 0 ? rc : usage_error("keel devices list [--tag T] | show ID | rename ID NAME | "
-                                      "tag ID TAG... | revoke ID");
+                                      "tag ID TAG... | faults ID | revoke ID");
 }
 
 /* APP as an id, or the name of exactly one app of the account. 0 after

@@ -90,6 +90,8 @@ try:
     if D not in keel("devices", "list", "--tag", "lab"):
         fail("devices list --tag")
     keel("devices", "show", "UV123", want=1, err="id_invalid")
+    if json.loads(keel("devices", "faults", D, "-o", "json")) != []:
+        fail("a device that reported no fault has faults")
     ok("devices list / show / rename / tag")
 
     dep = json.loads(keel("deploy", str(app["id"]), "--device", D, "-o", "json"))
