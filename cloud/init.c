@@ -133,6 +133,8 @@ int cloud_init_dir(const char *given, int mqtt_port, int http_port)
     cloud_config_defaults(&cfg, dir);
     cfg.mqtt_port = mqtt_port;
     cfg.http_port = http_port;
+    /* the environment may already name the database (and, in main.c, the
+     * ports): what serve would read is what init writes */
     const char *db = getenv("KEEL_CLOUD_DATABASE");
     if (db)
         snprintf(cfg.database, sizeof(cfg.database), "%s", db);

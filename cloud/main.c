@@ -29,7 +29,8 @@ static const char usage[] =
     "       keel-cloud migrate DIR\n"
     "init makes a working instance in DIR (fleet CA, broker certificate and\n"
     "config, keel-cloud's client certificate, secrets key, database, config file)\n"
-    "and prints the admin API token once. serve runs it: the REST API and the\n"
+    "and prints the admin API token once; its ports default to KEEL_CLOUD_MQTT_PORT\n"
+    "and KEEL_CLOUD_HTTP_PORT, else 8883 and 8080. serve runs it: the REST API and the\n"
     "broker link. Configuration: DIR/keel-cloud.conf, each key overridable by\n"
     "KEEL_CLOUD_<KEY> (docs/cloud.md).\n"
     "exit codes: 0 ok, 1 failure, 2 usage\n";
@@ -116,7 +117,8 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "init") && argc >= 3) {
-        int mqtt = 8883, http = 8080;
+        const char *em = getenv("KEEL_CLOUD_MQTT_PORT"), *eh = getenv("KEEL_CLOUD_HTTP_PORT");
+        int mqtt = em ? atoi(em) : 8883, http = eh ? atoi(eh) : 8080;
         for (int i = 3; i < argc; i++) {
             if (!strcmp(argv[i], "--mqtt-port") && i + 1 < argc)
                 mqtt = atoi(argv[++i]);
