@@ -6,6 +6,8 @@
  *   keel keygen | bundle | sign | inspect | verify   (cli/keel_bundle.c)
  *   keel provision                                   (cli/keel_provision.c)
  *   keel update --uart SOCKET BUNDLE                 (cli/keel_update.c)
+ *   keel login | signers | apps | devices | deploy | deployments | logs | config | secret
+ *                                                    (cli/keel_cloud.c)
  *
  * `keel <verb> --help` explains each verb. Later issues add keygen,
  * bundle, sign, verify and provision.
@@ -37,6 +39,7 @@
 #include "update.h"
 
 int cmd_update(int argc, char **argv); /* cli/keel_update.c */
+int cmd_cloud(int argc, char **argv);  /* cli/keel_cloud.c */
 
 #ifndef KEEL_DEFAULT_FW_DIR
 #define KEEL_DEFAULT_FW_DIR "build/fw"
@@ -621,7 +624,10 @@ int main(int argc, char **argv)
              "  verify check a bundle's signature and image as a device does\n"
              "  provision write a device's flash: identity, signers, first images\n"
              "  update stream a bundle into a running device over its update port\n"
-             "`keel <verb> --help` for details.");
+             "cloud (keel-cloud, docs/cloud.md; -o json on each):\n"
+             "  login, signers, apps, devices, deploy, deployments, logs, config, secret\n"
+             "`keel <verb> --help` for details.\n"
+             "exit codes: 0 ok, 1 failure, 2 usage, 4 cloud authentication or permission");
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "pack"))
@@ -633,7 +639,10 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } verbs[] = {{"keygen", cmd_keygen}, {"bundle", cmd_bundle}, {"sign", cmd_sign},
                  {"inspect", cmd_inspect}, {"verify", cmd_verify},
-                 {"provision", cmd_provision}, {"update", cmd_update}};
+                 {"provision", cmd_provision}, {"update", cmd_update},
+                 {"login", cmd_cloud}, {"signers", cmd_cloud}, {"apps", cmd_cloud}, {"devices", cmd_cloud},
+                 {"deploy", cmd_cloud}, {"deployments", cmd_cloud}, {"logs", cmd_cloud},
+                 {"config", cmd_cloud}, {"secret", cmd_cloud}};
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         if (!strcmp(argv[1], verbs[i].name))
             return verbs[i].fn(argc - 1, argv + 1);

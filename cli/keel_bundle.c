@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -72,31 +74,32 @@ int bundle_read(const char *path, struct bundle *b, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    const uint8_t *h = b->file;
-    if (len < BUNDLE_HEADER_SIZE || memcmp(h, BUNDLE_MAGIC, 8) != 0) {
+    /* the container is split by lib/manifest, which keel-cloud uses too */
+    struct manifest_bundle mb;
+    int rc = manifest_bundle_split(b->file, len, &mb);
+    if (rc == MANIFEST_BUNDLE_E_MAGIC) {
         snprintf(err, errlen, "%s: not a keel bundle (no KEELBDL header)", path);
         goto fail;
     }
-    if (rd32(h + 8) != BUNDLE_VERSION) {
+    if (rc == MANIFEST_BUNDLE_E_VERSION) {
         snprintf(err, errlen, "%s: bundle format version %u, this keel reads %u", path,
-                 rd32(h + 8), BUNDLE_VERSION);
+                 rd32(b->file + 8), BUNDLE_VERSION);
         goto fail;
     }
-    size_t m = rd32(h + 12), n = rd32(h + 16);
-    if (m == 0 || m > MANIFEST_MAX_SIZE) {
-        snprintf(err, errlen, "%s: manifest length %zu out of range (1..%u)", path, m,
-                 MANIFEST_MAX_SIZE);
-        goto fail;
-    }
-    if (len - BUNDLE_HEADER_SIZE < pad16(m) || len - BUNDLE_HEADER_SIZE - pad16(m) != n) {
-        snprintf(err, errlen, "%s: truncated or oversized: header says %zu + %zu bytes, file has %zu",
-                 path, pad16(m), n, len - BUNDLE_HEADER_SIZE);
+    if (rc) {
+        size_t m = rd32(b->file + 12), n = rd32(b->file + 16);
+        if (m == 0 || m > MANIFEST_MAX_SIZE)
+            snprintf(err, errlen, "%s: manifest length %zu out of range (1..%u)", path, m,
+                     MANIFEST_MAX_SIZE);
+        else
+            snprintf(err, errlen, "%s: truncated or oversized: header says %zu + %zu bytes, "
+                     "file has %zu", path, pad16(m), n, len - BUNDLE_HEADER_SIZE);
         goto fail;
     }
     b->envelope = b->file + BUNDLE_HEADER_SIZE;
-    b->envelope_len = m;
-    b->image = b->file + BUNDLE_HEADER_SIZE + pad16(m);
-    b->image_len = n;
+    b->envelope_len = mb.envelope_len;
+    b->image = (uint8_t *)mb.image;
+    b->image_len = mb.image_len;
     return 0;
 fail:
     free(b->file);
@@ -635,6 +638,94 @@ static void print_manifest(const struct manifest *m)
     }
 }
 
+static json_t *version_json(uint32_t v)
+{
+    char s[32];
+    snprintf(s, sizeof(s), "%u.%u.%u", v >> 24, (v >> 16) & 0xFF, v & 0xFFFF);
+    return json_string(s);
+}
+
+/* The message as JSON (-o json): field names are API, added to, never
+ * renamed. */
+static json_t *msg_json(const struct manifest_msg *msg, const uint8_t *kid, size_t kid_len)
+{
+    char kh[2 * MANIFEST_KID_MAX + 1];
+    json_t *o = json_object();
+    if (kid) {
+        hex(kid, kid_len, kh);
+        json_object_set_new(o, "kid", json_string(kh));
+    } else {
+        json_object_set_new(o, "kid", json_null());
+    }
+    if (msg->type == MANIFEST_TYPE_ROTATION) {
+        const struct manifest_rotation *r = &msg->u.rotation;
+        json_object_set_new(o, "type", json_string("key_rotation"));
+        json_object_set_new(o, "scope", json_string(r->scope == MANIFEST_COMP_APP ? "app"
+                                                                                 : "microvisor"));
+        json_object_set_new(o, "sequence", json_integer(r->sequence));
+        json_object_set_new(o, "added", json_integer(r->n_add));
+        json_object_set_new(o, "removed", json_integer(r->n_remove));
+        return o;
+    }
+    static const char *const polite[] = {"immediate", "polite", "on-restart"};
+    const struct manifest *m = &msg->u.image;
+    json_t *layers = json_array();
+    for (uint32_t i = 0; i < m->n_layers; i++) {
+        char h[65];
+        hex(m->layers[i].sha256, 32, h);
+        json_array_append_new(layers, json_pack("{s:I,s:I,s:s}", "target",
+                                                (json_int_t)m->layers[i].target, "size",
+                                                (json_int_t)m->layers[i].size, "sha256", h));
+    }
+    json_object_set_new(o, "type", json_string("image"));
+    json_object_set_new(o, "component", json_string(m->component == MANIFEST_COMP_APP
+                                                        ? "app" : "microvisor"));
+    json_object_set_new(o, "version", version_json(m->version));
+    json_object_set_new(o, "security_counter", json_integer(m->security_counter));
+    json_object_set_new(o, "layers", layers);
+    if (m->component == MANIFEST_COMP_APP)
+        json_object_set_new(o, "min_microvisor", version_json(m->min_mv_version));
+    if (m->has_policy) {
+        json_t *r = json_array();
+        for (unsigned i = 0; i < m->policy.n_restarts; i++)
+            json_array_append_new(r, json_integer(m->policy.restart_ms[i]));
+        json_object_set_new(o, "policy", json_pack("{s:b,s:s,s:I,s:I,s:o}", "debug",
+                            m->policy.debug, "politeness", m->policy.politeness < 3
+                            ? polite[m->policy.politeness] : "?", "checkin_s",
+                            (json_int_t)m->policy.checkin_s, "trial_s",
+                            (json_int_t)(m->policy.trial_s ? m->policy.trial_s
+                                                           : MANIFEST_TRIAL_DEFAULT_S),
+                            "restart_ms", r));
+    }
+    return o;
+}
+
+static void json_out(json_t *o)
+{
+    char *s = json_dumps(o, JSON_INDENT(2));
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(o);
+}
+
+/* -o json anywhere in argv: removed, and true returned in *json. false if
+ * -o has another value. */
+static bool take_json(int *argc, char **argv, bool *json)
+{
+    *json = false;
+    for (int i = 1; i < *argc; i++)
+        if (!strcmp(argv[i], "-o")) {
+            if (i + 1 >= *argc || strcmp(argv[i + 1], "json"))
+                return false;
+            *json = true;
+            memmove(argv + i, argv + i + 2, sizeof(*argv) * (size_t)(*argc - i - 2));
+            *argc -= 2;
+            i--;
+        }
+    return true;
+}
+
 /* Reads FILE as a bundle, or failing that as a bare envelope. */
 static int read_any(const char *path, struct bundle *b, const char *verb)
 {
@@ -657,12 +748,17 @@ static int read_any(const char *path, struct bundle *b, const char *verb)
 }
 
 static const char inspect_usage[] =
-    "usage: keel inspect BUNDLE|MANIFEST\n"
+    "usage: keel inspect [-o json] BUNDLE|MANIFEST\n"
     "Prints a bundle's (or a bare COSE_Sign1 manifest's) fields and signer\n"
     "without checking the signature (keel verify does).\n";
 
 int cmd_inspect(int argc, char **argv)
 {
+    bool json;
+    if (!take_json(&argc, argv, &json)) {
+        fputs(inspect_usage, stderr);
+        return 2;
+    }
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         fputs(inspect_usage, stdout);
         return 0;
@@ -684,6 +780,15 @@ int cmd_inspect(int argc, char **argv)
                 manifest_strerror(rc));
         bundle_free(&b);
         return 1;
+    }
+    if (json) {
+        json_t *o = msg_json(&msg, c.kid, c.kid_len);
+        json_object_set_new(o, "manifest_bytes", json_integer((json_int_t)b.envelope_len));
+        json_object_set_new(o, "image_bytes", b.image ? json_integer((json_int_t)b.image_len)
+                                                      : json_null());
+        json_out(o);
+        bundle_free(&b);
+        return 0;
     }
     if (c.kid) {
         char kh[2 * MANIFEST_KID_MAX + 1];
@@ -708,16 +813,22 @@ int cmd_inspect(int argc, char **argv)
 }
 
 static const char verify_usage[] =
-    "usage: keel verify --pub KEY.pub [--pub KEY2.pub ...] BUNDLE|MANIFEST\n"
+    "usage: keel verify [-o json] --pub KEY.pub [--pub KEY2.pub ...] BUNDLE|MANIFEST\n"
     "Checks what a device checks: the manifest's structure, that a given key\n"
     "signed it, and (for a bundle) that the image matches every layer's size and\n"
-    "SHA-256. Exit status 0 if all hold; 1 with the reason otherwise.\n";
+    "SHA-256. Exit status 0 if all hold; 1 with the reason otherwise (with -o\n"
+    "json: {\"ok\": true, ...the manifest} on stdout; a rejection stays on stderr).\n";
 
 int cmd_verify(int argc, char **argv)
 {
     struct manifest_trust trust;
     const char *in = NULL;
+    bool json;
     memset(&trust, 0, sizeof(trust));
+    if (!take_json(&argc, argv, &json)) {
+        fputs(verify_usage, stderr);
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(verify_usage, stdout);
@@ -802,7 +913,14 @@ int cmd_verify(int argc, char **argv)
     }
     char kh[2 * MANIFEST_KID_MAX + 1];
     hex(msg.kid, msg.kid_len, kh);
-    printf("%s: OK, signed by kid %s\n", in, kh);
+    if (json) {
+        json_t *o = msg_json(&msg, msg.kid, msg.kid_len);
+        json_object_set_new(o, "ok", json_true());
+        json_object_set_new(o, "file", json_string(in));
+        json_out(o);
+    } else {
+        printf("%s: OK, signed by kid %s\n", in, kh);
+    }
     bundle_free(&b);
     return 0;
 }

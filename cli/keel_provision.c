@@ -13,6 +13,7 @@
 #include "provision.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -29,6 +30,7 @@
 #include "flash_file.h"
 #include "flash_sim.h"
 #include "keel_ossl.h"
+#include "keel_x509.h"
 #include "memory_map.h"
 #include "provision_record.h"
 #include "update.h"
@@ -41,7 +43,7 @@ const struct update_layout keel_an505_layout = KEEL_AN505_UPDATE_LAYOUT;
 static const char usage[] =
     "usage: keel provision --ca CA.pem --ca-key CA.key --mv-signer KEY.pub\n"
     "                      --app-signer KEY.pub --microvisor MV.kbundle --app APP.kbundle\n"
-    "                      [--force] FLASH.img\n"
+    "                      [--force] [-o json] FLASH.img\n"
     "       keel provision --new-ca NAME\n"
     "Writes a device's flash image: a new Ed25519 identity key and its X.509\n"
     "certificate (CN = device id) from the fleet CA, the trusted microvisor and\n"
@@ -50,62 +52,10 @@ static const char usage[] =
     "device id. --new-ca makes a fleet CA: NAME.pem (certificate), NAME.key.\n"
     "  --force   re-provision a flash that already has an identity (erases it)\n";
 
-static EVP_PKEY *new_ed25519(void)
-{
-    EVP_PKEY *k = NULL;
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
-    if (!c || EVP_PKEY_keygen_init(c) != 1 || EVP_PKEY_keygen(c, &k) != 1)
-        k = NULL;
-    EVP_PKEY_CTX_free(c);
-    return k;
-}
-
-static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
-    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    int ok = ext && X509_add_ext(cert, ext, -1) == 1;
-    X509_EXTENSION_free(ext);
-    return ok ? 0 : -1;
-}
-
-/* A certificate for key, named cn, signed by ca_key (self-signed if ca is
- * NULL), valid for 20 years. */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *ca, EVP_PKEY *ca_key)
-{
-    X509 *x = X509_new();
-    BIGNUM *bn = BN_new();
-    int ok = x && bn && X509_set_version(x, 2) == 1 && BN_rand(bn, 64, 0, 0) == 1 &&
-             BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) &&
-             X509_gmtime_adj(X509_getm_notBefore(x), 0) &&
-             X509_gmtime_adj(X509_getm_notAfter(x), 20L * 365 * 86400) &&
-             X509_set_pubkey(x, key) == 1 &&
-             X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-                                        (const unsigned char *)cn, -1, -1, 0) == 1 &&
-             X509_set_issuer_name(x, X509_get_subject_name(ca ? ca : x)) == 1;
-    if (ok && !ca)
-        ok = add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") == 0 &&
-             add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") == 0;
-    if (ok && ca)
-        ok = add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") == 0 &&
-             add_ext(x, ca, NID_key_usage, "critical,digitalSignature") == 0 &&
-             add_ext(x, ca, NID_ext_key_usage, "clientAuth") == 0;
-    if (ok)
-        ok = X509_sign(x, ca_key, NULL) > 0; /* Ed25519: no separate digest */
-    BN_free(bn);
-    if (!ok) {
-        X509_free(x);
-        return NULL;
-    }
-    return x;
-}
-
 int provision_make_ca(X509 **ca, EVP_PKEY **key)
 {
-    *key = new_ed25519();
-    *ca = *key ? make_cert(*key, "Keel fleet CA", NULL, *key) : NULL;
+    *key = keel_x509_new_key();
+    *ca = *key ? keel_x509_make_cert(*key, "Keel fleet CA", NULL, *key, KEEL_X509_CA) : NULL;
     if (*ca)
         return 0;
     EVP_PKEY_free(*key);
@@ -228,7 +178,7 @@ int provision_install(update_t *u, const uint8_t *env, size_t env_len, const uin
 }
 
 /* Installs a bundle with the update engine, boots it once and confirms it. */
-static int install(update_t *u, const char *path, uint32_t comp)
+static int install(update_t *u, const char *path, uint32_t comp, bool quiet)
 {
     struct bundle b;
     char err[512];
@@ -237,7 +187,7 @@ static int install(update_t *u, const char *path, uint32_t comp)
         return -1;
     }
     int rc = provision_install(u, b.envelope, b.envelope_len, b.image, b.image_len, comp, path,
-                               false);
+                               quiet);
     bundle_free(&b);
     return rc;
 }
@@ -309,7 +259,7 @@ int provision_identity(const flash_t *fl, X509 *ca, EVP_PKEY *ca_key,
     }
     memcpy(id, rec.device_id, PROVISION_ID_LEN);
     id[PROVISION_ID_LEN] = 0;
-    cert = make_cert(dev, id, ca, ca_key);
+    cert = keel_x509_make_cert(dev, id, ca, ca_key, KEEL_X509_CLIENT);
     der_len = cert ? i2d_X509(cert, &der) : -1;
     if (der_len > 0 && flash_erase_page(fl, FLASH_PROVISION) == 0 &&
         flash_program(fl, FLASH_PROVISION, &rec, sizeof(rec)) == 0 &&
@@ -328,6 +278,7 @@ int cmd_provision(int argc, char **argv)
     const char *ca_path = NULL, *ca_key_path = NULL, *mv = NULL, *app = NULL, *out = NULL;
     struct manifest_trust trust;
     int force = 0, nmv = 0, napp = 0;
+    bool json = false;
     memset(&trust, 0, sizeof(trust));
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -336,6 +287,9 @@ int cmd_provision(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--force")) {
             force = 1;
+        } else if (!strcmp(a, "-o") && v && !strcmp(v, "json")) {
+            json = true;
+            i++;
         } else if (a[0] == '-' && (!v || v[0] == '-')) {
             fprintf(stderr, "keel provision: %s needs a value\n", a);
             return 2;
@@ -415,13 +369,23 @@ int cmd_provision(int argc, char **argv)
         fprintf(stderr, "keel provision: cannot write the update state\n");
         goto out;
     }
-    if (install(u, mv, MANIFEST_COMP_MICROVISOR) || install(u, app, MANIFEST_COMP_APP))
+    if (install(u, mv, MANIFEST_COMP_MICROVISOR, json) || install(u, app, MANIFEST_COMP_APP, json))
         goto out;
     if (flash_file_write(fd, FLASH_BASE, mem, FLASH_SIZE) != 0) {
         fprintf(stderr, "keel provision: %s: %s\n", out, strerror(errno));
         goto out;
     }
-    printf("device %s provisioned in %s (%u trusted signers)\n", id, out, trust.n_keys);
+    if (json) {
+        json_t *o = json_pack("{s:s,s:s,s:I}", "device_id", id, "flash", out, "signers",
+                              (json_int_t)trust.n_keys);
+        char *t = json_dumps(o, JSON_INDENT(2));
+        if (t)
+            puts(t);
+        free(t);
+        json_decref(o);
+    } else {
+        printf("device %s provisioned in %s (%u trusted signers)\n", id, out, trust.n_keys);
+    }
     rc = 0;
 out:
     if (fd >= 0)

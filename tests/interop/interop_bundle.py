@@ -6,6 +6,7 @@ rebuilds the Sig_structure itself, and the openssl command verifies the
 Ed25519 signature; hashlib checks the layer digest. Then every bad input
 the verbs must refuse, each with its message."""
 import hashlib
+import json
 import os
 import struct
 import subprocess
@@ -52,6 +53,9 @@ def provision(j, app_payload, app_blob, app_env, app_kid):
             "--microvisor", j("mv.kb"), "--app", j("app.kb")]
     out = keel(*args, j("flash.img")).stdout
     keel(*args, j("flash.img"), want=1, err="--force")
+    pj = json.loads(keel(*args, "-o", "json", "--force", j("flash-json.img")).stdout)
+    if not pj["device_id"].startswith("UV") or pj["signers"] != 2:
+        fail(f"provision -o json: {pj}")
     keel("provision", "--ca", j("fleet.pem"), "--ca-key", j("fleet.key"),
          "--mv-signer", j("mv.pem.pub"), "--app-signer", j("other.pem.pub"),
          "--microvisor", j("mv.kb"), "--app", j("app.kb"), j("bad.img"), want=1,
@@ -147,6 +151,17 @@ def main():
             keel("bundle", "--kind", "app", "--version", args["--version"], "--counter", "1",
                  "--min-mv", args["--min-mv"], j("app.img"), j("bad.kb"), want=2,
                  err=f"{opt} '{v}': want X.Y.Z (X, Y <= 255, Z <= 65535)")
+    # -o json: the same facts as fields (their names are API)
+    ins = json.loads(keel("inspect", "-o", "json", j("app.kb")).stdout)
+    if ins["version"] != "2.1.7" or ins["security_counter"] != 9 or ins["kid"] != kid_hex or \
+            ins["component"] != "app" or ins["min_microvisor"] != "1.3.0" or \
+            ins["policy"]["restart_ms"] != [0, 500, 30000] or \
+            ins["policy"]["politeness"] != "on-restart" or ins["image_bytes"] is None:
+        fail(f"inspect -o json: {ins}")
+    ver = json.loads(keel("verify", "-o", "json", "--pub", j("k.pem.pub"), j("app.kb")).stdout)
+    if ver["ok"] is not True or ver["kid"] != kid_hex or ver["layers"] != ins["layers"]:
+        fail(f"verify -o json: {ver}")
+    keel("inspect", "-o", "yaml", j("app.kb"), want=2)
 
     # --- the independent decoder ---
     blob = open(j("app.kb"), "rb").read()

@@ -239,4 +239,22 @@ int manifest_envelope_encode(const uint8_t *prot, size_t prot_len, const uint8_t
                              size_t payload_len, const uint8_t *sig, size_t sig_len,
                              uint8_t *buf, size_t cap, size_t *len);
 
+/* ---- Bundle container (CLI, cloud) ---------------------------------------- */
+
+#define MANIFEST_BUNDLE_HEADER 32u
+#define MANIFEST_BUNDLE_VERSION 1u
+#define MANIFEST_BUNDLE_E_MAGIC (-1)   /* no "KEELBDL\0" header */
+#define MANIFEST_BUNDLE_E_VERSION (-2) /* another container version */
+#define MANIFEST_BUNDLE_E_LENGTH (-3)  /* manifest length out of range, or sizes disagree */
+
+/* The parts of a bundle file held in memory; pointers into the caller's
+ * buffer. */
+struct manifest_bundle {
+    const uint8_t *envelope; size_t envelope_len;
+    const uint8_t *image; size_t image_len;
+};
+
+/* 0, or a negative MANIFEST_BUNDLE_E_*. */
+int manifest_bundle_split(const uint8_t *buf, size_t len, struct manifest_bundle *out);
+
 #endif /* KEEL_MANIFEST_H */

@@ -29,6 +29,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         trust.keys[0].scopes = 0x6;
     }
     (void)manifest_cose_parse(data, size, &c);
+    /* the bundle container keel-cloud splits every upload with: parts
+     * inside the input, in order, covering it exactly */
+    struct manifest_bundle b;
+    if (manifest_bundle_split(data, size, &b) == 0 &&
+        (b.envelope != data + MANIFEST_BUNDLE_HEADER || b.envelope_len == 0 ||
+         b.envelope_len > MANIFEST_MAX_SIZE || b.image < b.envelope + b.envelope_len ||
+         b.image + b.image_len != data + size || b.image - b.envelope > (long)b.envelope_len + 15))
+        abort();
     if (manifest_payload_parse(data, size, &msg) == MANIFEST_OK &&
         msg.type == MANIFEST_TYPE_IMAGE) {
         if (manifest_image_encode(&msg.u.image, buf, sizeof(buf), &n) != MANIFEST_OK)

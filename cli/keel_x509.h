@@ -1,0 +1,27 @@
+/*
+ * keel_x509.h: the fleet's X.509 certificates (OpenSSL), shared by keel
+ * provision and keel-cloud init so both make one format: Ed25519 keys,
+ * 20-year validity, a random 64-bit serial, CN as the only name.
+ *   KEEL_X509_CA      self-signed fleet CA (CA:TRUE, keyCertSign, cRLSign)
+ *   KEEL_X509_CLIENT  a device or keel-cloud (clientAuth)
+ *   KEEL_X509_SERVER  the broker (serverAuth, SAN IP 127.0.0.1, DNS localhost)
+ */
+#ifndef KEEL_X509_H
+#define KEEL_X509_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+enum keel_x509_kind { KEEL_X509_CA, KEEL_X509_CLIENT, KEEL_X509_SERVER };
+
+/* A fresh Ed25519 key, or NULL. */
+EVP_PKEY *keel_x509_new_key(void);
+/* A certificate for key named cn, signed by ca_key (self-signed if ca is
+ * NULL), or NULL. The caller frees it. */
+X509 *keel_x509_make_cert(EVP_PKEY *key, const char *cn, X509 *ca, EVP_PKEY *ca_key,
+                          enum keel_x509_kind kind);
+/* PEM files: the key with mode 0600, the certificate 0644. 0 or -1. */
+int keel_x509_write_key(const char *path, EVP_PKEY *key);
+int keel_x509_write_cert(const char *path, X509 *cert);
+
+#endif

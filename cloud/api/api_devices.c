@@ -1,0 +1,322 @@
+/*
+ * api_devices.c: /v1/devices and /v1/deployments. Devices appear when
+ * they first connect with a certificate from the fleet CA (cloud/mqtt.c)
+ * and belong to the operator account (1) until moved. Revoking a device
+ * marks it, rewrites the broker's ACL so mosquitto denies it every topic,
+ * and makes keel-cloud drop whatever it still sends. Deployments are
+ * records with a state here; the device side comes with updates over the
+ * air.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "broker.h"
+
+#define DEV_COLS "id, name, tags, app_version, mv_version, update_status, uptime_s, online, " \
+                 "first_seen_ms, last_seen_ms, revoked_ms"
+
+static json_t *version_json(const char *v)
+{
+    if (!v)
+        return json_null();
+    long long x = strtoll(v, NULL, 10);
+    char s[32];
+    snprintf(s, sizeof(s), "%u.%u.%u", (unsigned)(x >> 24), (unsigned)(x >> 16) & 0xFF,
+             (unsigned)x & 0xFFFF);
+    return json_string(s);
+}
+
+json_t *api_device_json(const struct store_result *res, int i)
+{
+    json_t *tags = json_array();
+    const char *t = store_cell(res, i, 2);
+    while (t && *t) { /* stored as ",a,b," so LIKE '%,tag,%' finds one */
+        const char *end = strchr(t + 1, ',');
+        if (!end)
+            break;
+        if (end > t + 1)
+            json_array_append_new(tags, json_stringn(t + 1, (size_t)(end - t - 1)));
+        t = end;
+    }
+    const char *us = store_cell(res, i, 5);
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:b}", "id", store_cell(res, i, 0),
+                     "name", store_cell(res, i, 1), "tags", tags, "app_version",
+                     version_json(store_cell(res, i, 3)), "mv_version",
+                     version_json(store_cell(res, i, 4)), "update_status",
+                     us ? json_string(us) : json_null(), "uptime_s",
+                     store_cell(res, i, 6) ? json_integer(store_cell_int(res, i, 6)) : json_null(),
+                     "online", store_cell_int(res, i, 7) != 0, "first_seen_ms",
+                     (json_int_t)store_cell_int(res, i, 8), "last_seen_ms",
+                     (json_int_t)store_cell_int(res, i, 9), "revoked",
+                     store_cell(res, i, 10) != NULL);
+}
+
+void api_devices_list(struct req *r)
+{
+    int64_t limit, after;
+    if (!api_page(r, &limit, &after))
+        return;
+    const char *tag = api_query(r, "tag");
+    if (tag && (!api_valid_name(tag, 64) || strpbrk(tag, ",%_")))
+        return api_error(r, 400, "field_invalid", "'tag' must be 1..64 bytes without , %% or _");
+    char like[80] = "%";
+    if (tag)
+        snprintf(like, sizeof(like), "%%,%s,%%", tag);
+    /* devices page by their id string: ?after_id= is the last id seen */
+    const char *after_id = api_query(r, "after_id");
+    if (after_id && !api_valid_device_id(after_id))
+        return api_error(r, 400, "page_invalid", "after_id must be a device id");
+    struct store_val v[4] = {SV_INT(r->account), SV_TEXT(after_id ? after_id : ""),
+                             SV_TEXT(like), SV_INT(limit)};
+    struct store_result res;
+    int rc = store_exec(r->db, "SELECT " DEV_COLS " FROM devices WHERE account_id = ? AND "
+                               "id > ? AND tags LIKE ? ORDER BY id LIMIT ?", v, 4, &res);
+    (void)after;
+    if (rc)
+        return api_store_error(r, rc);
+    json_t *items = json_array();
+    for (int i = 0; i < res.nrows; i++)
+        json_array_append_new(items, api_device_json(&res, i));
+    json_t *next = res.nrows == limit ? json_string(store_cell(&res, res.nrows - 1, 0))
+                                      : json_null();
+    store_result_free(&res);
+    api_reply(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
+}
+
+/* The device named by path parameter 0, in r's account: rows in res (1),
+ * or false after replying. */
+static bool device_get(struct req *r, struct store_result *res)
+{
+    if (!api_valid_device_id(r->params[0])) {
+        api_error(r, 400, "id_invalid", "a device id is UV and 32 hex digits");
+        return false;
+    }
+    struct store_val v[2] = {SV_TEXT(r->params[0]), SV_INT(r->account)};
+    int rc = store_exec(r->db, "SELECT " DEV_COLS " FROM devices WHERE id = ? AND "
+                               "account_id = ?", v, 2, res);
+    if (rc) {
+        api_store_error(r, rc);
+        return false;
+    }
+    if (res->nrows == 0) {
+        store_result_free(res);
+        api_error(r, 404, "not_found", "no such device");
+        return false;
+    }
+    return true;
+}
+
+void api_devices_show(struct req *r)
+{
+    struct store_result res;
+    if (!device_get(r, &res))
+        return;
+    api_reply(r, 200, api_device_json(&res, 0));
+    store_result_free(&res);
+}
+
+void api_devices_update(struct req *r)
+{
+    struct store_result res;
+    json_t *o = api_body_object(r);
+    if (!o)
+        return;
+    const char *name = api_get_string(r, o, "name", 100, false);
+    json_t *jn = json_object_get(o, "name"), *jt = json_object_get(o, "tags");
+    if (jn && !name)
+        goto out;
+    char tags[1100] = ",";
+    if (jt) {
+        size_t i;
+        json_t *t;
+        if (!json_is_array(jt) || json_array_size(jt) > 16) {
+            api_error(r, 400, "field_type", "'tags' must be an array of at most 16 strings");
+            goto out;
+        }
+        json_array_foreach(jt, i, t) {
+            const char *s = json_is_string(t) ? json_string_value(t) : NULL;
+            if (!s || !api_valid_name(s, 64) || strchr(s, ',') || strchr(s, '%') ||
+                strchr(s, '_')) {
+                api_error(r, 400, "field_invalid", "a tag is 1..64 bytes without , %% or _");
+                goto out;
+            }
+            strcat(tags, s);
+            strcat(tags, ",");
+        }
+    }
+    if (!device_get(r, &res))
+        goto out;
+    store_result_free(&res);
+    struct store_val v[4] = {SV_TEXT(name), SV_TEXT(jt ? tags : NULL), SV_TEXT(r->params[0]),
+                             SV_INT(r->account)};
+    int rc = store_exec(r->db, "UPDATE devices SET name = COALESCE(?, name), tags = "
+                               "COALESCE(?, tags) WHERE id = ? AND account_id = ?", v, 4, NULL);
+    if (rc) {
+        api_store_error(r, rc);
+        goto out;
+    }
+    if (device_get(r, &res)) {
+        api_reply(r, 200, api_device_json(&res, 0));
+        store_result_free(&res);
+    }
+out:
+    json_decref(o);
+}
+
+/* Rewrites the broker's ACL from the revoked devices and tells mosquitto. */
+static int acl_refresh(struct req *r)
+{
+    struct store_result res;
+    int rc = store_exec(r->db, "SELECT id FROM devices WHERE revoked_ms IS NOT NULL ORDER BY id",
+                        NULL, 0, &res);
+    if (rc)
+        return rc;
+    char acl[CLOUD_PATH_MAX + 8], pid[CLOUD_PATH_MAX + 16];
+    snprintf(acl, sizeof(acl), "%s/acl", r->c->cfg.dir);
+    snprintf(pid, sizeof(pid), "%s/mosquitto.pid", r->c->cfg.dir);
+    const char **ids = calloc((size_t)res.nrows + 1, sizeof(*ids));
+    for (int i = 0; ids && i < res.nrows; i++)
+        ids[i] = store_cell(&res, i, 0);
+    rc = ids && broker_acl_write(acl, ids, (size_t)res.nrows) == 0 ? 0 : STORE_E_IO;
+    free(ids);
+    store_result_free(&res);
+    if (rc == 0 && broker_reload(pid) != 0)
+        cloud_log("warning", r->rid, "broker not signalled (%s): it rereads the ACL when "
+                  "restarted", pid);
+    return rc;
+}
+
+void api_devices_revoke(struct req *r)
+{
+    struct store_result res;
+    if (!device_get(r, &res))
+        return;
+    store_result_free(&res);
+    struct store_val v[2] = {SV_INT(cloud_now_ms()), SV_TEXT(r->params[0])};
+    int rc = store_exec(r->db, "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, ?), "
+                               "online = 0 WHERE id = ?", v, 2, NULL);
+    if (!rc)
+        rc = acl_refresh(r);
+    if (rc)
+        return api_store_error(r, rc);
+    cloud_log("notice", r->rid, "device %s revoked", r->params[0]);
+    if (device_get(r, &res)) {
+        api_reply(r, 200, api_device_json(&res, 0));
+        store_result_free(&res);
+    }
+}
+
+/* ---- deployments ------------------------------------------------------------ */
+
+#define DEP_COLS "id, app_id, device_id, tag, state, created_ms, updated_ms"
+
+static json_t *dep_json(const struct store_result *res, int i)
+{
+    const char *d = store_cell(res, i, 2), *t = store_cell(res, i, 3);
+    return json_pack("{s:I,s:I,s:o,s:o,s:s,s:I,s:I}", "id", (json_int_t)store_cell_int(res, i, 0),
+                     "app_id", (json_int_t)store_cell_int(res, i, 1), "device_id",
+                     d ? json_string(d) : json_null(), "tag", t ? json_string(t) : json_null(),
+                     "state", store_cell(res, i, 4), "created_ms",
+                     (json_int_t)store_cell_int(res, i, 5), "updated_ms",
+                     (json_int_t)store_cell_int(res, i, 6));
+}
+
+void api_deployments_list(struct req *r)
+{
+    int64_t limit, after;
+    if (!api_page(r, &limit, &after))
+        return;
+    struct store_val v[3] = {SV_INT(r->account), SV_INT(after), SV_INT(limit)};
+    struct store_result res;
+    int rc = store_exec(r->db, "SELECT " DEP_COLS " FROM deployments WHERE account_id = ? AND "
+                               "id > ? ORDER BY id LIMIT ?", v, 3, &res);
+    if (rc)
+        return api_store_error(r, rc);
+    json_t *items = json_array();
+    for (int i = 0; i < res.nrows; i++)
+        json_array_append_new(items, dep_json(&res, i));
+    json_t *next = res.nrows == limit ? json_integer(store_cell_int(&res, res.nrows - 1, 0))
+                                      : json_null();
+    store_result_free(&res);
+    api_reply(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
+}
+
+void api_deployments_create(struct req *r)
+{
+    json_t *o = api_body_object(r);
+    if (!o)
+        return;
+    json_t *ja = json_object_get(o, "app_id");
+    const char *dev = api_get_string(r, o, "device_id", 34, false);
+    const char *tag = api_get_string(r, o, "tag", 64, false);
+    struct store_result res;
+    int rc;
+    if (!ja) {
+        api_error(r, 400, "field_missing", "'app_id' is required");
+    } else if (!json_is_integer(ja) || json_integer_value(ja) < 1) {
+        api_error(r, 400, "field_type", "'app_id' must be a positive integer");
+    } else if ((json_object_get(o, "device_id") && !dev) || (json_object_get(o, "tag") && !tag)) {
+        /* replied */
+    } else if (!dev == !tag) {
+        api_error(r, 400, "field_invalid", "give exactly one of 'device_id' and 'tag'");
+    } else if (dev && !api_valid_device_id(dev)) {
+        api_error(r, 400, "field_invalid", "'device_id' is UV and 32 hex digits");
+    } else {
+        struct store_val v[2] = {SV_INT(json_integer_value(ja)), SV_INT(r->account)};
+        rc = store_exec(r->db, "SELECT id FROM apps WHERE id = ? AND account_id = ?", v, 2, &res);
+        if (rc) {
+            api_store_error(r, rc);
+            goto out;
+        }
+        int n = res.nrows;
+        store_result_free(&res);
+        if (!n) {
+            api_error(r, 404, "not_found", "no such app");
+            goto out;
+        }
+        if (dev) {
+            struct store_val dv[2] = {SV_TEXT(dev), SV_INT(r->account)};
+            rc = store_exec(r->db, "SELECT id FROM devices WHERE id = ? AND account_id = ?", dv,
+                            2, &res);
+            n = rc ? 0 : res.nrows;
+            store_result_free(&res);
+            if (rc || !n) {
+                rc ? api_store_error(r, rc) : api_error(r, 404, "not_found", "no such device");
+                goto out;
+            }
+        }
+        int64_t now = cloud_now_ms();
+        struct store_val iv[6] = {SV_INT(r->account), SV_INT(json_integer_value(ja)),
+                                  SV_TEXT(dev), SV_TEXT(tag), SV_INT(now), SV_INT(now)};
+        rc = store_exec(r->db, "INSERT INTO deployments (account_id, app_id, device_id, tag, "
+                               "state, created_ms, updated_ms) VALUES (?, ?, ?, ?, 'pending', "
+                               "?, ?) RETURNING " DEP_COLS, iv, 6, &res);
+        if (rc) {
+            api_store_error(r, rc);
+            goto out;
+        }
+        api_reply(r, 201, dep_json(&res, 0));
+        store_result_free(&res);
+    }
+out:
+    json_decref(o);
+}
+
+void api_deployments_show(struct req *r)
+{
+    int64_t id;
+    if (!api_param_id(r, 0, &id))
+        return;
+    struct store_val v[2] = {SV_INT(id), SV_INT(r->account)};
+    struct store_result res;
+    int rc = store_exec(r->db, "SELECT " DEP_COLS " FROM deployments WHERE id = ? AND "
+                               "account_id = ?", v, 2, &res);
+    if (rc)
+        return api_store_error(r, rc);
+    if (res.nrows == 0)
+        api_error(r, 404, "not_found", "no such deployment");
+    else
+        api_reply(r, 200, dep_json(&res, 0));
+    store_result_free(&res);
+}

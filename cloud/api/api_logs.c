@@ -1,0 +1,216 @@
+/*
+ * api_logs.c: /v1/devices/ID/logs (paged query), .../logs/stream
+ * (server-sent events) and .../faults (the fault records devices report
+ * in hello and status). Each record carries the device's clock
+ * (device_ms) and the cloud's (received_ms); queries filter on the
+ * receive time, whose clock the cloud trusts.
+ *
+ * IMPLEMENTATION NOTES
+ * The stream polls the database rather than listening to the broker link,
+ * so a client on any instance sees records ingested by every instance. It
+ * takes a pooled connection only for each poll, never while waiting.
+ */
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+
+static bool query_ms(struct req *r, const char *key, int64_t *out)
+{
+    const char *s = api_query(r, key);
+    char *end;
+    if (!s)
+        return true;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < 0) {
+        api_error(r, 400, "field_invalid", "'%s' must be milliseconds since the epoch", key);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static json_t *log_json(const struct store_result *res, int i)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:i,s:s}", "id", (json_int_t)store_cell_int(res, i, 0),
+                     "seq", (json_int_t)store_cell_int(res, i, 1), "device_ms",
+                     (json_int_t)store_cell_int(res, i, 2), "received_ms",
+                     (json_int_t)store_cell_int(res, i, 3), "level",
+                     (int)store_cell_int(res, i, 4), "text", store_cell(res, i, 5));
+}
+
+static bool device_ok(struct req *r)
+{
+    if (!api_valid_device_id(r->params[0])) {
+        api_error(r, 400, "id_invalid", "a device id is UV and 32 hex digits");
+        return false;
+    }
+    struct store_val v[2] = {SV_TEXT(r->params[0]), SV_INT(r->account)};
+    struct store_result res;
+    int rc = store_exec(r->db, "SELECT 1 FROM devices WHERE id = ? AND account_id = ?", v, 2,
+                        &res);
+    int n = rc ? 0 : res.nrows;
+    store_result_free(&res);
+    if (rc)
+        api_store_error(r, rc);
+    else if (!n)
+        api_error(r, 404, "not_found", "no such device");
+    return !rc && n;
+}
+
+#define LOG_QUERY "SELECT id, seq, device_ms, received_ms, level, text FROM logs WHERE " \
+                  "device_id = ? AND id > ? AND received_ms >= ? AND received_ms <= ? AND " \
+                  "text LIKE ? ORDER BY id LIMIT ?"
+
+/* LIKE pattern for q: its own % _ and \ escaped... kept simple: q may not
+ * hold them. */
+static bool like_pattern(struct req *r, char *out, size_t cap)
+{
+    const char *q = api_query(r, "q");
+    if (q && (!api_valid_name(q, 200) || strpbrk(q, "%_"))) {
+        api_error(r, 400, "field_invalid", "'q' is 1..200 bytes of text without %% or _");
+        return false;
+    }
+    snprintf(out, cap, "%%%s%%", q ? q : "");
+    return true;
+}
+
+void api_logs_list(struct req *r)
+{
+    int64_t limit, after, since = 0, until = INT64_MAX;
+    char like[210];
+    if (!api_page(r, &limit, &after) || !query_ms(r, "since", &since) ||
+        !query_ms(r, "until", &until) || !like_pattern(r, like, sizeof(like)) || !device_ok(r))
+        return;
+    struct store_val v[6] = {SV_TEXT(r->params[0]), SV_INT(after), SV_INT(since), SV_INT(until),
+                             SV_TEXT(like), SV_INT(limit)};
+    struct store_result res;
+    int rc = store_exec(r->db, LOG_QUERY, v, 6, &res);
+    if (rc)
+        return api_store_error(r, rc);
+    json_t *items = json_array();
+    for (int i = 0; i < res.nrows; i++)
+        json_array_append_new(items, log_json(&res, i));
+    json_t *next = res.nrows == limit ? json_integer(store_cell_int(&res, res.nrows - 1, 0))
+                                      : json_null();
+    store_result_free(&res);
+    api_reply(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
+}
+
+void api_faults_list(struct req *r)
+{
+    int64_t limit, after;
+    if (!api_page(r, &limit, &after) || !device_ok(r))
+        return;
+    struct store_val v[3] = {SV_TEXT(r->params[0]), SV_INT(after), SV_INT(limit)};
+    struct store_result res;
+    int rc = store_exec(r->db, "SELECT id, code, pc, uptime_ms, received_ms FROM faults WHERE "
+                               "device_id = ? AND id > ? ORDER BY id LIMIT ?", v, 3, &res);
+    if (rc)
+        return api_store_error(r, rc);
+    json_t *items = json_array();
+    for (int i = 0; i < res.nrows; i++)
+        json_array_append_new(items, json_pack("{s:I,s:I,s:I,s:I,s:I}", "id",
+                              (json_int_t)store_cell_int(&res, i, 0), "code",
+                              (json_int_t)store_cell_int(&res, i, 1), "pc",
+                              (json_int_t)store_cell_int(&res, i, 2), "uptime_ms",
+                              (json_int_t)store_cell_int(&res, i, 3), "received_ms",
+                              (json_int_t)store_cell_int(&res, i, 4)));
+    json_t *next = res.nrows == limit ? json_integer(store_cell_int(&res, res.nrows - 1, 0))
+                                      : json_null();
+    store_result_free(&res);
+    api_reply(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
+}
+
+struct stream {
+    struct cloud *c;
+    char device[35];
+    char like[210];
+    int64_t after, since;
+    char *pending; /* formatted events not yet handed to MHD */
+    size_t len, off;
+    int idle;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream *s = cls;
+    (void)pos;
+    while (s->off == s->len && !s->c->stopping) {
+        free(s->pending);
+        s->pending = NULL;
+        s->len = s->off = 0;
+        struct store *db = store_pool_get(s->c->pool);
+        struct store_val v[6] = {SV_TEXT(s->device), SV_INT(s->after), SV_INT(s->since),
+                                 SV_INT(INT64_MAX), SV_TEXT(s->like), SV_INT(500)};
+        struct store_result res;
+        int rc = store_exec(db, LOG_QUERY, v, 6, &res);
+        store_pool_put(s->c->pool, db);
+        if (rc)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (res.nrows == 0) {
+            store_result_free(&res);
+            if (++s->idle % 30 == 0) { /* a comment line keeps proxies from timing out */
+                s->pending = strdup(": keep-alive\n\n");
+                s->len = strlen(s->pending);
+                break;
+            }
+            usleep(200 * 1000);
+            continue;
+        }
+        size_t cap = 0;
+        for (int i = 0; i < res.nrows; i++) {
+            json_t *j = log_json(&res, i);
+            char *t = json_dumps(j, JSON_COMPACT);
+            json_decref(j);
+            size_t need = strlen(t) + 32;
+            if (s->len + need > cap) {
+                cap = (s->len + need) * 2;
+                s->pending = realloc(s->pending, cap);
+            }
+            s->len += (size_t)sprintf(s->pending + s->len, "id: %lld\ndata: %s\n\n",
+                                      (long long)store_cell_int(&res, i, 0), t);
+            free(t);
+        }
+        s->after = store_cell_int(&res, res.nrows - 1, 0);
+        store_result_free(&res);
+    }
+    if (s->c->stopping)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = s->len - s->off < max ? s->len - s->off : max;
+    memcpy(buf, s->pending + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *s = cls;
+    free(s->pending);
+    free(s);
+}
+
+void api_logs_stream(struct req *r)
+{
+    int64_t since = 0;
+    char like[210];
+    if (!query_ms(r, "since", &since) || !like_pattern(r, like, sizeof(like)) || !device_ok(r))
+        return;
+    struct stream *s = calloc(1, sizeof(*s));
+    if (!s)
+        return api_error(r, 500, "internal", "out of memory");
+    s->c = r->c;
+    snprintf(s->device, sizeof(s->device), "%s", r->params[0]);
+    snprintf(s->like, sizeof(s->like), "%s", like);
+    s->since = since;
+    const char *last = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
+    if (last)
+        s->after = strtoll(last, NULL, 10);
+    r->stream = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s,
+                                                  stream_free);
+    MHD_add_response_header(r->stream, "Content-Type", "text/event-stream");
+    MHD_add_response_header(r->stream, "Cache-Control", "no-cache");
+}

@@ -1,0 +1,150 @@
+/*
+ * keel-cloud: the self-hosted cloud that keeps a fleet (docs/cloud.md).
+ *
+ *   keel-cloud init DIR [--mqtt-port N] [--http-port N]
+ *   keel-cloud serve DIR            (config DIR/keel-cloud.conf + environment)
+ *   keel-cloud migrate DIR          (apply schema migrations and exit)
+ *
+ * IMPLEMENTATION NOTES
+ * serve opens the pool, migrates (safe with several instances starting at
+ * once), reads the secrets key, then starts the HTTP API and the broker
+ * link and waits for SIGINT/SIGTERM. Everything an instance keeps is in the
+ * database, so instances are interchangeable and any may be killed.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cloud.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+static const char usage[] =
+    "usage: keel-cloud init DIR [--mqtt-port N] [--http-port N]\n"
+    "       keel-cloud serve DIR\n"
+    "       keel-cloud migrate DIR\n"
+    "init makes a working instance in DIR (fleet CA, broker certificate and\n"
+    "config, keel-cloud's client certificate, secrets key, database, config file)\n"
+    "and prints the admin API token once; its ports default to KEEL_CLOUD_MQTT_PORT\n"
+    "and KEEL_CLOUD_HTTP_PORT, else 8883 and 8080. serve runs it: the REST API and the\n"
+    "broker link. Configuration: DIR/keel-cloud.conf, each key overridable by\n"
+    "KEEL_CLOUD_<KEY> (docs/cloud.md).\n"
+    "exit codes: 0 ok, 1 failure, 2 usage\n";
+
+static int load(struct cloud *c, const char *dir)
+{
+    char path[CLOUD_PATH_MAX + 32], err[512];
+    cloud_config_defaults(&c->cfg, dir);
+    snprintf(path, sizeof(path), "%s/keel-cloud.conf", dir);
+    if (cloud_config_load(&c->cfg, path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "keel-cloud: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_db(struct cloud *c)
+{
+    char err[512];
+    int failed;
+    if (store_pool_open(c->cfg.database, (int)c->cfg.db_connections, &c->pool, err,
+                        sizeof(err)) != 0) {
+        fprintf(stderr, "keel-cloud: database: %s\n", err);
+        return -1;
+    }
+    struct store *s = store_pool_get(c->pool);
+    int rc = store_migrate(s, &failed);
+    if (rc)
+        fprintf(stderr, "keel-cloud: migration %d failed: %s\n", failed, store_errmsg(s));
+    store_pool_put(c->pool, s);
+    return rc ? -1 : 0;
+}
+
+static int serve(const char *dir)
+{
+    static struct cloud c;
+    uint8_t *key = NULL;
+    size_t n = 0;
+    if (load(&c, dir) || open_db(&c))
+        return 1;
+    if (cloud_read_file(c.cfg.secrets_key, &key, &n) != 0 || n != 32) {
+        fprintf(stderr, "keel-cloud: %s: not a 32-byte secrets key\n", c.cfg.secrets_key);
+        free(key);
+        return 1;
+    }
+    memcpy(c.secret_key, key, 32);
+    memset(key, 0, n);
+    free(key);
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (cloud_http_start(&c) != 0) {
+        fprintf(stderr, "keel-cloud: cannot listen on %s:%ld\n", c.cfg.http_address,
+                c.cfg.http_port);
+        return 1;
+    }
+    if (c.cfg.mqtt_port && cloud_mqtt_start(&c) != 0) {
+        fprintf(stderr, "keel-cloud: cannot start the broker link\n");
+        cloud_http_stop(&c);
+        return 1;
+    }
+    cloud_log("notice", NULL, "keel-cloud %s serving %s://%s:%ld, broker %s:%ld, store %s",
+              c.cfg.instance, c.cfg.tls_cert[0] ? "https" : "http", c.cfg.http_address,
+              c.cfg.http_port, c.cfg.mqtt_host,
+              c.cfg.mqtt_port, strncmp(c.cfg.database, "sqlite:", 7) ? "postgresql" : "sqlite");
+    while (!stop_signal)
+        pause();
+    c.stopping = 1;
+    cloud_mqtt_stop(&c);
+    cloud_http_stop(&c);
+    store_pool_close(c.pool);
+    memset(c.secret_key, 0, sizeof(c.secret_key));
+    cloud_log("notice", NULL, "stopped (signal %d)", (int)stop_signal);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "init") && argc >= 3) {
+        const char *em = getenv("KEEL_CLOUD_MQTT_PORT"), *eh = getenv("KEEL_CLOUD_HTTP_PORT");
+        int mqtt = em ? atoi(em) : 8883, http = eh ? atoi(eh) : 8080;
+        for (int i = 3; i < argc; i++) {
+            if (!strcmp(argv[i], "--mqtt-port") && i + 1 < argc)
+                mqtt = atoi(argv[++i]);
+            else if (!strcmp(argv[i], "--http-port") && i + 1 < argc)
+                http = atoi(argv[++i]);
+            else {
+                fputs(usage, stderr);
+                return 2;
+            }
+        }
+        if (mqtt < 0 || mqtt > 65535 || http < 1 || http > 65535) {
+            fprintf(stderr, "keel-cloud init: ports are 1..65535\n");
+            return 2;
+        }
+        return cloud_init_dir(argv[2], mqtt, http);
+    }
+    if (!strcmp(argv[1], "serve") && argc == 3)
+        return serve(argv[2]);
+    if (!strcmp(argv[1], "migrate") && argc == 3) {
+        static struct cloud c;
+        if (load(&c, argv[2]) || open_db(&c))
+            return 1;
+        printf("schema at migration %d\n", store_schema_version());
+        store_pool_close(c.pool);
+        return 0;
+    }
+    fputs(usage, stderr);
+    return 2;
+}

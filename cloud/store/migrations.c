@@ -1,0 +1,52 @@
+/*
+ * migrations.c: keel-cloud's schema, as numbered migrations. Append only:
+ * a released migration is never edited; a change is a new number. @ID and
+ * @BLOB are expanded per backend (store.c). Times are integer milliseconds
+ * since the Unix epoch, ids of devices are their "UV..." strings, every
+ * other id an integer.
+ */
+#include "migrations.h"
+
+const struct store_migration store_migrations[] = {
+    {1, "accounts and tokens",
+     "CREATE TABLE accounts (id @ID, name TEXT NOT NULL UNIQUE, created_ms BIGINT NOT NULL);"
+     "CREATE TABLE tokens (id @ID, account_id BIGINT NOT NULL REFERENCES accounts(id),"
+     " name TEXT NOT NULL, scope TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
+     " created_ms BIGINT NOT NULL, revoked_ms BIGINT);"
+     "CREATE TABLE signers (id @ID, account_id BIGINT NOT NULL REFERENCES accounts(id),"
+     " name TEXT NOT NULL, kid TEXT NOT NULL, public_key TEXT NOT NULL,"
+     " created_ms BIGINT NOT NULL, UNIQUE (account_id, kid));"},
+    {2, "apps and their bundles",
+     "CREATE TABLE blobs (hash TEXT PRIMARY KEY, size BIGINT NOT NULL, data @BLOB NOT NULL);"
+     "CREATE TABLE apps (id @ID, account_id BIGINT NOT NULL REFERENCES accounts(id),"
+     " name TEXT NOT NULL, hash TEXT NOT NULL REFERENCES blobs(hash), size BIGINT NOT NULL,"
+     " version BIGINT NOT NULL, security_counter BIGINT NOT NULL, kid TEXT NOT NULL,"
+     " created_ms BIGINT NOT NULL, UNIQUE (account_id, hash));"},
+    {3, "devices and deployments",
+     "CREATE TABLE devices (id TEXT PRIMARY KEY, account_id BIGINT NOT NULL REFERENCES accounts(id),"
+     " name TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '',"
+     " app_version BIGINT, mv_version BIGINT, update_status TEXT, uptime_s BIGINT,"
+     " online INTEGER NOT NULL DEFAULT 0, first_seen_ms BIGINT NOT NULL,"
+     " last_seen_ms BIGINT NOT NULL, revoked_ms BIGINT);"
+     "CREATE TABLE deployments (id @ID, account_id BIGINT NOT NULL REFERENCES accounts(id),"
+     " app_id BIGINT NOT NULL REFERENCES apps(id), device_id TEXT, tag TEXT,"
+     " state TEXT NOT NULL, created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL);"},
+    {4, "logs",
+     "CREATE TABLE logs (id @ID, device_id TEXT NOT NULL, seq BIGINT NOT NULL,"
+     " device_ms BIGINT NOT NULL, received_ms BIGINT NOT NULL, level INTEGER NOT NULL,"
+     " text TEXT NOT NULL, UNIQUE (device_id, seq));"
+     "CREATE INDEX logs_device_time ON logs (device_id, received_ms);"},
+    {5, "configs and secrets",
+     "CREATE TABLE configs (account_id BIGINT NOT NULL REFERENCES accounts(id),"
+     " device_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+     " updated_ms BIGINT NOT NULL, PRIMARY KEY (account_id, device_id, key));"
+     "CREATE TABLE secrets (account_id BIGINT NOT NULL REFERENCES accounts(id),"
+     " device_id TEXT NOT NULL, key TEXT NOT NULL, sealed @BLOB NOT NULL,"
+     " updated_ms BIGINT NOT NULL, PRIMARY KEY (account_id, device_id, key));"},
+    {6, "fault records reported by devices",
+     "CREATE TABLE faults (id @ID, device_id TEXT NOT NULL, code BIGINT NOT NULL,"
+     " pc BIGINT NOT NULL, uptime_ms BIGINT NOT NULL, received_ms BIGINT NOT NULL,"
+     " UNIQUE (device_id, uptime_ms, code, pc));"},
+};
+
+const int store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -1,0 +1,140 @@
+/*
+ * proto.h: the device protocol's messages (lib/proto), one definition for
+ * the device, the simulator and keel-cloud. docs/protocol.md is the
+ * reference: topics devices/<id>/up/<kind> and devices/<id>/down/<kind>,
+ * each payload one deterministic-CBOR map with unsigned keys in increasing
+ * order:
+ *
+ *   { 0: version (PROTO_VERSION), 1: type, 2.. : the type's fields }
+ *
+ * A decoder rejects another version (PROTO_E_VERSION), a type it was not
+ * asked for, a missing field, and keys out of order; keys from 64 up are
+ * ignored (room for later versions), unknown keys below 64 are rejected.
+ *
+ * No allocation: encoders write into caller buffers (0, or PROTO_E_SPACE);
+ * decoders fill caller structs whose strings point into the input
+ * (valid while the caller keeps it).
+ */
+#ifndef KEEL_PROTO_H
+#define KEEL_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION 1u
+#define PROTO_MAX_LOGS 64u        /* records per log batch */
+#define PROTO_MAX_LOG_TEXT 512u   /* bytes of one record's text */
+#define PROTO_MAX_FAULTS 4u
+#define PROTO_MAX_CONFIG 16u      /* entries per config message */
+#define PROTO_MAX_SIZE 40960u     /* largest payload either side sends */
+
+#define PROTO_OK 0
+#define PROTO_E_CBOR (-1)     /* malformed or non-deterministic CBOR */
+#define PROTO_E_VERSION (-2)  /* another protocol version */
+#define PROTO_E_TYPE (-3)     /* not the expected message type */
+#define PROTO_E_FIELD (-4)    /* a field missing, of the wrong type or out of range */
+#define PROTO_E_ORDER (-5)    /* map keys duplicated or out of order, or unknown below 64 */
+#define PROTO_E_SPACE (-6)    /* encoder buffer too small */
+#define PROTO_E_TOO_MANY (-7) /* more items than the PROTO_MAX_* bound */
+
+enum proto_type {
+    PROTO_HELLO = 1,    /* up: first message after each connect */
+    PROTO_STATUS = 2,   /* up: whenever something in it changes */
+    PROTO_LOGS = 3,     /* up: a batch of log records */
+    PROTO_ACK = 4,      /* up: a downlink message was handled */
+    PROTO_LOG_ACK = 5,  /* down: log records [first, first+count) are stored */
+    PROTO_TIME = 6,     /* down: the cloud's clock */
+    PROTO_CONFIG = 7,   /* down: config entries for the device */
+    PROTO_COMMAND = 8,  /* down: a command for the app or the microvisor */
+    PROTO_DEPLOY = 9,   /* down: install this app (updates over the air) */
+};
+
+enum proto_update_status {
+    PROTO_UPD_IDLE = 0, PROTO_UPD_DOWNLOADING = 1, PROTO_UPD_TRIAL = 2,
+    PROTO_UPD_CONFIRMED = 3, PROTO_UPD_REJECTED = 4,
+};
+
+struct proto_str {
+    const char *p;
+    size_t n;
+};
+
+struct proto_fault {
+    uint32_t code;
+    uint32_t pc;
+    uint64_t uptime_ms;
+};
+
+/* hello and status share one body */
+struct proto_status {
+    uint32_t app_version, mv_version;   /* major << 24 | minor << 16 | patch */
+    uint32_t update_status;             /* enum proto_update_status */
+    uint64_t uptime_s;
+    uint32_t n_faults;
+    struct proto_fault faults[PROTO_MAX_FAULTS];
+};
+
+struct proto_log {
+    uint64_t device_ms;                 /* the device's clock */
+    uint32_t level;                     /* 0 debug .. 3 error */
+    struct proto_str text;
+};
+
+struct proto_logs {
+    uint64_t first_seq;                 /* record i has sequence number first_seq + i */
+    uint32_t n;
+    struct proto_log rec[PROTO_MAX_LOGS];
+};
+
+struct proto_ack {
+    uint64_t msg_id;
+    int32_t status;                     /* 0 handled, negative: refused */
+};
+
+struct proto_log_ack {
+    uint64_t first_seq;
+    uint32_t count;
+};
+
+struct proto_config {
+    uint64_t msg_id;
+    uint32_t n;
+    struct { struct proto_str key, value; } e[PROTO_MAX_CONFIG];
+};
+
+struct proto_command {
+    uint64_t msg_id;
+    struct proto_str name;
+    const uint8_t *arg;
+    size_t arg_len;
+};
+
+struct proto_deploy {
+    uint64_t msg_id;
+    uint64_t deployment_id;
+    uint8_t sha256[32];
+    uint32_t size;
+};
+
+/* The type of a message (after checking its version), or a PROTO_E_*. */
+int proto_peek_type(const uint8_t *buf, size_t len);
+
+int proto_status_encode(uint32_t type, const struct proto_status *m, uint8_t *buf, size_t cap,
+                        size_t *len);
+int proto_status_decode(uint32_t type, const uint8_t *buf, size_t len, struct proto_status *m);
+int proto_logs_encode(const struct proto_logs *m, uint8_t *buf, size_t cap, size_t *len);
+int proto_logs_decode(const uint8_t *buf, size_t len, struct proto_logs *m);
+int proto_ack_encode(const struct proto_ack *m, uint8_t *buf, size_t cap, size_t *len);
+int proto_ack_decode(const uint8_t *buf, size_t len, struct proto_ack *m);
+int proto_log_ack_encode(const struct proto_log_ack *m, uint8_t *buf, size_t cap, size_t *len);
+int proto_log_ack_decode(const uint8_t *buf, size_t len, struct proto_log_ack *m);
+int proto_time_encode(uint64_t unix_ms, uint8_t *buf, size_t cap, size_t *len);
+int proto_time_decode(const uint8_t *buf, size_t len, uint64_t *unix_ms);
+int proto_config_encode(const struct proto_config *m, uint8_t *buf, size_t cap, size_t *len);
+int proto_config_decode(const uint8_t *buf, size_t len, struct proto_config *m);
+int proto_command_encode(const struct proto_command *m, uint8_t *buf, size_t cap, size_t *len);
+int proto_command_decode(const uint8_t *buf, size_t len, struct proto_command *m);
+int proto_deploy_encode(const struct proto_deploy *m, uint8_t *buf, size_t cap, size_t *len);
+int proto_deploy_decode(const uint8_t *buf, size_t len, struct proto_deploy *m);
+
+#endif /* KEEL_PROTO_H */

@@ -1,0 +1,63 @@
+/* fuzz_proto: every decoder on every input; whatever one accepts must
+ * re-encode and decode to the same message (strings pointing into the
+ * input, never past it). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+static uint8_t out[PROTO_MAX_SIZE];
+
+static void within(const void *p, size_t n, const uint8_t *data, size_t size)
+{
+    if (n && ((const uint8_t *)p < data || (const uint8_t *)p + n > data + size))
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct proto_logs l, l2;
+    struct proto_status s, s2;
+    struct proto_config c;
+    struct proto_command cm;
+    struct proto_deploy dp, dp2;
+    struct proto_ack a;
+    struct proto_log_ack la;
+    uint64_t t;
+    size_t n;
+    proto_peek_type(data, size);
+    for (uint32_t type = PROTO_HELLO; type <= PROTO_STATUS; type++)
+        if (proto_status_decode(type, data, size, &s) == PROTO_OK) {
+            if (proto_status_encode(type, &s, out, sizeof(out), &n) ||
+                proto_status_decode(type, out, n, &s2) || memcmp(&s, &s2, sizeof(s)))
+                abort();
+        }
+    if (proto_logs_decode(data, size, &l) == PROTO_OK) {
+        for (uint32_t i = 0; i < l.n; i++)
+            within(l.rec[i].text.p, l.rec[i].text.n, data, size);
+        if (proto_logs_encode(&l, out, sizeof(out), &n) || proto_logs_decode(out, n, &l2) ||
+            l2.n != l.n || l2.first_seq != l.first_seq)
+            abort();
+        for (uint32_t i = 0; i < l.n; i++)
+            if (l2.rec[i].text.n != l.rec[i].text.n || l2.rec[i].device_ms != l.rec[i].device_ms ||
+                memcmp(l2.rec[i].text.p, l.rec[i].text.p, l.rec[i].text.n))
+                abort();
+    }
+    if (proto_config_decode(data, size, &c) == PROTO_OK)
+        for (uint32_t i = 0; i < c.n; i++) {
+            within(c.e[i].key.p, c.e[i].key.n, data, size);
+            within(c.e[i].value.p, c.e[i].value.n, data, size);
+        }
+    if (proto_command_decode(data, size, &cm) == PROTO_OK) {
+        within(cm.name.p, cm.name.n, data, size);
+        within(cm.arg, cm.arg_len, data, size);
+    }
+    if (proto_deploy_decode(data, size, &dp) == PROTO_OK &&
+        (proto_deploy_encode(&dp, out, sizeof(out), &n) || proto_deploy_decode(out, n, &dp2) ||
+         memcmp(&dp, &dp2, sizeof(dp))))
+        abort();
+    proto_ack_decode(data, size, &a);
+    proto_log_ack_decode(data, size, &la);
+    proto_time_decode(data, size, &t);
+    return 0;
+}

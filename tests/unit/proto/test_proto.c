@@ -1,0 +1,150 @@
+/*
+ * test_proto: lib/proto's messages: every message round-trips; the bytes
+ * of a hello are the ones docs/protocol.md shows; every prefix of a valid
+ * message is rejected; another version, another type, keys out of order,
+ * unknown critical keys, missing fields and over-long arrays are rejected;
+ * extension keys (64 and up) are skipped.
+ */
+#include <string.h>
+
+#include "keel_test.h"
+#include "proto.h"
+
+static uint8_t buf[PROTO_MAX_SIZE];
+
+static void test_status(void)
+{
+    struct proto_status s = {.app_version = 0x01020003, .mv_version = 0x00010000,
+                             .update_status = PROTO_UPD_TRIAL, .uptime_s = 4000, .n_faults = 1,
+                             .faults = {{.code = 3, .pc = 0x00201234, .uptime_ms = 99}}}, d;
+    size_t n;
+    CHECK_EQ(proto_status_encode(PROTO_HELLO, &s, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_peek_type(buf, n), PROTO_HELLO);
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, buf, n, &d), PROTO_OK);
+    CHECK(memcmp(&s, &d, sizeof(s)) == 0);
+    CHECK_EQ(proto_status_decode(PROTO_STATUS, buf, n, &d), PROTO_E_TYPE);
+    for (size_t k = 0; k < n; k++)
+        CHECK(proto_status_decode(PROTO_HELLO, buf, k, &d) != PROTO_OK);
+    /* the example in docs/protocol.md: hello, app 0.1.0, mv 0.1.0, confirmed, 1 s */
+    static const uint8_t doc[] = {0xA6, 0x00, 0x01, 0x01, 0x01, 0x02, 0x1A, 0x00, 0x01, 0x00,
+                                  0x00, 0x03, 0x1A, 0x00, 0x01, 0x00, 0x00, 0x04, 0x03, 0x05,
+                                  0x01};
+    struct proto_status h = {.app_version = 1u << 16, .mv_version = 1u << 16,
+                             .update_status = PROTO_UPD_CONFIRMED, .uptime_s = 1};
+    CHECK_EQ(proto_status_encode(PROTO_HELLO, &h, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK(n == sizeof(doc) && memcmp(buf, doc, n) == 0);
+    uint8_t v2[sizeof(doc)];
+    memcpy(v2, doc, sizeof(doc));
+    v2[2] = 0x02; /* version 2 */
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, v2, sizeof(v2), &d), PROTO_E_VERSION);
+    memcpy(v2, doc, sizeof(doc));
+    v2[19] = 0x07; /* key 5 -> 7: unknown critical key */
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, v2, sizeof(v2), &d), PROTO_E_ORDER);
+    memcpy(v2, doc, sizeof(doc));
+    v2[17] = 0x05; /* keys ..., 5, 5: out of order */
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, v2, sizeof(v2), &d), PROTO_E_ORDER);
+    memcpy(v2, doc, sizeof(doc));
+    v2[18] = 0x09; /* update status 9 */
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, v2, sizeof(v2), &d), PROTO_E_FIELD);
+    /* a missing field: drop key 5 (map of 5 pairs) */
+    memcpy(v2, doc, sizeof(doc));
+    v2[0] = 0xA5;
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, v2, sizeof(doc) - 2, &d), PROTO_E_FIELD);
+    /* an extension key (64) with a nested value is skipped */
+    uint8_t ext[sizeof(doc) + 5];
+    memcpy(ext, doc, sizeof(doc));
+    ext[0] = 0xA7;
+    memcpy(ext + sizeof(doc), (const uint8_t[]){0x18, 0x40, 0x82, 0x01, 0x02}, 5);
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, ext, sizeof(ext), &d), PROTO_OK);
+    CHECK_EQ(d.uptime_s, 1);
+    /* trailing bytes */
+    memcpy(ext, doc, sizeof(doc));
+    ext[sizeof(doc)] = 0x00;
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, ext, sizeof(doc) + 1, &d), PROTO_E_CBOR);
+}
+
+static void test_logs(void)
+{
+    static struct proto_logs m, d;
+    static char text[PROTO_MAX_LOGS][32];
+    size_t n;
+    m.first_seq = 1000;
+    m.n = PROTO_MAX_LOGS;
+    for (uint32_t i = 0; i < m.n; i++) {
+        int len = snprintf(text[i], sizeof(text[i]), "record %u", i);
+        m.rec[i] = (struct proto_log){.device_ms = i * 7u, .level = i % 4,
+                                      .text = {text[i], (size_t)len}};
+    }
+    CHECK_EQ(proto_logs_encode(&m, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_logs_decode(buf, n, &d), PROTO_OK);
+    CHECK_EQ(d.n, m.n);
+    CHECK_EQ(d.first_seq, 1000);
+    for (uint32_t i = 0; i < m.n; i++) {
+        CHECK_EQ(d.rec[i].device_ms, m.rec[i].device_ms);
+        CHECK_EQ(d.rec[i].level, m.rec[i].level);
+        CHECK(d.rec[i].text.n == m.rec[i].text.n &&
+              !memcmp(d.rec[i].text.p, m.rec[i].text.p, d.rec[i].text.n));
+        CHECK(d.rec[i].text.p >= (const char *)buf && d.rec[i].text.p < (const char *)buf + n);
+    }
+    for (size_t k = 0; k < n; k++)
+        CHECK(proto_logs_decode(buf, k, &d) != PROTO_OK);
+    m.n = PROTO_MAX_LOGS + 1;
+    CHECK_EQ(proto_logs_encode(&m, buf, sizeof(buf), &n), PROTO_E_TOO_MANY);
+    /* a batch of 65 made by hand: {0:1, 1:3, 2:0, 3:[65 x [0,0,""]]} */
+    size_t k = 0;
+    buf[k++] = 0xA4; buf[k++] = 0; buf[k++] = 1; buf[k++] = 1; buf[k++] = 3;
+    buf[k++] = 2; buf[k++] = 0; buf[k++] = 3; buf[k++] = 0x98; buf[k++] = 65;
+    for (int i = 0; i < 65; i++) {
+        buf[k++] = 0x83; buf[k++] = 0; buf[k++] = 0; buf[k++] = 0x60;
+    }
+    CHECK_EQ(proto_logs_decode(buf, k, &d), PROTO_E_TOO_MANY);
+    m.n = 1;
+    m.rec[0].level = 4;
+    CHECK_EQ(proto_logs_encode(&m, buf, sizeof(buf), &n), PROTO_E_FIELD);
+    m.rec[0].level = 0;
+    CHECK_EQ(proto_logs_encode(&m, buf, 10, &n), PROTO_E_SPACE);
+}
+
+static void test_small(void)
+{
+    size_t n;
+    struct proto_ack a = {.msg_id = 77, .status = -3}, ad;
+    CHECK_EQ(proto_ack_encode(&a, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_ack_decode(buf, n, &ad), PROTO_OK);
+    CHECK(ad.msg_id == 77 && ad.status == -3);
+    struct proto_log_ack la = {.first_seq = 5, .count = 16}, lad;
+    CHECK_EQ(proto_log_ack_encode(&la, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_log_ack_decode(buf, n, &lad), PROTO_OK);
+    CHECK(lad.first_seq == 5 && lad.count == 16);
+    CHECK_EQ(proto_ack_decode(buf, n, &ad), PROTO_E_TYPE);
+    uint64_t t;
+    CHECK_EQ(proto_time_encode(1796191572105ull, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_time_decode(buf, n, &t), PROTO_OK);
+    CHECK(t == 1796191572105ull);
+    struct proto_config c = {.msg_id = 9, .n = 2, .e = {{{"a", 1}, {"1", 1}}, {{"b", 1}, {"", 0}}}},
+                        cd;
+    CHECK_EQ(proto_config_encode(&c, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_config_decode(buf, n, &cd), PROTO_OK);
+    CHECK(cd.n == 2 && cd.e[1].key.n == 1 && cd.e[1].value.n == 0 && cd.msg_id == 9);
+    struct proto_command cm = {.msg_id = 3, .name = {"reboot", 6}, .arg = (const uint8_t *)"x",
+                               .arg_len = 1}, cmd;
+    CHECK_EQ(proto_command_encode(&cm, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_command_decode(buf, n, &cmd), PROTO_OK);
+    CHECK(cmd.name.n == 6 && !memcmp(cmd.name.p, "reboot", 6) && cmd.arg_len == 1);
+    struct proto_deploy dp = {.msg_id = 1, .deployment_id = 2, .size = 4096}, dpd;
+    memset(dp.sha256, 0xAB, 32);
+    CHECK_EQ(proto_deploy_encode(&dp, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_deploy_decode(buf, n, &dpd), PROTO_OK);
+    CHECK(memcmp(&dp, &dpd, sizeof(dp)) == 0);
+    for (size_t k = 0; k < n; k++)
+        CHECK(proto_deploy_decode(buf, k, &dpd) != PROTO_OK);
+    CHECK_EQ(proto_peek_type((const uint8_t *)"\xA0", 1), PROTO_E_CBOR);
+}
+
+int main(void)
+{
+    test_status();
+    test_logs();
+    test_small();
+    return keel_test_done("test_proto");
+}
