@@ -8,8 +8,12 @@
  * records or log_flush_ms old, inserted with ON CONFLICT DO NOTHING on
  * (device, seq). Only after COMMIT does the device get its log ack, so a
  * record whose ack a device saw is in the database, and a batch resent
- * after a crash (no ack) lands once. The link runs on its own thread with
- * its own database connection, outside the HTTP pool.
+ * after a crash (no ack) lands once. When the one transaction fails, each
+ * device's records get a transaction of their own (flush), so a device
+ * whose records the database refuses does not hold back the others' acks.
+ * A batch lib/proto refuses (malformed CBOR, text that is not UTF-8) is
+ * dropped unacked and logged without its content. The link runs on its
+ * own thread with its own database connection, outside the HTTP pool.
  */
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
@@ -88,28 +92,26 @@ static void publish(struct cloud_mqtt *q, const char *device, const char *kind, 
     mosquitto_publish_v5(q->m, NULL, topic, (int)n, p, 1, false, NULL);
 }
 
-static void flush(struct cloud_mqtt *q)
+/* Inserts rows[0..n) in multi-row statements; 0 or the first error. */
+static int insert_rows(struct cloud_mqtt *q, struct pending_log *const *rows, size_t n)
 {
-    if (!q->nlogs && !q->nacks)
-        return;
-    int rc = store_begin(q->db);
-    size_t i = 0;
     static const char one[] = "INSERT INTO logs (device_id, seq, device_ms, received_ms, level, "
                               "text) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, seq) DO "
                               "NOTHING";
     static char many[ROWS_PER_INSERT * 24 + 256];
     if (!many[0]) {
-        size_t n = (size_t)sprintf(many, "INSERT INTO logs (device_id, seq, device_ms, "
+        size_t k = (size_t)sprintf(many, "INSERT INTO logs (device_id, seq, device_ms, "
                                          "received_ms, level, text) VALUES ");
-        for (int k = 0; k < ROWS_PER_INSERT; k++)
-            n += (size_t)sprintf(many + n, "%s(?, ?, ?, ?, ?, ?)", k ? ", " : "");
-        sprintf(many + n, " ON CONFLICT (device_id, seq) DO NOTHING");
+        for (int r = 0; r < ROWS_PER_INSERT; r++)
+            k += (size_t)sprintf(many + k, "%s(?, ?, ?, ?, ?, ?)", r ? ", " : "");
+        sprintf(many + k, " ON CONFLICT (device_id, seq) DO NOTHING");
     }
     struct store_val v[ROWS_PER_INSERT * 6];
-    while (!rc && i < q->nlogs) {
-        size_t rows = q->nlogs - i >= ROWS_PER_INSERT ? ROWS_PER_INSERT : 1;
-        for (size_t k = 0; k < rows; k++) {
-            struct pending_log *l = &q->logs[i + k];
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n;) {
+        size_t take = n - i >= ROWS_PER_INSERT ? ROWS_PER_INSERT : 1;
+        for (size_t k = 0; k < take; k++) {
+            const struct pending_log *l = rows[i + k];
             v[6 * k] = SV_TEXT(l->device);
             v[6 * k + 1] = SV_INT(l->seq);
             v[6 * k + 2] = SV_INT(l->device_ms);
@@ -117,24 +119,82 @@ static void flush(struct cloud_mqtt *q)
             v[6 * k + 4] = SV_INT(l->level);
             v[6 * k + 5] = SV_TEXT(l->text);
         }
-        rc = store_exec(q->db, rows == 1 ? one : many, v, (int)rows * 6, NULL);
-        i += rows;
+        rc = store_exec(q->db, take == 1 ? one : many, v, (int)take * 6, NULL);
+        i += take;
     }
+    return rc;
+}
+
+/* One transaction for rows[0..n); 0 once committed, else rolled back. */
+static int commit_rows(struct cloud_mqtt *q, struct pending_log *const *rows, size_t n)
+{
+    int rc = store_begin(q->db);
+    if (!rc)
+        rc = insert_rows(q, rows, n);
     if (!rc)
         rc = store_commit(q->db);
-    if (rc) {
-        /* nothing acked: the devices resend what they have not seen acked */
-        cloud_log("error", NULL, "log ingest: %s; %zu records dropped unacknowledged",
-                  store_errmsg(q->db), q->nlogs);
+    if (rc)
         store_rollback(q->db);
-    } else {
-        for (size_t k = 0; k < q->nacks; k++) {
-            uint8_t buf[64];
-            size_t n;
-            if (proto_log_ack_encode(&q->acks[k].ack, buf, sizeof(buf), &n) == 0)
-                publish(q, q->acks[k].device, "logack", buf, n);
-        }
+    return rc;
+}
+
+/* Acks every pending batch of `device` (all devices when NULL). */
+static void send_acks(struct cloud_mqtt *q, const char *device)
+{
+    for (size_t k = 0; k < q->nacks; k++) {
+        uint8_t buf[64];
+        size_t n;
+        if (device && strcmp(q->acks[k].device, device))
+            continue;
+        if (proto_log_ack_encode(&q->acks[k].ack, buf, sizeof(buf), &n) == 0)
+            publish(q, q->acks[k].device, "logack", buf, n);
     }
+}
+
+/* Stores what is pending and acks what was committed, nothing else. The
+ * usual case is one transaction for everything. When it fails (on
+ * PostgreSQL one bad row aborts the whole transaction), every device's
+ * records are tried again in a transaction of their own, so a device
+ * whose records cannot be stored costs only itself: the others are
+ * committed and acked exactly once, it gets no ack and resends. */
+static void flush(struct cloud_mqtt *q)
+{
+    if (!q->nlogs && !q->nacks)
+        return;
+    struct pending_log **rows = malloc((q->nlogs ? q->nlogs : 1) * sizeof(*rows));
+    if (!rows) { /* nothing acked: the devices resend */
+        cloud_log("error", NULL, "log ingest: out of memory; %zu records unacknowledged",
+                  q->nlogs);
+        goto done;
+    }
+    for (size_t k = 0; k < q->nlogs; k++)
+        rows[k] = &q->logs[k];
+    if (commit_rows(q, rows, q->nlogs) == 0) {
+        send_acks(q, NULL);
+        goto done;
+    }
+    cloud_log("warning", NULL, "log ingest: batch of %zu records failed (%s); storing each "
+              "device's records on its own", q->nlogs, store_errmsg(q->db));
+    /* each device once, in the order its first batch arrived */
+    for (size_t a = 0; a < q->nacks; a++) {
+        const char *dev = q->acks[a].device;
+        bool seen_before = false;
+        for (size_t k = 0; k < a && !seen_before; k++)
+            seen_before = !strcmp(q->acks[k].device, dev);
+        if (seen_before)
+            continue;
+        size_t n = 0;
+        for (size_t k = 0; k < q->nlogs; k++)
+            if (!strcmp(q->logs[k].device, dev))
+                rows[n++] = &q->logs[k];
+        if (commit_rows(q, rows, n) == 0)
+            send_acks(q, dev);
+        else
+            cloud_log("error", NULL, "log ingest: device %s: %zu records not stored (%s); "
+                      "unacknowledged", dev, n, store_errmsg(q->db));
+    }
+done:
+    free(rows);
     for (size_t k = 0; k < q->nlogs; k++)
         free(q->logs[k].text);
     q->nlogs = q->nacks = 0;

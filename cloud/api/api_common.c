@@ -52,8 +52,14 @@ json_t *api_body_object(struct req *r)
     json_t *o = r->body_len ? json_loadb((const char *)r->body, r->body_len,
                                          JSON_REJECT_DUPLICATES, &e) : NULL;
     if (!o) {
-        api_error(r, 400, "bad_json", "the body is not valid JSON%s%s", r->body_len ? ": " : "",
-                  r->body_len ? e.text : " (empty)");
+        /* Only the position: jansson's e.text quotes the input near the
+         * error ("invalid token near '...'"), and the body may be a
+         * secret's value; the message goes into the log and the reply. */
+        if (r->body_len)
+            api_error(r, 400, "bad_json", "the body is not valid JSON (line %d, column %d)",
+                      e.line, e.column);
+        else
+            api_error(r, 400, "bad_json", "the body is not valid JSON (empty)");
         return NULL;
     }
     if (!json_is_object(o)) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "proto.h"
 
 static bool query_ms(struct req *r, const char *key, int64_t *out)
 {
@@ -33,13 +34,44 @@ static bool query_ms(struct req *r, const char *key, int64_t *out)
     return true;
 }
 
+/* The text as a JSON string that is always made. lib/proto already refuses
+ * text that is not UTF-8 or holds NUL, but rows written by an older
+ * keel-cloud or by hand may still hold such bytes, and jansson refuses
+ * them (json_string returns NULL): every byte that does not start a
+ * well-formed character becomes U+FFFD, so one bad row can never end a
+ * listing or a live stream. */
+static json_t *text_json(const char *t, size_t n)
+{
+    if (!t)
+        return json_string("");
+    if (proto_utf8_valid(t, n))
+        return json_stringn(t, n);
+    char *out = malloc(n * 3 + 1), *o = out;
+    if (!out)
+        return json_string("\xEF\xBF\xBD");
+    for (size_t i = 0, k; i < n; i += k) {
+        if ((k = proto_utf8_seq(t + i, n - i)) != 0) {
+            memcpy(o, t + i, k);
+            o += k;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            k = 1;
+        }
+    }
+    json_t *j = json_stringn(out, (size_t)(o - out));
+    free(out);
+    return j;
+}
+
 static json_t *log_json(const struct store_result *res, int i)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:i,s:s}", "id", (json_int_t)store_cell_int(res, i, 0),
+    return json_pack("{s:I,s:I,s:I,s:I,s:i,s:o}", "id", (json_int_t)store_cell_int(res, i, 0),
                      "seq", (json_int_t)store_cell_int(res, i, 1), "device_ms",
                      (json_int_t)store_cell_int(res, i, 2), "received_ms",
                      (json_int_t)store_cell_int(res, i, 3), "level",
-                     (int)store_cell_int(res, i, 4), "text", store_cell(res, i, 5));
+                     (int)store_cell_int(res, i, 4), "text",
+                     text_json(store_cell(res, i, 5), res->lens[i * res->ncols + 5]));
 }
 
 static bool device_ok(struct req *r)
@@ -93,7 +125,7 @@ void api_logs_list(struct req *r)
         return api_store_error(r, rc);
     json_t *items = json_array();
     for (int i = 0; i < res.nrows; i++)
-        json_array_append_new(items, log_json(&res, i));
+        json_array_append_new(items, log_json(&res, i)); /* never NULL: text_json */
     json_t *next = res.nrows == limit ? json_integer(store_cell_int(&res, res.nrows - 1, 0))
                                       : json_null();
     store_result_free(&res);
@@ -164,19 +196,30 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         size_t cap = 0;
         for (int i = 0; i < res.nrows; i++) {
             json_t *j = log_json(&res, i);
-            char *t = json_dumps(j, JSON_COMPACT);
+            char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
             json_decref(j);
+            if (!t) /* out of memory: end the stream; the client resumes by id */
+                break;
             size_t need = strlen(t) + 32;
             if (s->len + need > cap) {
+                char *np = realloc(s->pending, (s->len + need) * 2);
+                if (!np) {
+                    free(t);
+                    break;
+                }
                 cap = (s->len + need) * 2;
-                s->pending = realloc(s->pending, cap);
+                s->pending = np;
             }
             s->len += (size_t)sprintf(s->pending + s->len, "id: %lld\ndata: %s\n\n",
                                       (long long)store_cell_int(&res, i, 0), t);
             free(t);
+            s->after = store_cell_int(&res, i, 0); /* sent up to here */
         }
-        s->after = store_cell_int(&res, res.nrows - 1, 0);
         store_result_free(&res);
+        if (!s->pending) {
+            s->len = 0;
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
     }
     if (s->c->stopping)
         return MHD_CONTENT_READER_END_OF_STREAM;

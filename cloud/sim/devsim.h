@@ -9,6 +9,8 @@
 int devsim_certs(int argc, char **argv);
 /* keel-devsim probe: the broker's ACL and certificate checks. */
 int devsim_probe(int argc, char **argv);
+/* keel-devsim raw: publishes caller-made payloads, prints the log acks. */
+int devsim_raw(int argc, char **argv);
 
 /* The device id in a certificate file (its CN), into id[35]. 0 or -1. */
 int devsim_cert_id(const char *cert_path, char id[35]);

@@ -74,11 +74,56 @@ static int get_u32(cbor_dec_t *d, uint32_t *out)
     return 0;
 }
 
+/* RFC 3629 section 4's table: the second byte's range depends on the
+ * first (that is what excludes overlongs, surrogates and > U+10FFFF);
+ * every later byte is 80..BF. */
+size_t proto_utf8_seq(const char *p, size_t n)
+{
+    const uint8_t *s = (const uint8_t *)p;
+    if (!n)
+        return 0;
+    uint8_t c = s[0], lo = 0x80, hi = 0xBF;
+    size_t more;
+    if (c >= 0x01 && c <= 0x7F)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        more = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        more = 2;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong below U+0800 */
+        else if (c == 0xED)
+            hi = 0x9F; /* U+D800..DFFF: surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        more = 3;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong below U+10000 */
+        else if (c == 0xF4)
+            hi = 0x8F; /* past U+10FFFF */
+    } else {
+        return 0; /* NUL, a continuation byte, C0, C1, F5..FF */
+    }
+    if (n - 1 < more || s[1] < lo || s[1] > hi)
+        return 0; /* truncated, or a bad second byte */
+    for (size_t k = 2; k <= more; k++)
+        if (s[k] < 0x80 || s[k] > 0xBF)
+            return 0;
+    return more + 1;
+}
+
+int proto_utf8_valid(const char *p, size_t n)
+{
+    for (size_t i = 0, k; i < n; i += k)
+        if (!(k = proto_utf8_seq(p + i, n - i)))
+            return 0;
+    return 1;
+}
+
 static int get_str(cbor_dec_t *d, struct proto_str *s, size_t max)
 {
     if (cbor_get_tstr(d, &s->p, &s->n) || s->n > max)
         return PROTO_E_FIELD;
-    return 0;
+    return proto_utf8_valid(s->p, s->n) ? 0 : PROTO_E_TEXT;
 }
 
 static void head(cbor_enc_t *e, uint8_t *buf, size_t cap, size_t pairs, uint32_t type)
@@ -187,6 +232,8 @@ int proto_logs_encode(const struct proto_logs *m, uint8_t *buf, size_t cap, size
     for (uint32_t i = 0; i < m->n; i++) {
         if (m->rec[i].text.n > PROTO_MAX_LOG_TEXT || m->rec[i].level > 3)
             return PROTO_E_FIELD;
+        if (!proto_utf8_valid(m->rec[i].text.p, m->rec[i].text.n))
+            return PROTO_E_TEXT;
         cbor_put_array(&e, 3);
         cbor_put_uint(&e, m->rec[i].device_ms);
         cbor_put_uint(&e, m->rec[i].level);
@@ -220,8 +267,10 @@ int proto_logs_decode(const uint8_t *buf, size_t len, struct proto_logs *m)
                 struct proto_log *l = &m->rec[i];
                 if (cbor_get_array(&w.d, &three) || three != 3 ||
                     cbor_get_uint(&w.d, &l->device_ms) || get_u32(&w.d, &l->level) ||
-                    l->level > 3 || get_str(&w.d, &l->text, PROTO_MAX_LOG_TEXT))
+                    l->level > 3)
                     return PROTO_E_FIELD;
+                if ((rc = get_str(&w.d, &l->text, PROTO_MAX_LOG_TEXT)) != 0)
+                    return rc;
             }
             m->n = (uint32_t)n;
         } else {
@@ -362,10 +411,13 @@ int proto_config_decode(const uint8_t *buf, size_t len, struct proto_config *m)
                 return PROTO_E_FIELD;
             if (n > PROTO_MAX_CONFIG)
                 return PROTO_E_TOO_MANY;
-            for (size_t i = 0; i < n; i++)
-                if (cbor_get_array(&w.d, &two) || two != 2 ||
-                    get_str(&w.d, &m->e[i].key, 100) || get_str(&w.d, &m->e[i].value, 4096))
+            for (size_t i = 0; i < n; i++) {
+                if (cbor_get_array(&w.d, &two) || two != 2)
                     return PROTO_E_FIELD;
+                if ((rc = get_str(&w.d, &m->e[i].key, 100)) != 0 ||
+                    (rc = get_str(&w.d, &m->e[i].value, 4096)) != 0)
+                    return rc;
+            }
             m->n = (uint32_t)n;
         } else {
             return PROTO_E_ORDER;

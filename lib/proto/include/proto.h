@@ -11,6 +11,11 @@
  * asked for, a missing field, and keys out of order; keys from 64 up are
  * ignored (room for later versions), unknown keys below 64 are rejected.
  *
+ * Every text field (log text, config keys and values, command names) must
+ * be well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+ * past U+10FFFF) without NUL; a decoder refuses any other with PROTO_E_TEXT,
+ * so a string a decoder hands out can go into JSON or SQL text unchanged.
+ *
  * No allocation: encoders write into caller buffers (0, or PROTO_E_SPACE);
  * decoders fill caller structs whose strings point into the input
  * (valid while the caller keeps it).
@@ -36,6 +41,7 @@
 #define PROTO_E_ORDER (-5)    /* map keys duplicated or out of order, or unknown below 64 */
 #define PROTO_E_SPACE (-6)    /* encoder buffer too small */
 #define PROTO_E_TOO_MANY (-7) /* more items than the PROTO_MAX_* bound */
+#define PROTO_E_TEXT (-8)     /* a text field not valid UTF-8, or holding NUL */
 
 enum proto_type {
     PROTO_HELLO = 1,    /* up: first message after each connect */
@@ -115,6 +121,11 @@ struct proto_deploy {
     uint8_t sha256[32];
     uint32_t size;
 };
+
+/* True when p[0..n) is well-formed UTF-8 (RFC 3629) holding no NUL. */
+int proto_utf8_valid(const char *p, size_t n);
+/* The length (1..4) of the well-formed, non-NUL character at p[0..n), or 0. */
+size_t proto_utf8_seq(const char *p, size_t n);
 
 /* The type of a message (after checking its version), or a PROTO_E_*. */
 int proto_peek_type(const uint8_t *buf, size_t len);

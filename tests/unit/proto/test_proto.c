@@ -3,7 +3,8 @@
  * of a hello are the ones docs/protocol.md shows; every prefix of a valid
  * message is rejected; another version, another type, keys out of order,
  * unknown critical keys, missing fields and over-long arrays are rejected;
- * extension keys (64 and up) are skipped.
+ * extension keys (64 and up) are skipped; text fields that are not
+ * well-formed UTF-8 or hold NUL are refused (PROTO_E_TEXT).
  */
 #include <string.h>
 
@@ -141,8 +142,87 @@ static void test_small(void)
     CHECK_EQ(proto_peek_type((const uint8_t *)"\xA0", 1), PROTO_E_CBOR);
 }
 
+/* proto_utf8_valid against RFC 3629's boundaries: every overlong form,
+ * surrogates, past U+10FFFF, truncated and stray continuation bytes. */
+static void test_utf8(void)
+{
+    static const struct { const char *s; size_t n; int ok; } v[] = {
+        {"", 0, 1}, {"plain ascii", 11, 1},
+        {"\x7F", 1, 1}, {"\xC2\x80", 2, 1}, {"\xDF\xBF", 2, 1},     /* U+0080, U+07FF */
+        {"\xE0\xA0\x80", 3, 1}, {"\xED\x9F\xBF", 3, 1},           /* U+0800, U+D7FF */
+        {"\xEE\x80\x80", 3, 1}, {"\xEF\xBF\xBD", 3, 1},           /* U+E000, U+FFFD */
+        {"\xF0\x90\x80\x80", 4, 1}, {"\xF4\x8F\xBF\xBF", 4, 1}, /* U+10000, U+10FFFF */
+        {"\x00", 1, 0}, {"a\x00" "b", 3, 0},                             /* NUL */
+        {"\xC0\x80", 2, 0}, {"\xC1\xBF", 2, 0},                     /* overlong 2-byte */
+        {"\xE0\x80\x80", 3, 0}, {"\xE0\x9F\xBF", 3, 0},           /* overlong 3-byte */
+        {"\xF0\x80\x80\x80", 4, 0}, {"\xF0\x8F\xBF\xBF", 4, 0}, /* overlong 4-byte */
+        {"\xED\xA0\x80", 3, 0}, {"\xED\xBF\xBF", 3, 0},           /* surrogates */
+        {"\xED\xA0\x80\xED\xB0\x80", 6, 0},                       /* a CESU-8 pair */
+        {"\xF4\x90\x80\x80", 4, 0}, {"\xF5\x80\x80\x80", 4, 0}, /* > U+10FFFF */
+        {"\xF8\x88\x80\x80\x80", 5, 0}, {"\xFF", 1, 0}, {"\xFE", 1, 0},
+        {"\xC2", 1, 0}, {"\xE0\xA0", 2, 0}, {"\xF0\x90\x80", 3, 0},  /* truncated */
+        {"ok\xE2\x82", 4, 0},
+        {"\x80", 1, 0}, {"\xBF", 1, 0}, {"a\x80" "b", 3, 0},           /* stray continuation */
+        {"\xC2\x41", 2, 0}, {"\xE2\x82\x41", 3, 0},               /* bad continuation */
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        int got = proto_utf8_valid(v[i].s, v[i].n);
+        if (got != v[i].ok)
+            fprintf(stderr, "utf8 vector %zu\n", i);
+        CHECK_EQ(got, v[i].ok);
+    }
+
+    /* the decoders: a log batch whose one record is bad is refused whole,
+     * with PROTO_E_TEXT; so are config keys and values, and command names */
+    static const char *const bad[] = {"\xC0\xAF", "\xED\xA0\x80", ("a\x00" "b"), "\xF4\x90\x80\x80",
+                                      "\xE2\x82"};
+    static const size_t bad_n[] = {2, 3, 3, 4, 2};
+    for (size_t i = 0; i < 5; i++) {
+        uint8_t m[64];
+        size_t k = 0, n = bad_n[i];
+        /* {0:1, 1:3, 2:7, 3:[[0, 1, "ok"], [0, 1, bad]]} */
+        m[k++] = 0xA4; m[k++] = 0; m[k++] = 1; m[k++] = 1; m[k++] = 3; m[k++] = 2; m[k++] = 7;
+        m[k++] = 3; m[k++] = 0x82;
+        m[k++] = 0x83; m[k++] = 0; m[k++] = 1; m[k++] = 0x62; m[k++] = 'o'; m[k++] = 'k';
+        m[k++] = 0x83; m[k++] = 0; m[k++] = 1; m[k++] = (uint8_t)(0x60 + n);
+        memcpy(m + k, bad[i], n);
+        k += n;
+        static struct proto_logs d;
+        CHECK_EQ(proto_logs_decode(m, k, &d), PROTO_E_TEXT);
+        m[k - n - 1] = 0x60; /* the same record with "" decodes */
+        CHECK_EQ(proto_logs_decode(m, k - n, &d), PROTO_OK);
+        CHECK_EQ(d.n, 2);
+
+        struct proto_config c = {.msg_id = 1, .n = 1, .e = {{{"k", 1}, {bad[i], n}}}}, cd;
+        CHECK_EQ(proto_config_encode(&c, buf, sizeof(buf), &k), PROTO_OK);
+        CHECK_EQ(proto_config_decode(buf, k, &cd), PROTO_E_TEXT);
+        c.e[0].key = (struct proto_str){bad[i], n};
+        c.e[0].value = (struct proto_str){"v", 1};
+        CHECK_EQ(proto_config_encode(&c, buf, sizeof(buf), &k), PROTO_OK);
+        CHECK_EQ(proto_config_decode(buf, k, &cd), PROTO_E_TEXT);
+        struct proto_command cm = {.msg_id = 1, .name = {bad[i], n}}, cmd;
+        CHECK_EQ(proto_command_encode(&cm, buf, sizeof(buf), &k), PROTO_OK);
+        CHECK_EQ(proto_command_decode(buf, k, &cmd), PROTO_E_TEXT);
+        /* and the log encoder will not make such a batch */
+        struct proto_logs *l = &d;
+        l->first_seq = 0;
+        l->n = 1;
+        l->rec[0] = (struct proto_log){.level = 1, .text = {bad[i], n}};
+        CHECK_EQ(proto_logs_encode(l, buf, sizeof(buf), &k), PROTO_E_TEXT);
+    }
+    /* non-ASCII that is well-formed passes through */
+    struct proto_logs *l = &(struct proto_logs){0};
+    size_t k;
+    l->n = 1;
+    l->rec[0] = (struct proto_log){.level = 2, .text = {"gr\xC3\xBC\xC3\x9F \xF0\x9F\x99\x82", 11}};
+    CHECK_EQ(proto_logs_encode(l, buf, sizeof(buf), &k), PROTO_OK);
+    CHECK_EQ(proto_logs_decode(buf, k, l), PROTO_OK);
+    CHECK(l->n == 1 && l->rec[0].text.n == 11);
+}
+
 int main(void)
 {
+    test_utf8();
     test_status();
     test_logs();
     test_small();
