@@ -4,6 +4,7 @@ resource's success path and every error class, on SQLite or PostgreSQL.
 
     api_suite.py CLOUD KEEL DEVSIM sqlite|postgres
 """
+import json
 import os
 import struct
 import subprocess
@@ -376,6 +377,13 @@ try:
             fail(f"secret list: {js}")
         expect(f"{where} secret value of 4097 bytes", call("PUT", f"{base}/secrets/k",
                {"value": "v" * 4097}), 400, "value_too_large")
+        # jansson's error text quotes the input near the fault: a secret in
+        # a malformed body must reach neither the reply nor the log
+        # (KEEL-SA-2026-16; the log is checked below).
+        js = expect(f"{where} malformed secret body", call(
+            "PUT", f"{base}/secrets/k", raw=b'{"value" "s3cr3t-in-bad-json"}'), 400, "bad_json")
+        if "s3cr3t" in json.dumps(js):
+            fail(f"a malformed secret body was echoed: {js}")
     expect("config on an unknown device", call("PUT", f"/v1/devices/UV{'0' * 32}/configs/k",
                                                {"value": "v"}), 404, "not_found")
     expect("secrets are not readable", call("GET", "/v1/secrets/api_key"), 405,
