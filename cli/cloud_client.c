@@ -29,6 +29,13 @@ static int config_path(char *out, size_t cap, bool make_dir)
     snprintf(out, cap, "%s/.config/keel", home);
     if (make_dir && mkdir(out, 0700) != 0 && errno != EEXIST)
         return -1;
+    /* The directory holds a bearer token: one made earlier with a wider
+     * mode (another tool, a permissive umask) is narrowed before the
+     * token goes in. */
+    struct stat st;
+    if (make_dir && (lstat(out, &st) != 0 || !S_ISDIR(st.st_mode) ||
+                     ((st.st_mode & 077) && chmod(out, 0700) != 0)))
+        return -1;
     snprintf(out, cap, "%s/.config/keel/config", home);
     return 0;
 }

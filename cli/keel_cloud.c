@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cloud_client.h"
@@ -39,7 +40,8 @@ struct opts {
 };
 
 static const char usage[] =
-    "usage: keel login URL [--token TOKEN]\n"
+    "usage: keel login URL [--token TOKEN]  (token from KEEL_TOKEN or standard input,\n"
+    "                                        not echoed; --token shows in `ps`)\n"
     "       keel signers add NAME KEY.pem.pub | list | delete ID\n"
     "       keel apps create NAME BUNDLE | list | show ID | delete ID\n"
     "       keel devices list [--tag T] | show ID | rename ID NAME | tag ID TAG...\n"
@@ -177,12 +179,29 @@ static int v_login(struct opts *o)
     if (o->nwords != 1)
         return usage_error("keel login URL [--token TOKEN]");
     char tok[128] = "";
+    /* The token is a bearer secret: --token puts it in the process list
+     * (kept for scripts), so KEEL_TOKEN or standard input come first, and a
+     * terminal does not echo it. */
+    const char *env = getenv("KEEL_TOKEN");
     if (o->token) {
         snprintf(tok, sizeof(tok), "%s", o->token);
+    } else if (env && *env) {
+        snprintf(tok, sizeof(tok), "%s", env);
     } else {
-        if (isatty(0))
+        struct termios old, quiet;
+        bool tty = isatty(0) && tcgetattr(0, &old) == 0;
+        if (tty) {
             fprintf(stderr, "API token: ");
-        if (!fgets(tok, sizeof(tok), stdin))
+            quiet = old;
+            quiet.c_lflag &= ~(tcflag_t)ECHO;
+            tcsetattr(0, TCSAFLUSH, &quiet);
+        }
+        char *got = fgets(tok, sizeof(tok), stdin);
+        if (tty) {
+            tcsetattr(0, TCSAFLUSH, &old);
+            fputc('\n', stderr);
+        }
+        if (!got)
             return usage_error("no token given");
         tok[strcspn(tok, "\r\n")] = 0;
     }
@@ -357,6 +376,26 @@ static int v_deployments(struct opts *o, const char *verb)
     return usage_error("keel deployments list | show ID");
 }
 
+/* Device text for a terminal: a device must not be able to move the
+ * cursor, retitle the window or hide lines with escape sequences, so C0
+ * controls, DEL and the C1 controls (U+0080..U+009F, which some terminals
+ * obey) are shown as \xNN or \u00NN, and a backslash as two. -o json keeps
+ * the text exact. */
+static void put_text_escaped(const char *t)
+{
+    const unsigned char *p = (const unsigned char *)(t ? t : "");
+    for (; *p; p++) {
+        if (*p == '\\')
+            fputs("\\\\", stdout);
+        else if (*p < 0x20 || *p == 0x7f)
+            printf("\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            printf("\\u%04x", *++p);
+        else
+            putchar(*p);
+    }
+}
+
 static void print_log(json_t *r, void *arg)
 {
     struct opts *o = arg;
@@ -373,9 +412,10 @@ static void print_log(json_t *r, void *arg)
         gmtime_r(&t, &tm);
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
         int level = (int)json_integer_value(json_object_get(r, "level"));
-        printf("%s.%03dZ %-5s #%lld %s\n", when, (int)(ms % 1000), lv[level & 3],
-               (long long)json_integer_value(json_object_get(r, "seq")),
-               json_string_value(json_object_get(r, "text")));
+        printf("%s.%03dZ %-5s #%lld ", when, (int)(ms % 1000), lv[level & 3],
+               (long long)json_integer_value(json_object_get(r, "seq")));
+        put_text_escaped(json_string_value(json_object_get(r, "text")));
+        putchar('\n');
     }
     fflush(stdout);
 }

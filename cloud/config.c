@@ -36,6 +36,8 @@ static const struct crow rows[] = {
     L(http_port, 1, 65535, "port of the REST API"),
     S(tls_cert, "PEM certificate for HTTPS (empty: plain HTTP, loopback only)"),
     S(tls_key, "PEM private key for tls_cert"),
+    L(plain_http_any_address, 0, 1, "1 lets plain HTTP listen off loopback (tokens in clear: "
+                                    "only behind a TLS proxy on the same host)"),
     S(mqtt_host, "the broker"),
     L(mqtt_port, 0, 65535, "the broker's TLS port; 0 runs without a broker link"),
     S(mqtt_ca, "fleet CA certificate the broker's certificate is checked against"),

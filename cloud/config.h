@@ -27,6 +27,7 @@ struct cloud_config {
     long db_connections;
     long max_body;                  /* JSON bodies */
     long max_bundle;                /* app uploads */
+    long plain_http_any_address;    /* 1: plain HTTP off loopback allowed */
     long page_max;
     long log_batch;                 /* log records per ingest transaction */
     long log_flush_ms;

@@ -8,7 +8,10 @@
  * without stalling others; the connection limit bounds the threads. The
  * route is chosen when the headers arrive, which fixes the body limit
  * before any byte of the body is kept: JSON routes max_body, uploads
- * max_bundle. A body over its limit is read and dropped, then answered
+ * max_bundle. The token is checked at the headers too, and a declared
+ * Content-Length over the limit refused there: such a request is answered
+ * (401/403/413) before its body is read, and MHD drops the connection
+ * after. A chunked body over its limit is read and dropped, then answered
  * 413. Tokens are looked up by their SHA-256, so the table never holds a
  * usable token. Nothing here logs a body, a header value or a token.
  */
@@ -204,6 +207,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->limit = r->route && r->route->raw_body ? (size_t)c->cfg.max_bundle
                                                   : (size_t)c->cfg.max_body;
         *con_cls = r;
+        /* The token is checked, and a declared body over the limit refused,
+         * before a byte of the body is accepted: nobody without a valid
+         * token can make keel-cloud buffer anything (KEEL-SA-2026-17).
+         * A response queued now makes MHD skip the body and close. */
+        if (st == 0 && r->route->scope != SCOPE_NONE) {
+            r->db = store_pool_get(c->pool);
+            r->answered = !authenticate(r);
+            store_pool_put(c->pool, r->db);
+            r->db = NULL;
+        }
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (!r->answered && st == 0 && cl && strtoull(cl, NULL, 10) > r->limit) {
+            api_error(r, 413, "body_too_large", "the body is over %zu bytes", r->limit);
+            r->answered = true;
+        }
+        return MHD_YES;
+    }
+    if (r->answered) { /* the reply is queued: discard whatever still arrives */
+        *upload_size = 0;
         return MHD_YES;
     }
     if (*upload_size) {
@@ -246,8 +269,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     r->db = store_pool_get(c->pool);
-    if (r->route->scope == SCOPE_NONE || authenticate(r))
-        r->route->fn(r);
+    r->route->fn(r); /* authenticated at the headers (above) */
     store_pool_put(c->pool, r->db);
     r->db = NULL;
     if (r->stream) { /* a route that streams queued nothing yet */
@@ -288,6 +310,15 @@ int cloud_http_start(struct cloud *c)
     sa.sin_port = htons((uint16_t)c->cfg.http_port);
     if (inet_pton(AF_INET, c->cfg.http_address, &sa.sin_addr) != 1) {
         cloud_log("error", NULL, "http_address %s is not an IPv4 address", c->cfg.http_address);
+        return -1;
+    }
+    /* Bearer tokens and secrets cross this socket: in clear only on
+     * loopback, unless the operator says a proxy on this host does TLS. */
+    if (!c->cfg.tls_cert[0] && (ntohl(sa.sin_addr.s_addr) >> 24) != 127 &&
+        !c->cfg.plain_http_any_address) {
+        cloud_log("error", NULL, "http_address %s is not loopback and no tls_cert is set: "
+                  "refusing plain HTTP (set tls_cert, or plain_http_any_address = 1 behind a "
+                  "TLS proxy)", c->cfg.http_address);
         return -1;
     }
     uint8_t *cert = NULL, *key = NULL;

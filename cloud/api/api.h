@@ -33,6 +33,7 @@ struct req {
     uint8_t *body;
     size_t body_len, body_cap, limit;
     bool too_large;
+    bool answered;                 /* refused at the headers: the body is not read */
     int64_t account, token_id;
     enum api_scope scope;
     struct store *db;

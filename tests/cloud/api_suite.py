@@ -6,6 +6,7 @@ resource's success path and every error class, on SQLite or PostgreSQL.
 """
 import json
 import os
+import socket
 import struct
 import subprocess
 import sys
@@ -26,6 +27,38 @@ ADMIN = inst.token
 
 def call(method, path, body=None, token=ADMIN, raw=None, headers=None):
     return http(PORT, method, path, body, token, raw, headers)
+
+
+def headers_only(path, token, length):
+    """POSTs only the headers of a `length`-byte upload; (status, JSON)."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    s.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}"
+              f"Content-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n"
+              .encode())
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < clen(data):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        fail(f"POST {path} with a body still to come: no answer in 10 s")
+    finally:
+        s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    try:
+        return int(head.split()[1]), json.loads(body)
+    except (IndexError, ValueError):
+        return None, None
+
+
+def clen(data):
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return 1 << 30
 
 
 def expect(what, got, status, code=None):
@@ -59,6 +92,15 @@ def make_bundle(name, key, version="1.0.0", kind="app", payload_seed=1):
 
 
 try:
+    # Plain HTTP carries tokens in clear: off loopback keel-cloud refuses to
+    # start without a certificate unless told a TLS proxy is in front.
+    p = subprocess.run([CLOUD, "serve", inst.dir], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, KEEL_CLOUD_DATABASE=inst.database,
+                                KEEL_CLOUD_HTTP_ADDRESS="0.0.0.0",
+                                KEEL_CLOUD_HTTP_PORT=str(PORT)))
+    if p.returncode == 0 or "refusing plain HTTP" not in p.stdout + p.stderr:
+        fail(f"plain HTTP on 0.0.0.0 without tls_cert: exit {p.returncode} {p.stderr[-300:]!r}")
+    ok("plain HTTP off loopback refused without tls_cert")
     serve = inst.serve()
 
     # ---- time, tokens, scopes -------------------------------------------------
@@ -197,8 +239,20 @@ try:
            "bundle_invalid")
     expect("upload without a name", call("POST", "/v1/apps", raw=good, headers=octet), 400,
            "field_missing")
-    expect("oversized upload", call("POST", "/v1/apps?name=big", raw=b"\0" * (4 * 1048576 + 1),
-                                    headers=octet), 413, "body_too_large")
+    # (an oversized upload is refused at its headers: the last case below)
+    # Refused at the headers, before a byte of the body (KEEL-SA-2026-17):
+    # the client declares a large body and sends none; the answer must come
+    # anyway. Before the fix keel-cloud waited for (and buffered) the body.
+    for what, tok, status, code in [("no token", None, 401, "token_missing"),
+                                    ("a bad token", "keel_" + "0" * 64, 401, "token_invalid"),
+                                    ("a read token", READ, 403, "scope_insufficient"),
+                                    ("an admin token, over max_bundle", ADMIN, 413,
+                                     "body_too_large")]:
+        st, js = headers_only("/v1/apps?name=early", tok, 4 * 1048576 + 1
+                              if tok == ADMIN else 50_000_000)
+        if st != status or not js or js["error"]["code"] != code:
+            fail(f"upload with {what}, body not sent: got {st} {js}, want {status} {code}")
+        ok(f"upload with {what} answered {status} {code} before its body")
     names = ["../../etc/passwd", "Gerät 日本 🚀", evil]
     ids = [app["id"]]
     for i, name in enumerate(names):

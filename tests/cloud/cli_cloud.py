@@ -41,6 +41,10 @@ try:
     keel("login", URL, "--token", "keel_" + "1" * 64, want=4, err="token_invalid")
     keel("apps", "list", want=4, err="keel login")
     ok("not logged in / bad token: exit 4")
+    # a folder left world-writable by another tool or a umask of 000 is
+    # narrowed before the token goes in
+    os.makedirs(j("home", ".config", "keel"), exist_ok=True)
+    os.chmod(j("home", ".config", "keel"), 0o777)
     keel("login", URL, stdin=inst.token + "\n")
     cfg = j("home", ".config", "keel", "config")
     if stat.S_IMODE(os.stat(cfg).st_mode) != 0o600 or \
@@ -124,6 +128,24 @@ try:
     if "record 1" not in first:
         fail(f"logs -f: {first!r}")
     ok("logs (paged, --since, -o json) and logs -f (server-sent events)")
+
+    # A device's text reaches the operator's terminal: escape sequences are
+    # shown, not obeyed; -o json keeps the text exact. The record is sent as
+    # device 0 (its real certificate) in lib/proto's log batch format.
+    evil = "\x1b]0;owned\x07\x1b[2J\r\x7f\u009b31m back\\slash"
+    batch = (b"\xa4\x00\x01\x01\x03\x02\x06\x03\x81\x83\x18\x3c\x01" +
+             bytes([0x78, len(evil.encode())]) + evil.encode())
+    open(j("evil.cbor"), "wb").write(batch)
+    subprocess.run([DEVSIM, "raw", "--port", str(inst.mqtt_port), "--ca", j("instance", "ca.pem"),
+                    "--cert", j("d0.pem"), "--key", j("d0.key"), "--wait", "3000",
+                    "logs=" + j("evil.cbor")], check=True, capture_output=True, timeout=60)
+    shown = keel("logs", D).splitlines()[-1]
+    if any(c in shown for c in "\x1b\x07\r\x7f\u009b") or \
+            not shown.endswith("#6 \\x1b]0;owned\\x07\\x1b[2J\\x0d\\x7f\\u009b31m back\\\\slash"):
+        fail(f"logs shows control characters raw: {shown!r}")
+    if json.loads(keel("logs", D, "-o", "json").splitlines()[-1])["text"] != evil:
+        fail("logs -o json changed the text")
+    ok("logs escapes control characters in tables, keeps them in -o json")
 
     for scope in ([], ["--device", D]):
         keel("config", "set", "wifi.ssid", "Gerät", *scope)
