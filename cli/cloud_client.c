@@ -204,6 +204,8 @@ struct sse {
     struct buf line;
     void (*fn)(json_t *, void *);
     void *arg;
+    bool error_event; /* the event being read is "event: error" */
+    int ec;           /* an error event's exit code; 0 if none came */
 };
 
 static size_t on_sse(char *p, size_t sz, size_t n, void *arg)
@@ -215,12 +217,18 @@ static size_t on_sse(char *p, size_t sz, size_t n, void *arg)
     char *nl;
     while ((nl = memchr(s->line.p, '\n', s->line.n))) {
         *nl = 0;
-        if (!strncmp(s->line.p, "data: ", 6)) {
+        if (!strcmp(s->line.p, "event: error")) {
+            s->error_event = true;
+        } else if (!s->line.p[0]) { /* a blank line ends the event */
+            s->error_event = false;
+        } else if (!strncmp(s->line.p, "data: ", 6)) {
             json_t *o = json_loads(s->line.p + 6, 0, NULL);
-            if (o) {
+            /* the stream's last word, e.g. token_revoked: an error, not a record */
+            if (o && s->error_event)
+                s->ec = report(401, o);
+            else if (o)
                 s->fn(o, s->arg);
-                json_decref(o);
-            }
+            json_decref(o);
         }
         size_t used = (size_t)(nl - s->line.p) + 1;
         memmove(s->line.p, nl + 1, s->line.n - used);
@@ -232,7 +240,7 @@ static size_t on_sse(char *p, size_t sz, size_t n, void *arg)
 int kc_stream(struct kc *k, const char *path, void (*on_event)(json_t *ev, void *arg), void *arg)
 {
     struct curl_slist *h = NULL;
-    struct sse s = {{NULL, 0}, on_event, arg};
+    struct sse s = {{NULL, 0}, on_event, arg, false, 0};
     long status = 0;
     CURL *c = setup(k, "GET", path, &h, NULL);
     if (!c)
@@ -248,6 +256,8 @@ int kc_stream(struct kc *k, const char *path, void (*on_event)(json_t *ev, void 
         json_t *o = s.line.n ? json_loadb(s.line.p, s.line.n, 0, NULL) : NULL;
         ec = report(status, o);
         json_decref(o);
+    } else if (s.ec) {
+        ec = s.ec;
     } else if (rc != CURLE_OK) {
         fprintf(stderr, "keel: stream ended: %s\n", curl_easy_strerror(rc));
         ec = KC_EXIT_FAIL;

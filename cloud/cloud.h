@@ -5,6 +5,7 @@
 #ifndef KEEL_CLOUD_H
 #define KEEL_CLOUD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,10 @@ struct cloud {
     struct MHD_Daemon *http;
     struct cloud_mqtt *mqtt;      /* NULL when mqtt_port is 0 */
     volatile int stopping;
+    /* The live log streams (api_logs.c), one slot each holding its token's
+     * id (0: free), for max_streams and max_streams_per_token. */
+    pthread_mutex_t streams_mu;
+    int64_t *stream_tokens;       /* cfg.max_streams slots */
 };
 
 /* ---- util.c ---------------------------------------------------------------- */

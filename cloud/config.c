@@ -52,6 +52,18 @@ static const struct crow rows[] = {
     L(page_max, 1, 10000, "largest page a list returns"),
     L(log_batch, 1, 100000, "log records per ingest transaction, at most"),
     L(log_flush_ms, 1, 10000, "longest a received log record waits for its transaction"),
+    L(max_connections, 8, 10000, "HTTP connections at once (a thread each); more are "
+                                 "accepted and closed at once"),
+    L(max_connections_per_ip, 0, 10000, "HTTP connections at once from one client address "
+                                        "(0: no limit; behind a proxy on this host every "
+                                        "client is its address)"),
+    L(connection_timeout_s, 2, 86400, "seconds a connection may stay idle before it is "
+                                      "closed (live log streams send keep-alives)"),
+    L(max_streams, 1, 10000, "live log streams at once, all tokens together (below "
+                             "max_connections); more are answered 503 server_busy"),
+    L(max_streams_per_token, 1, 10000, "live log streams at once per API token (at most "
+                                       "max_streams); more are answered 429 "
+                                       "too_many_streams"),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
@@ -76,6 +88,36 @@ void cloud_config_defaults(struct cloud_config *c, const char *dir)
     c->page_max = 1000;
     c->log_batch = 5000;
     c->log_flush_ms = 20;
+    c->max_connections = 512;
+    c->max_connections_per_ip = 64;
+    c->connection_timeout_s = 60;
+    c->max_streams = 128;
+    c->max_streams_per_token = 8;
+}
+
+/* The keys whose bounds depend on each other. Each bound keeps a kind of
+ * request from taking every connection: streams must leave connections
+ * for the rest of the API, one token's streams must leave streams for the
+ * others, one address must leave connections for the others. */
+static int check(const struct cloud_config *c, char *err, size_t errlen)
+{
+    if (c->max_connections_per_ip > c->max_connections) {
+        snprintf(err, errlen, "max_connections_per_ip (%ld) is over max_connections (%ld)",
+                 c->max_connections_per_ip, c->max_connections);
+        return -1;
+    }
+    if (c->max_streams >= c->max_connections) {
+        snprintf(err, errlen, "max_streams (%ld) must be below max_connections (%ld): live "
+                 "log streams would leave no connection for the rest of the API",
+                 c->max_streams, c->max_connections);
+        return -1;
+    }
+    if (c->max_streams_per_token > c->max_streams) {
+        snprintf(err, errlen, "max_streams_per_token (%ld) is over max_streams (%ld)",
+                 c->max_streams_per_token, c->max_streams);
+        return -1;
+    }
+    return 0;
 }
 
 static int set(struct cloud_config *c, const struct crow *r, const char *v, char *err,
@@ -160,6 +202,8 @@ int cloud_config_load(struct cloud_config *cfg, const char *path, char *err, siz
         if (v)
             rc = set(&c, &rows[i], v, err, errlen);
     }
+    if (rc == 0)
+        rc = check(&c, err, errlen);
     if (rc == 0)
         *cfg = c;
     return rc;

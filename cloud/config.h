@@ -31,10 +31,19 @@ struct cloud_config {
     long page_max;
     long log_batch;                 /* log records per ingest transaction */
     long log_flush_ms;
+    /* HTTP front end (http.c): libmicrohttpd's limits, and the live log
+     * streams' own (api_logs.c), which hold a connection each for as long
+     * as the client stays. Per instance: several instances each apply them. */
+    long max_connections;
+    long max_connections_per_ip;    /* 0: no per-address limit */
+    long connection_timeout_s;      /* idle seconds before a connection is closed */
+    long max_streams;               /* live log streams, all tokens together */
+    long max_streams_per_token;
 };
 
-/* Fills cfg from DIR/keel-cloud.conf (path given) and the environment.
- * 0, or -1 with the reason in err. */
+/* Fills cfg from DIR/keel-cloud.conf (path given) and the environment,
+ * then checks the keys that bound each other (max_streams below
+ * max_connections, ...). 0, or -1 with the reason in err. */
 int cloud_config_load(struct cloud_config *cfg, const char *path, char *err, size_t errlen);
 /* Writes a documented config file with every key at its value in cfg. */
 int cloud_config_write(const struct cloud_config *cfg, const char *path);

@@ -14,6 +14,13 @@
  * after. A chunked body over its limit is read and dropped, then answered
  * 413. Tokens are looked up by their SHA-256, so the table never holds a
  * usable token. Nothing here logs a body, a header value or a token.
+ *
+ * Limits on connections (config.c, KEEL-SA-2026-18): max_connections in
+ * all, max_connections_per_ip from one address (MHD closes a connection
+ * over either without a reply: there is no thread to answer it with), and
+ * connection_timeout_s of idleness. A live log stream is a connection that
+ * stays; api_logs.c bounds them in all and per token, and its keep-alives
+ * (data on the wire) keep MHD's idle timer from cutting it.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -21,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "api/api.h"
 
@@ -36,6 +44,11 @@ void api_reply(struct req *r, int status, json_t *body)
                                                                           : MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(resp, "Content-Type", "application/json");
     MHD_add_response_header(resp, "X-Request-Id", r->rid);
+    if (r->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", r->retry_after);
+        MHD_add_response_header(resp, "Retry-After", ra);
+    }
     MHD_queue_response(r->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     r->status = status;
@@ -300,6 +313,28 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* max_connections is only a bound if the process may open that many
+ * sockets: past RLIMIT_NOFILE accept() fails and the listener spins on
+ * EMFILE instead. The soft limit is raised as far as needed (up to the
+ * hard one); short of that keel-cloud refuses to start. */
+static int fd_budget(struct cloud *c)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)c->cfg.max_connections + (rlim_t)c->cfg.db_connections * 2 + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+        return 0;
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+        rl.rlim_cur = need;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            return 0;
+    }
+    cloud_log("error", NULL, "max_connections %ld needs about %llu open files; the limit "
+              "(ulimit -n) is %llu: lower max_connections or raise the limit",
+              c->cfg.max_connections, (unsigned long long)need,
+              (unsigned long long)rl.rlim_cur);
+    return -1;
+}
+
 int cloud_http_start(struct cloud *c)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
@@ -331,20 +366,32 @@ int cloud_http_start(struct cloud *c)
         }
         flags |= MHD_USE_TLS;
     }
+    if (fd_budget(c) != 0 || api_streams_init(c) != 0) {
+        free(cert);
+        free(key);
+        return -1;
+    }
     c->http = MHD_start_daemon(flags, 0, NULL, NULL, on_request, c,
                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, c,
-                               MHD_OPTION_CONNECTION_LIMIT, 512u,
-                               MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->cfg.max_connections,
+                               MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                               (unsigned)c->cfg.max_connections_per_ip,
+                               MHD_OPTION_CONNECTION_TIMEOUT,
+                               (unsigned)c->cfg.connection_timeout_s,
                                cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
                                MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
     /* MHD keeps pointing at cert and key while it runs: they stay. */
+    if (!c->http)
+        api_streams_free(c);
     return c->http ? 0 : -1;
 }
 
 void cloud_http_stop(struct cloud *c)
 {
-    if (c->http)
-        MHD_stop_daemon(c->http);
+    if (c->http) {
+        MHD_stop_daemon(c->http); /* every stream has ended: c->stopping */
+        api_streams_free(c);
+    }
     c->http = NULL;
 }

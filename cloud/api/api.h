@@ -39,6 +39,7 @@ struct req {
     struct store *db;
     int status;                    /* what was sent, for the access log */
     struct MHD_Response *stream;   /* set by a route that streams (logs -f) */
+    int retry_after;               /* > 0: the reply says Retry-After: this many s */
 };
 
 struct route {
@@ -102,6 +103,10 @@ void api_deployments_show(struct req *r);
 void api_logs_list(struct req *r);
 void api_logs_stream(struct req *r);
 void api_faults_list(struct req *r);
+/* The stream slots (cloud.h): made before the HTTP daemon starts, freed
+ * after it stopped. 0 or -1. */
+int api_streams_init(struct cloud *c);
+void api_streams_free(struct cloud *c);
 void api_configs_list(struct req *r);
 void api_configs_put(struct req *r);
 void api_configs_get(struct req *r);

@@ -9,8 +9,19 @@
  * The stream polls the database rather than listening to the broker link,
  * so a client on any instance sees records ingested by every instance. It
  * takes a pooled connection only for each poll, never while waiting.
+ *
+ * A stream holds a connection (and its thread) for as long as the client
+ * likes, so streams are capped (KEEL-SA-2026-18): max_streams in all,
+ * max_streams_per_token per token, counted in c->stream_tokens, a slot
+ * taken before the response is made and given back when MHD frees it.
+ * Each stream rechecks its token once a second and ends, with a last
+ * token_revoked event, once it is revoked (KEEL-SA-2026-19). A revoked
+ * device's stream stays open: its stored records stay readable and no new
+ * ones arrive (keel-cloud drops what a revoked device sends).
  */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include <microhttpd.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +29,11 @@
 
 #include "api.h"
 #include "proto.h"
+
+#define STREAM_POLL_MS 200          /* a stream looks for new records this often */
+#define STREAM_KEEPALIVE_MS 6000    /* at most this long without a byte (keepalive_ms) */
+#define STREAM_TOKEN_CHECK_MS 1000  /* a stream rechecks its token this often */
+#define STREAM_RETRY_S 5            /* Retry-After of a stream refused by a cap */
 
 static bool query_ms(struct req *r, const char *key, int64_t *out)
 {
@@ -157,15 +173,139 @@ void api_faults_list(struct req *r)
     api_reply(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
 }
 
+/* ---- live streams ------------------------------------------------------------ */
+
+int api_streams_init(struct cloud *c)
+{
+    c->stream_tokens = calloc((size_t)c->cfg.max_streams, sizeof(*c->stream_tokens));
+    if (!c->stream_tokens || pthread_mutex_init(&c->streams_mu, NULL) != 0) {
+        free(c->stream_tokens);
+        c->stream_tokens = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void api_streams_free(struct cloud *c)
+{
+    if (!c->stream_tokens)
+        return;
+    pthread_mutex_destroy(&c->streams_mu);
+    free(c->stream_tokens);
+    c->stream_tokens = NULL;
+}
+
+/* A slot for a stream of token: its index, or -1 after replying 429
+ * too_many_streams (this token has max_streams_per_token) or 503
+ * server_busy (all max_streams are taken). The token's own cap is checked
+ * first: a client over it learns it is the cause. */
+static long slot_take(struct req *r)
+{
+    struct cloud *c = r->c;
+    long free_at = -1, mine = 0;
+    pthread_mutex_lock(&c->streams_mu);
+    for (long i = 0; i < c->cfg.max_streams; i++) {
+        if (c->stream_tokens[i] == r->token_id)
+            mine++;
+        else if (!c->stream_tokens[i] && free_at < 0)
+            free_at = i;
+    }
+    if (mine < c->cfg.max_streams_per_token && free_at >= 0)
+        c->stream_tokens[free_at] = r->token_id;
+    pthread_mutex_unlock(&c->streams_mu);
+    r->retry_after = STREAM_RETRY_S;
+    if (mine >= c->cfg.max_streams_per_token) {
+        api_error(r, 429, "too_many_streams", "this token has %ld live streams open, the most "
+                  "max_streams_per_token allows", mine);
+        return -1;
+    }
+    if (free_at < 0) {
+        api_error(r, 503, "server_busy", "all %ld live streams this server allows are open",
+                  c->cfg.max_streams);
+        return -1;
+    }
+    r->retry_after = 0;
+    return free_at;
+}
+
+static void slot_put(struct cloud *c, long i)
+{
+    pthread_mutex_lock(&c->streams_mu);
+    c->stream_tokens[i] = 0;
+    pthread_mutex_unlock(&c->streams_mu);
+}
+
 struct stream {
     struct cloud *c;
+    long slot;
+    int64_t token_id;
+    char rid[17];
     char device[35];
     char like[210];
     int64_t after, since;
+    int fd;        /* the client's socket, watched for its hang-up; -1 unknown */
     char *pending; /* formatted events not yet handed to MHD */
     size_t len, off;
-    int idle;
+    int64_t sent_ms, checked_ms; /* last bytes queued; last look at the token */
+    bool ending;   /* pending is the last event: end the stream after it */
 };
+
+/* Whether the stream's token still stands: revoking a token ends its
+ * streams (KEEL-SA-2026-19), looked up at most once a second, so the
+ * revocation may come from any instance. A database error counts as
+ * standing: the log query that follows reports it. */
+static bool token_revoked(struct stream *s, struct store *db, int64_t now)
+{
+    if (now - s->checked_ms < STREAM_TOKEN_CHECK_MS)
+        return false;
+    s->checked_ms = now;
+    struct store_val v[1] = {SV_INT(s->token_id)};
+    struct store_result res;
+    if (store_exec(db, "SELECT revoked_ms FROM tokens WHERE id = ?", v, 1, &res))
+        return false;
+    bool revoked = res.nrows == 0 || store_cell(&res, 0, 0) != NULL;
+    store_result_free(&res);
+    return revoked;
+}
+
+/* The last event of a stream whose token was revoked, in the API's error
+ * shape, so a client knows not to reconnect with it. */
+static void stream_end_revoked(struct stream *s)
+{
+    json_t *j = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "token_revoked", "message",
+                          "this token was revoked", "request_id", s->rid);
+    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    size_t n = t ? strlen(t) + 32 : 0;
+    s->pending = t ? malloc(n) : NULL;
+    s->len = s->pending ? (size_t)snprintf(s->pending, n, "event: error\ndata: %s\n\n", t) : 0;
+    free(t);
+    s->ending = true;
+    cloud_log("info", s->rid, "live stream ended: its token was revoked");
+}
+
+/* The keep-alive interval: a comment line every few seconds keeps proxies
+ * from closing the stream, and it must come well inside
+ * connection_timeout_s, whose clock only data on the wire resets. */
+static int64_t keepalive_ms(const struct cloud *c)
+{
+    int64_t half = c->cfg.connection_timeout_s * 1000 / 2;
+    return half < STREAM_KEEPALIVE_MS ? half : STREAM_KEEPALIVE_MS;
+}
+
+/* Waits STREAM_POLL_MS, and meanwhile watches the socket for the client's
+ * hang-up (POLLRDHUP only: bytes it sends do not wake this), so a stream
+ * whose client left gives its slot back at once, not at its next failed
+ * write. */
+static bool client_gone(struct stream *s)
+{
+    if (s->fd < 0) {
+        usleep(STREAM_POLL_MS * 1000);
+        return false;
+    }
+    struct pollfd p = {.fd = s->fd, .events = POLLRDHUP};
+    return poll(&p, 1, STREAM_POLL_MS) > 0 && p.revents;
+}
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -175,7 +315,17 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         free(s->pending);
         s->pending = NULL;
         s->len = s->off = 0;
+        if (s->ending)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        int64_t now = cloud_now_ms();
         struct store *db = store_pool_get(s->c->pool);
+        if (token_revoked(s, db, now)) {
+            store_pool_put(s->c->pool, db);
+            stream_end_revoked(s);
+            if (!s->len)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+            break;
+        }
         struct store_val v[6] = {SV_TEXT(s->device), SV_INT(s->after), SV_INT(s->since),
                                  SV_INT(INT64_MAX), SV_TEXT(s->like), SV_INT(500)};
         struct store_result res;
@@ -185,12 +335,13 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             return MHD_CONTENT_READER_END_WITH_ERROR;
         if (res.nrows == 0) {
             store_result_free(&res);
-            if (++s->idle % 30 == 0) { /* a comment line keeps proxies from timing out */
+            if (now - s->sent_ms >= keepalive_ms(s->c)) {
                 s->pending = strdup(": keep-alive\n\n");
-                s->len = strlen(s->pending);
+                s->len = s->pending ? strlen(s->pending) : 0;
                 break;
             }
-            usleep(200 * 1000);
+            if (client_gone(s))
+                return MHD_CONTENT_READER_END_WITH_ERROR;
             continue;
         }
         size_t cap = 0;
@@ -226,12 +377,16 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     size_t n = s->len - s->off < max ? s->len - s->off : max;
     memcpy(buf, s->pending + s->off, n);
     s->off += n;
+    s->sent_ms = cloud_now_ms();
     return (ssize_t)n;
 }
 
+/* MHD calls this when it is done with the response: the stream ended, its
+ * client went away or the server stops. The slot is free again. */
 static void stream_free(void *cls)
 {
     struct stream *s = cls;
+    slot_put(s->c, s->slot);
     free(s->pending);
     free(s);
 }
@@ -242,18 +397,34 @@ void api_logs_stream(struct req *r)
     char like[210];
     if (!query_ms(r, "since", &since) || !like_pattern(r, like, sizeof(like)) || !device_ok(r))
         return;
+    long slot = slot_take(r);
+    if (slot < 0)
+        return;
     struct stream *s = calloc(1, sizeof(*s));
-    if (!s)
+    if (!s) {
+        slot_put(r->c, slot);
         return api_error(r, 500, "internal", "out of memory");
+    }
     s->c = r->c;
+    s->slot = slot;
+    s->token_id = r->token_id;
+    memcpy(s->rid, r->rid, sizeof(s->rid));
+    s->sent_ms = s->checked_ms = cloud_now_ms(); /* the token was checked just now */
     snprintf(s->device, sizeof(s->device), "%s", r->params[0]);
     snprintf(s->like, sizeof(s->like), "%s", like);
     s->since = since;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    s->fd = ci ? ci->connect_fd : -1;
     const char *last = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
     if (last)
         s->after = strtoll(last, NULL, 10);
     r->stream = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s,
                                                   stream_free);
+    if (!r->stream) { /* MHD calls stream_free only for a response it made */
+        stream_free(s);
+        return api_error(r, 500, "internal", "out of memory");
+    }
     MHD_add_response_header(r->stream, "Content-Type", "text/event-stream");
     MHD_add_response_header(r->stream, "Cache-Control", "no-cache");
 }
