@@ -22,7 +22,7 @@ is tested on one address without limiting the others.
 
     limits.py CLOUD DEVSIM KEEL sqlite|postgres
 """
-import http.client
+import http.client as httpc
 import json
 import os
 import re
@@ -70,7 +70,7 @@ class Stream:
     reads what arrives until the stream ends."""
 
     def __init__(self, token, device):
-        self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30,
+        self.conn = httpc.HTTPConnection("127.0.0.1", PORT, timeout=30,
                                                source_address=(next_addr(), 0))
         self.conn.request("GET", f"/v1/devices/{device}/logs/stream",
                           headers={"Authorization": "Bearer " + token})
@@ -222,7 +222,7 @@ try:
     addr = next_addr()
     held = []
     for _ in range(PER_IP):
-        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10, source_address=(addr, 0))
+        c = httpc.HTTPConnection("127.0.0.1", PORT, timeout=10, source_address=(addr, 0))
         c.request("GET", "/v1/time")  # HTTP/1.1: the connection stays open after
         r = c.getresponse()
         r.read()
@@ -251,11 +251,11 @@ try:
     held.pop().close()
 
     def from_addr_again():
-        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10, source_address=(addr, 0))
+        c = httpc.HTTPConnection("127.0.0.1", PORT, timeout=10, source_address=(addr, 0))
         try:
             c.request("GET", "/v1/time")
             return c.getresponse().status == 200
-        except (ConnectionError, http.client.HTTPException, OSError):
+        except (ConnectionError, httpc.HTTPException, OSError):
             return False
         finally:
             c.close()
@@ -344,10 +344,11 @@ try:
         time.sleep(0.1)
     st, _, _ = call("DELETE", f"/v1/tokens/{tokens['t5']['id']}")
     try:
-        out, err = f.communicate(timeout=10)
+        f.wait(10)  # what it prints is small: the pipes cannot fill
     except subprocess.TimeoutExpired:
         f.kill()
         fail("keel logs -f still running 10 s after its token was revoked")
+    out, err = f.stdout.read(), f.stderr.read()
     lines = [first] + out.splitlines()
     if st != 204 or f.returncode != 4 or "token_revoked" not in err or len(lines) != 5:
         fail(f"keel logs -f on a revoked token: exit {f.returncode}, {err!r}, {lines}")
