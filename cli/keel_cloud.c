@@ -55,7 +55,7 @@ static const char usage[] =
     "KEEL_URL and KEEL_TOKEN override it; KEEL_CA=FILE trusts an https instance's\n"
     "own certificate). -o json prints the API's JSON.\n"
     "exit codes: 0 ok (an empty list too), 1 failure, 2 usage, 4 not logged in,\n"
-    "token invalid or revoked, or scope insufficient\n";
+    "token invalid or revoked (also while logs -f runs), or scope insufficient\n";
 
 static int usage_error(const char *what)
 {
