@@ -313,10 +313,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-/* max_connections is only a bound if the process may open that many
- * sockets: past RLIMIT_NOFILE accept() fails and the listener spins on
- * EMFILE instead. The soft limit is raised as far as needed (up to the
- * hard one); short of that keel-cloud refuses to start. */
+/* max_connections means what it says only if the process may open that
+ * many sockets: past RLIMIT_NOFILE accept() fails (EMFILE) below the
+ * configured limit, and the database and broker link have no descriptor
+ * left either. The soft limit is raised as far as needed (up to the hard
+ * one); short of that keel-cloud refuses to start. */
 static int fd_budget(struct cloud *c)
 {
     struct rlimit rl;
