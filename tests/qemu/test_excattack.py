@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import hostile_invariant  # noqa: E402
 
-NSTEPS = 3 * 12 + 6
+NSTEPS = 3 * 12 + 8
 
 
 def main():
