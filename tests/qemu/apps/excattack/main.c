@@ -432,6 +432,12 @@ static void __attribute__((noreturn)) finish(void)
 {
     static const char msg[] = "excattack: microvisor still serving after every attack";
     mvServerLoggingInit(log_spool, sizeof(log_spool));
+    /* A full-length log line whose tail, past the console relay's 1 KiB
+     * line, looks like a microvisor line: it must be shown continued. */
+    memset(long_line, 'y', sizeof(long_line));
+    memcpy(long_line + sizeof(long_line) - 6, "[mv] Z", 6);
+    testapp_expect_status(mvServerLog((const uint8_t *)long_line, sizeof(long_line)),
+                          MV_STATUS_OKAY, "mvServerLog of a full-length line");
     testapp_expect_status(mvServerLog((const uint8_t *)msg, sizeof(msg) - 1u), MV_STATUS_OKAY,
                           "final mvServerLog");
     uint64_t t0 = ns_now_us();
