@@ -26,6 +26,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -163,20 +164,32 @@ struct uart_state {
     unsigned long long received;    /* datagram bytes read */
     char line[LINE_MAX_BYTES + 8];
     size_t line_len;
+    bool continued;                 /* line goes on one cut at LINE_MAX_BYTES */
 };
 
-static void relay_emit(struct uart_state *u, int uart)
+/* What starts the rest of a line cut at LINE_MAX_BYTES: without it, the
+ * microvisor's relay of an application log line ("[app] " + up to its
+ * 1 KiB) could put the application's text at the margin as if it were a
+ * microvisor line. */
+#define CONTINUED_TAG "... "
+
+static void relay_emit(struct uart_state *u, int uart, bool cut)
 {
-    char out[LINE_MAX_BYTES + 16];
+    char out[LINE_MAX_BYTES + 24];
     size_t n = 0;
     if (uart == 1) {
         memcpy(out, CONSOLE_APP_TAG, sizeof(CONSOLE_APP_TAG) - 1);
         n = sizeof(CONSOLE_APP_TAG) - 1;
     }
+    if (u->continued) {
+        memcpy(out + n, CONTINUED_TAG, sizeof(CONTINUED_TAG) - 1);
+        n += sizeof(CONTINUED_TAG) - 1;
+    }
     memcpy(out + n, u->line, u->line_len);
     n += u->line_len;
     out[n++] = '\n';
     u->line_len = 0;
+    u->continued = cut;
     for (size_t off = 0; off < n;) {
         ssize_t w = write(STDOUT_FILENO, out + off, n - off);
         if (w < 0 && errno == EINTR)
@@ -190,7 +203,7 @@ static void relay_emit(struct uart_state *u, int uart)
 static void relay_feed(struct uart_state *u, int uart, int c)
 {
     if (c == '\n') {
-        relay_emit(u, uart);
+        relay_emit(u, uart, false);
         return;
     }
     if (c == '\r')
@@ -199,7 +212,7 @@ static void relay_feed(struct uart_state *u, int uart, int c)
         c = '?';
     u->line[u->line_len++] = (char)c;
     if (u->line_len >= LINE_MAX_BYTES)
-        relay_emit(u, uart);
+        relay_emit(u, uart, true);
 }
 
 /* Sends out the UART's pipe bytes with index < end. */
@@ -363,7 +376,7 @@ int console_relay_run(struct console_relay *r, pid_t qemu)
     for (int k = 0; k < 2; k++) {
         relay_out_to(&u[k], k, ~0ULL);
         if (u[k].line_len)
-            relay_emit(&u[k], k);
+            relay_emit(&u[k], k, false);
         free(u[k].pend.p);
         free(u[k].q);
     }

@@ -3,6 +3,17 @@
  * A deliberately small formatter: no floating point, no allocation, no
  * locale, bounded stack. Numbers are formatted into a 24-byte buffer, which
  * holds any 64-bit value in any supported base.
+ *
+ * Any context may print, and a higher-priority one may pre-empt a line
+ * half-way (a fault while deferred work drains an application log line).
+ * Every byte goes through console_putc, which knows whose line is open
+ * (the IPSR that wrote its last byte; one byte at a time with exceptions
+ * masked, so the record is always true): a context that finds another's line
+ * open ends it first, so its own line starts at the left margin, and
+ * counts the break. A writer of untrusted text (console_write_line) that
+ * sees the count change re-emits its prefix before going on, so the rest
+ * of an application's line can never stand at the margin looking like the
+ * microvisor's (KEEL-SA-2026-11).
  */
 #include "console.h"
 
@@ -10,15 +21,50 @@
 
 #include "board.h"
 
+static uint32_t console_col;    /* bytes since the last newline */
+static uint32_t console_owner;  /* the IPSR that wrote them */
+static volatile uint32_t console_breaks;
+
+/* The byte and the record of whose line it is go out together (a
+ * pre-emption between the two would leave the record wrong). With
+ * `unbroken`, only if no other line has cut in since *unbroken was read:
+ * false then, and nothing written. */
+static bool console_putc_if(char c, const uint32_t *unbroken)
+{
+    uint32_t me = board_console_context();
+    uint32_t lock = board_console_lock();
+    if (unbroken && *unbroken != console_breaks) {
+        board_console_unlock(lock);
+        return false;
+    }
+    if (console_col && console_owner != me) {
+        /* Pre-empted mid-line: it resumes after this context is done. */
+        board_console_putc('\r');
+        board_console_putc('\n');
+        console_col = 0;
+        console_breaks++;
+    }
+    console_owner = me;
+    board_console_putc(c);
+    console_col = c == '\n' ? 0 : console_col + 1;
+    board_console_unlock(lock);
+    return true;
+}
+
+static void console_putc(char c)
+{
+    (void)console_putc_if(c, NULL);
+}
+
 static void console_puts_n(const char *s, int width, char pad)
 {
     int len = 0;
     while (s[len])
         len++;
     for (; width > len; width--)
-        board_console_putc(pad);
+        console_putc(pad);
     while (*s)
-        board_console_putc(*s++);
+        console_putc(*s++);
 }
 
 static void console_put_number(uint64_t v, unsigned base, bool negative,
@@ -34,7 +80,7 @@ static void console_put_number(uint64_t v, unsigned base, bool negative,
     } while (v && i > 1);
     if (negative && pad == '0') {
         /* "%05d" of -42 is "-0042": the sign goes before the zeros. */
-        board_console_putc('-');
+        console_putc('-');
         width = width > 0 ? width - 1 : 0;
         negative = false;
     }
@@ -48,8 +94,8 @@ void console_vprintf(const char *fmt, va_list ap)
     for (; *fmt; fmt++) {
         if (*fmt != '%') {
             if (*fmt == '\n')
-                board_console_putc('\r');
-            board_console_putc(*fmt);
+                console_putc('\r');
+            console_putc(*fmt);
             continue;
         }
         fmt++;
@@ -72,7 +118,7 @@ void console_vprintf(const char *fmt, va_list ap)
             break;
         }
         case 'c':
-            board_console_putc((char)va_arg(ap, int));
+            console_putc((char)va_arg(ap, int));
             break;
         case 'd': {
             int64_t v = longs >= 2 ? va_arg(ap, long long)
@@ -96,10 +142,10 @@ void console_vprintf(const char *fmt, va_list ap)
                                8, '0');
             break;
         case '%':
-            board_console_putc('%');
+            console_putc('%');
             break;
         default:
-            board_console_putc('?');
+            console_putc('?');
             if (!*fmt)
                 return;
             break;
@@ -119,6 +165,33 @@ void console_write_printable(const uint8_t *bytes, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t c = bytes[i];
-        board_console_putc((c >= 0x20 && c < 0x7F) ? (char)c : '.');
+        console_putc((c >= 0x20 && c < 0x7F) ? (char)c : '.');
     }
+}
+
+void console_write_line(const char *prefix, const uint8_t *bytes, size_t n)
+{
+    size_t i = 0;
+    uint32_t breaks;
+    for (;;) {
+        /* Each pass: a whole prefix, then the text from where the last
+         * pass was cut (another line cut in: console_breaks moved). */
+        breaks = console_breaks;
+        const char *p = prefix;
+        while (*p && console_putc_if(*p, &breaks))
+            p++;
+        if (*p)
+            continue;
+        while (i < n) {
+            uint8_t c = bytes[i];
+            if (!console_putc_if((c >= 0x20 && c < 0x7F) ? (char)c : '.', &breaks))
+                break;
+            i++;
+        }
+        if (i == n)
+            break;
+    }
+    /* Cut after its last byte, the line was ended by the intruder. */
+    if (console_putc_if('\r', &breaks))
+        (void)console_putc_if('\n', &breaks);
 }

@@ -24,4 +24,9 @@ void console_vprintf(const char *fmt, va_list ap);
 /* Writes exactly n bytes, replacing anything unprintable with '.'. */
 void console_write_printable(const uint8_t *bytes, size_t n);
 
+/* One line of untrusted text: prefix, the n bytes made printable, a
+ * newline. Cut by a line from a pre-empting context, it goes on behind the
+ * prefix again, never at the left margin. */
+void console_write_line(const char *prefix, const uint8_t *bytes, size_t n);
+
 #endif /* CONSOLE_H */

@@ -201,7 +201,8 @@ static bool fault_by_app(uint32_t exc_return)
 static uint32_t fault_common(enum app_stop_kind kind, const char *what,
                              uint32_t exc_return, uint32_t *msp)
 {
-    bool trap = sstack_trap_taken();
+    uint32_t trap_work_frame;
+    enum sstack_trap_kind trap = sstack_trap_taken(&trap_work_frame);
     if (!trap && !fault_by_app(exc_return))
         fault_microvisor(what, exc_return, msp);
     /* A tail-chained fault from an NS exception into a claimed Secure
@@ -226,8 +227,15 @@ static uint32_t fault_common(enum app_stop_kind kind, const char *what,
     }
     if ((SCB_NS_CFSR | SCB_CFSR) & UFSR_STKOF)
         kind = APP_STOP_STACK_OVERFLOW;
-    if (trap)
+    if (trap == SSTACK_TRAP_TOO_DEEP)
         kind = APP_STOP_SECURE_STACK;
+    if (trap == SSTACK_TRAP_WORK_ABANDONED)
+        kind = APP_STOP_WORK_ABANDONED;
+    if (trap_work_frame) {
+        /* The gateway proved where deferred work's frame is; this fault's
+         * own frame (on the veneer's stack) lies below it and is dropped. */
+        msp = (uint32_t *)(uintptr_t)trap_work_frame;
+    }
     struct crash_record *r = fault_new_record(kind, exc_return);
     fault_print(r);
     /* Clear the sticky status bits for the next fault (write-one-to-clear). */

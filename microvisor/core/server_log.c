@@ -129,9 +129,7 @@ void server_log_drain(uint64_t now_us)
         spool.head = (spool.head + len + 2u) % spool.size;
         spool.used -= len + 2u;
         stats.delivered++;
-        console_printf("[app] ");
-        console_write_printable(drain_buf, len);
-        console_printf("\n");
+        console_write_line("[app] ", drain_buf, len);
     }
 }
 

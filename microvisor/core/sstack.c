@@ -3,10 +3,14 @@
  * An NS interrupt that pre-empts secure code pushes, on MSP_S, an 18-word
  * frame: the integrity signature, a reserved word, r4-r11, then the basic
  * frame r0-r3, r12, lr, pc, xPSR (plus a padding word above it if xPSR bit
- * 9 says so). Secure code is soft-float, so no FP frame is ever pushed
- * from it. The application cannot write secure memory, so the signature,
- * pc and xPSR of such a frame are the hardware's; only the register words
- * may hold values it chose, and they are never read here.
+ * 9 says so). Secure code is soft-float, but CONTROL.FPCA is not banked:
+ * a veneer called by NS code with live FP state is pre-empted with the FP
+ * extension (NS register values) after the basic frame, signature bit 0
+ * clear. Deferred work runs with FPCA clear (exception entry clears it),
+ * so its frame never has one. The application cannot write secure
+ * memory, so the signature, pc and xPSR of such a frame are the
+ * hardware's; only the register words may hold values it chose, and they
+ * are never read here.
  *
  * Every walk starts at a stack pointer the hardware or the gateway left at
  * a frame boundary, and steps only over frames it has checked: a veneer's
@@ -30,9 +34,12 @@
 #include "armv8m.h"
 #include "board.h"
 #include "mv_config.h"
+#include "app.h"
 #include "sched.h"
 
 #define SSTACK_SIG     0xFEFA125Bu /* integrity signature, no FP frame */
+#define SSTACK_SIG_FP  0xFEFA125Au /* integrity signature, FP extension follows */
+#define SSTACK_FP      72u         /* S0-S15, FPSCR, VPR */
 #define SSTACK_SEAL    0xFEF5EDA5u
 #define SSTACK_PAINT   0x5AC3E7B1u
 #define SSTACK_FRAME   72u         /* bytes of a frame with additional state */
@@ -48,8 +55,6 @@ void mv_pendsv_entry(void);
  * with room below the seal for the 40 bytes of callee registers a
  * tail-chained secure exception may push there. */
 static uint32_t sstack_decoy[16] __attribute__((aligned(8)));
-static volatile uint32_t sstack_trap;
-
 void sstack_reset_psp(void)
 {
     sstack_decoy[14] = SSTACK_SEAL;
@@ -87,18 +92,28 @@ static bool sstack_edge_pc(uint32_t pc)
            (a >= (uintptr_t)__gw_edge_start && a < (uintptr_t)__gw_edge_end);
 }
 
-/* A checked frame at sp: its pc, its xPSR and its size. */
+/* A checked frame at sp: its pc, its xPSR and its size. A frame with the
+ * FP extension (signature bit 0 clear) is pushed when an NS interrupt
+ * pre-empts a veneer called by NS code with live FP state (CONTROL.FPCA
+ * is not banked): the caller-saved FP registers, FPSCR and VPR follow the
+ * basic frame (S16-S31 would too if FPCCR_S.TS were set; the microvisor
+ * leaves it at its reset value, 0). */
 static bool sstack_frame_at(uint32_t sp, uint32_t *pc, uint32_t *xpsr, uint32_t *size)
 {
     uint32_t top = (uint32_t)(uintptr_t)__stack_top;
     if ((sp & 7u) || sp < (uint32_t)(uintptr_t)__stack_limit || sp > top - SSTACK_FRAME)
         return false;
     const uint32_t *w = (const uint32_t *)(uintptr_t)sp;
-    if (w[0] != SSTACK_SIG)
+    uint32_t fp;
+    if (w[0] == SSTACK_SIG)
+        fp = 0;
+    else if (w[0] == SSTACK_SIG_FP)
+        fp = SSTACK_FP;
+    else
         return false;
     *pc = w[16];
     *xpsr = w[17];
-    *size = SSTACK_FRAME + ((*xpsr & XPSR_SPREALIGN) ? 4u : 0u);
+    *size = SSTACK_FRAME + fp + ((*xpsr & XPSR_SPREALIGN) ? 4u : 0u);
     return *size <= top - sp;
 }
 
@@ -133,22 +148,49 @@ static uint32_t sstack_trim(uint32_t sp, uint32_t caller)
     return sp;
 }
 
+/* The deliberate stop of gw_secure_entry, for the fault handler: why, and
+ * the deferred work's frame where the call proved it (0 if none). */
+static volatile uint32_t sstack_trap;
+static volatile uint32_t sstack_trap_frame;
+
+static void __attribute__((noreturn)) sstack_stop_app(enum sstack_trap_kind why, uint32_t frame)
+{
+    sstack_trap_frame = frame;
+    sstack_trap = why;
+    __asm volatile("udf #0x5e");
+    __builtin_unreachable();
+}
+
 uint32_t gw_secure_entry(uint32_t sp)
 {
     sp = sstack_trim(sp, armv8m_ipsr());
     bool busy = sched_work_active();
-    if (!busy && sp - (uint32_t)(uintptr_t)__stack_limit < MV_SSTACK_CALL_RESERVE) {
-        /* Deeper than honest nesting goes: stop the application. */
-        sstack_trap = 1;
-        __asm volatile("udf #0x5e");
+    if (busy && !app_ns_above_work()) {
+        /* Deferred work is active, yet no NS handler that may pre-empt it
+         * is: the application returned past the work with a frame of its
+         * own and runs on. Only here is the work's frame exactly known
+         * (sp is where this call was entered, above it only the edges
+         * just trimmed), so the stop starts here rather than at the tick,
+         * which a thread spinning on calls may never let land in NS code. */
+        sstack_stop_app(SSTACK_TRAP_WORK_ABANDONED, sstack_work_frame(sp));
+    }
+    if (sp - (uint32_t)(uintptr_t)__stack_limit < MV_SSTACK_CALL_RESERVE) {
+        /* Deeper than honest nesting goes: stop the application. Over
+         * active deferred work too: a refused call needs little stack, but
+         * edges left by handlers that forge returns between two calls
+         * would otherwise pile up to the stack limit. Every frame above
+         * the work's is an edge the stop drops. */
+        sstack_stop_app(SSTACK_TRAP_TOO_DEEP, busy ? sstack_work_frame(sp) : 0);
     }
     return sp | (busy ? 1u : 0u);
 }
 
-bool sstack_trap_taken(void)
+enum sstack_trap_kind sstack_trap_taken(uint32_t *work_frame)
 {
-    bool t = sstack_trap != 0;
-    sstack_trap = 0;
+    enum sstack_trap_kind t = (enum sstack_trap_kind)sstack_trap;
+    *work_frame = t ? sstack_trap_frame : 0;
+    sstack_trap = SSTACK_TRAP_NONE;
+    sstack_trap_frame = 0;
     return t;
 }
 

@@ -31,13 +31,22 @@ uint32_t sstack_size(void);
 /* The gateway's slow path (gateway_veneers.S): the call was entered with
  * stack pointer sp. Returns the stack pointer the call must use, with bit
  * 0 set if the call is to be refused with MICROVISORBUSY. Does not return
- * if the stack is deeper than any honest nesting reaches: the application
- * is then stopped (a UsageFault the fault handler recognises by
+ * if the application must be stopped: the stack is deeper than any honest
+ * nesting reaches, or the call comes over deferred work the application
+ * abandoned (a UsageFault the fault handler recognises by
  * sstack_trap_taken()). */
 uint32_t gw_secure_entry(uint32_t sp);
 
-/* True (once) if the current fault is the gateway's deliberate stop. */
-bool sstack_trap_taken(void);
+enum sstack_trap_kind {
+    SSTACK_TRAP_NONE,
+    SSTACK_TRAP_TOO_DEEP,       /* the secure stack is deeper than honest nesting */
+    SSTACK_TRAP_WORK_ABANDONED, /* a call over deferred work nothing may pre-empt */
+};
+
+/* Once: whether the current fault is the gateway's deliberate stop, and
+ * why; *work_frame is then the deferred work's pre-empted frame, proved at
+ * the call (0 if no work was active or none was found). */
+enum sstack_trap_kind sstack_trap_taken(uint32_t *work_frame);
 
 /* The deferred-work handler's pre-empted frame on the stack at or above sp
  * (veneer edges above it stepped over), or 0 if there is none that can be

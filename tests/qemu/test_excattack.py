@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import hostile_invariant  # noqa: E402
 
-NSTEPS = 3 * 12 + 6
+NSTEPS = 3 * 12 + 8
 
 
 def main():
@@ -37,6 +37,8 @@ def main():
               "(forged)" in x or "ROM forged" in x]
     c.that(len(forged) == 3 and all(x.startswith("app| ") for x in forged),
            f"the application's look-alike microvisor lines are shown tagged ({forged})")
+    c.that(not run.matching(r"^\[mv\] Z$") and bool(run.matching(r"^\.\.\. \[mv\] Z$")),
+           "the tail of a 1 KiB application log line is shown continued, not at the margin")
     c.that(bool(run.matching(r"app stop deferred: no handler above deferred work")),
            "abandoned deferred work was resumed by the stop")
     c.that(bool(run.matching(r"app stopped: deferred work abandoned")),

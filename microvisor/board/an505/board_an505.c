@@ -49,6 +49,24 @@ void board_console_putc(char c)
     an505_uart_putc(AN505_UART0_S, c);
 }
 
+uint32_t board_console_context(void)
+{
+    return armv8m_ipsr();
+}
+
+uint32_t board_console_lock(void)
+{
+    /* One byte: at worst a UART character time with exceptions masked. */
+    uint32_t primask;
+    __asm volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask)::"memory");
+    return primask;
+}
+
+void board_console_unlock(uint32_t state)
+{
+    __asm volatile("msr primask, %0" ::"r"(state) : "memory");
+}
+
 void board_clock_irq(void)
 {
     REG(AN505_TIMER1_S + AN505_TIMER_INTCLR) = 1;
@@ -253,6 +271,19 @@ void board_partition(void)
 
     /* The application may use the FPU; only Secure may reset the device. */
     SCB_NSACR |= (1u << 10) | (1u << 11);
+    /* An NS interrupt that pre-empts a veneer called with live FP state
+     * (CONTROL.FPCA is not banked) stacks the caller's FP registers into
+     * the Secure frame. Lazily, by default: the space is reserved and the
+     * registers written there when the next FP instruction runs, which may
+     * be in NS code long after the frame was abandoned and its stack
+     * reused by the microvisor (a forged return leaves LSPACT set), and
+     * which checks CPACR_S, so an honest handler using FP would fault.
+     * So: Secure may use CP10/CP11 (the microvisor is soft-float and never
+     * does; this only lets the hardware stack), FP state is stacked at
+     * exception entry (LSPEN 0), and NS cannot turn lazy stacking back on
+     * (LSPENS). */
+    SCB_CPACR |= 0xFu << 20;
+    FPU_FPCCR = (FPU_FPCCR & ~FPCCR_LSPEN) | FPCCR_LSPENS;
     SCB_AIRCR = AIRCR_VECTKEY | (SCB_AIRCR & (AIRCR_PRIS | AIRCR_BFHFNMINS)) |
                 AIRCR_SYSRESETREQS;
     armv8m_dsb_isb();

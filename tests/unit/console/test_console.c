@@ -13,6 +13,34 @@
 static char out[512];
 static size_t out_len;
 
+/* The running context, and a pre-emption to simulate: after preempt_at
+ * bytes, context 3 (a fault, say) prints its own line. */
+static uint32_t context;
+static size_t preempt_at = SIZE_MAX;
+
+uint32_t board_console_context(void)
+{
+    return context;
+}
+
+/* Exceptions are taken between bytes, never inside the lock. */
+uint32_t board_console_lock(void)
+{
+    if (out_len == preempt_at) {
+        preempt_at = SIZE_MAX;
+        uint32_t was = context;
+        context = 3;
+        console_printf("[mv] fault\n");
+        context = was;
+    }
+    return 0;
+}
+
+void board_console_unlock(uint32_t state)
+{
+    (void)state;
+}
+
 void board_console_putc(char c)
 {
     if (out_len < sizeof(out) - 1)
@@ -130,6 +158,38 @@ static void test_printf_wrapper(void)
     CHECK_STR(out, "[mv] app 1.2 00200000\r\n");
 }
 
+/* A line cut by a pre-empting context: the intruder's line starts at the
+ * margin, and the cut line goes on behind its prefix, so no part of
+ * untrusted text ever stands at the margin. */
+static void test_preempted_line(void)
+{
+    static const uint8_t text[] = "ab[mv] forged";
+    out_len = 0;
+    preempt_at = 8; /* after "[app] ab" */
+    console_write_line("[app] ", text, sizeof(text) - 1);
+    CHECK_STR(out, "[app] ab\r\n[mv] fault\r\n[app] [mv] forged\r\n");
+
+    out_len = 0; /* cut in the prefix itself */
+    preempt_at = 3;
+    console_write_line("[app] ", text, 2);
+    CHECK_STR(out, "[ap\r\n[mv] fault\r\n[app] ab\r\n");
+
+    out_len = 0; /* cut after its last byte: no empty line */
+    preempt_at = 8;
+    console_write_line("[app] ", text, 2);
+    CHECK_STR(out, "[app] ab\r\n[mv] fault\r\n");
+
+    out_len = 0; /* a microvisor line cut by another is ended, then resumed */
+    preempt_at = 4;
+    console_printf("[mv] one two\n");
+    CHECK_STR(out, "[mv]\r\n[mv] fault\r\n one two\r\n");
+
+    out_len = 0; /* nothing open: the intruder adds no newline */
+    preempt_at = 9;
+    console_printf("[net] x\n[net] y\n");
+    CHECK_STR(out, "[net] x\r\n[mv] fault\r\n[net] y\r\n");
+}
+
 int main(void)
 {
     test_strings_chars();
@@ -139,5 +199,6 @@ int main(void)
     test_unknown_conversions();
     test_write_printable();
     test_printf_wrapper();
+    test_preempted_line();
     return keel_test_done("test_console");
 }

@@ -16,6 +16,9 @@
  *            frame beneath it: the app keeps running, the stack stays flat.
  *  abandon-handler    the same 500 times from an NS handler's calls,
  *            returning to that handler's NS code.
+ *  abandon-handler-fp the same with the handler's FP state live, so that
+ *            every abandoned frame carries the FP extension.
+ *  nest-8-fp the honest nesting, each handler using the FPU.
  *  nest-8    8 NS handlers, each taken at the previous one's veneer exit,
  *            return properly (50 rounds), then the innermost forges a
  *            return to Thread mode abandoning all 8 (50 rounds).
@@ -50,7 +53,8 @@ static const uint32_t forged[] = {
 #define NFORGE_STEPS (3u * NFORGED)
 
 enum { ST_FORGE0 = 0, ST_ABANDON_THREAD = NFORGE_STEPS, ST_ABANDON_HANDLER, ST_NEST,
-       ST_NEST_ABANDON, ST_WORK_ABANDONED, ST_SYSTICK_FLOOD, ST_DONE };
+       ST_NEST_ABANDON, ST_WORK_ABANDONED, ST_SYSTICK_FLOOD, ST_ABANDON_HANDLER_FP,
+       ST_NEST_FP, ST_DONE };
 
 enum pending { PEND_NONE, PEND_STOP, PEND_RESTART };
 
@@ -253,11 +257,25 @@ static void __attribute__((noreturn)) abandon_handler_done(void)
     stage_run();
 }
 
+/* Makes the current context's FP state live (CONTROL.FPCA = 1, which is
+ * not banked): an NS interrupt that then pre-empts a veneer pushes the
+ * Secure frame with the FP extension. The app is built soft-float. */
+static volatile uint32_t fp_live;
+
+static void fp_touch(uint32_t v)
+{
+    if (fp_live)
+        __asm volatile(".fpu fpv5-sp-d16\n\t"
+                       "vmov s0, %0\n\t"
+                       "vadd.f32 s1, s0, s0" ::"r"(v) : "memory");
+}
+
 /* Runs as IRQ 82 (Handler mode), re-entered by IRQ 81's forged returns. */
 static void __attribute__((noreturn)) abandon_handler_loop(void)
 {
     while (iter < iter_want) {
         iter++;
+        fp_touch(iter);
         mvTempTriggerNotification(h81, MV_EVENTTYPE_CHANNELDATAREADABLE, iter);
     }
     irq81_mode = 0;
@@ -284,6 +302,7 @@ static void nest_level(uint32_t level)
     nest_ring[level][1].event_type = 0;
     if (level + 1u > nest_depth_seen)
         nest_depth_seen = level + 1u;
+    fp_touch(level);
     if (level + 1u < NEST) {
         /* The next level's line is pended by the call: taken at its exit. */
         mvTempTriggerNotification(nest_h[level + 1u], MV_EVENTTYPE_CHANNELDATAREADABLE, level);
@@ -413,6 +432,12 @@ static void __attribute__((noreturn)) finish(void)
 {
     static const char msg[] = "excattack: microvisor still serving after every attack";
     mvServerLoggingInit(log_spool, sizeof(log_spool));
+    /* A full-length log line whose tail, past the console relay's 1 KiB
+     * line, looks like a microvisor line: it must be shown continued. */
+    memset(long_line, 'y', sizeof(long_line));
+    memcpy(long_line + sizeof(long_line) - 6, "[mv] Z", 6);
+    testapp_expect_status(mvServerLog((const uint8_t *)long_line, sizeof(long_line)),
+                          MV_STATUS_OKAY, "mvServerLog of a full-length line");
     testapp_expect_status(mvServerLog((const uint8_t *)msg, sizeof(msg) - 1u), MV_STATUS_OKAY,
                           "final mvServerLog");
     uint64_t t0 = ns_now_us();
@@ -441,7 +466,14 @@ static void __attribute__((noreturn)) stage_run(void)
         irq81_mode = 2;
         abandon_thread_loop();
     case ST_ABANDON_HANDLER:
-        printf("excattack: step %lu abandon-handler\n", (unsigned long)stage);
+    case ST_ABANDON_HANDLER_FP:
+        /* The FP variant: each abandoned edge frame has the FP extension
+         * (72 bytes more); the stack must stay as flat. */
+        fp_live = stage == ST_ABANDON_HANDLER_FP;
+        if (fp_live)
+            *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20; /* CPACR: CP10, CP11 */
+        printf("excattack: step %lu abandon-handler%s\n", (unsigned long)stage,
+               fp_live ? "-fp" : "");
         center81();
         ns_irq_setup(81, 0x40);
         iter = 0;
@@ -453,7 +485,14 @@ static void __attribute__((noreturn)) stage_run(void)
         stage++;
         stage_run();
     case ST_NEST:
-        printf("excattack: step %lu nest-8\n", (unsigned long)stage);
+    case ST_NEST_FP:
+        /* The FP variant is honest code: each handler uses the FPU before
+         * its call, so the next level pre-empts a veneer with FP state
+         * live and then uses the FPU itself. */
+        fp_live = stage == ST_NEST_FP;
+        if (fp_live)
+            *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20; /* CPACR: CP10, CP11 */
+        printf("excattack: step %lu nest-8%s\n", (unsigned long)stage, fp_live ? "-fp" : "");
         nest_run();
         stage++;
         stage_run();
