@@ -64,7 +64,9 @@
 #define TLS_E_EOF (-22)           /* transport closed before close_notify */
 #define TLS_E_NO_CERT (-23)       /* the server sent no certificate */
 #define TLS_E_INTERNAL (-24)      /* output buffer full in the handshake */
-#define TLS_E_COUNT 24
+#define TLS_E_KEY_LIMIT (-25)    /* a key reached its record limit (RFC 8446 5.5) */
+#define TLS_E_DUPLICATE_EXT (-26) /* two extensions of one type in a block (4.2) */
+#define TLS_E_COUNT 26
 #define TLS_E_X509 (-100)         /* -100 + X509_E_* (-101 .. -120) */
 #define TLS_E_ALERT (-256)        /* -256 - alert description */
 
@@ -99,7 +101,8 @@ typedef struct {
 } tls_ticket_t;
 
 /* Tickets from one server (one host name), kept by the caller across
- * connections: the newest TLS_TICKETS_N, each used at most once. Holds
+ * connections: the newest TLS_TICKETS_N, each offered at most once (taken
+ * out of the store by the connection that offers it). Holds
  * secrets: it stays in the secure world; tls_tickets_wipe() clears it. */
 typedef struct {
     tls_ticket_t t[TLS_TICKETS_N];
@@ -137,7 +140,7 @@ typedef struct tls_client {
     int err;
     uint16_t suite;
     uint8_t peer_closed, sent_close, hrr_done, cert_requested, mfl_acked, ku_pending;
-    uint8_t psk_slot;              /* ticket offered (0xff: none) */
+    uint8_t psk_slot;              /* 0xff: no ticket offered; else c->psk is it */
     uint8_t psk_accepted;
     uint64_t start_ms, last_ms, time_ms;
     bool time_known, chain_checked;
@@ -151,6 +154,7 @@ typedef struct tls_client {
     uint8_t leaf_pk[32];
     crypto_sha256_t transcript;
     tls_dir_t rd, wr;
+    tls_ticket_t psk;              /* the ticket offered, taken out of the store */
     /* input: one record at a time */
     size_t ilen;                   /* bytes of the current record received */
     size_t app_off, app_len;       /* decrypted application data not yet read */
@@ -198,7 +202,10 @@ int tls_client_set_time(tls_client_t *c, int64_t unix_s, uint64_t now_ms);
  * TLS_ST_CLOSED) or the sticky error. */
 int tls_client_read(tls_client_t *c, void *out, size_t len);
 /* Queues up to len bytes as one record; returns how many were taken (0
- * when the output buffer is full: send first) or the sticky error. */
+ * when the output buffer is full: send first) or the sticky error. Near
+ * the sending key's record limit a KeyUpdate is queued first; if the key
+ * is at its limit and no KeyUpdate could go out, TLS_E_KEY_LIMIT (not
+ * sticky: send what is queued, then write again). */
 int tls_client_write(tls_client_t *c, const void *data, size_t len);
 /* Queues a KeyUpdate and switches the sending keys; request asks the
  * server to update its own. 0, TLS_E_STATE or the sticky error. */

@@ -399,6 +399,11 @@ int tls_client_write(tls_client_t *c, const void *data, size_t len)
         return c->err;
     if (c->state != TLS_ST_CONNECTED)
         return TLS_E_STATE;
+    /* Within TLS_KU_MARGIN records of the key's limit, no more data goes
+     * under it: a KeyUpdate first, or nothing until one can be queued. */
+    uint64_t limit = tls_key_limit(c->suite);
+    if (c->wr.seq >= limit - TLS_KU_MARGIN && !tls_ku_auto(c))
+        return c->wr.seq >= limit ? TLS_E_KEY_LIMIT : 0;
     uint8_t *p = tls_rec_begin(c, &room, TLS_CTRL_RESERVE);
     size_t n = len < room ? len : room;
     if (n == 0)
@@ -440,6 +445,15 @@ int tls_client_key_update(tls_client_t *c, bool request)
     tls_rec_end(c, TLS_CT_HANDSHAKE, 5);
     tls_dir_update(&c->wr, c->suite);
     return 0;
+}
+
+bool tls_ku_auto(tls_client_t *c)
+{
+    /* An answer still owed (ku_pending) will change our key anyway. */
+    if (c->err || c->state != TLS_ST_CONNECTED || c->ku_pending)
+        return false;
+    bool request = c->rd.seq >= tls_key_limit(c->suite) - TLS_KU_MARGIN;
+    return tls_client_key_update(c, request) == 0;
 }
 
 int tls_ku_answer(tls_client_t *c)

@@ -67,6 +67,25 @@
 #define TLS_BUILD_TIME 1764633600 /* 2025-12-02 */
 #endif
 
+/* Records one key may protect (RFC 8446 5.5). AES-128-GCM: 2^24.5 full
+ * records, rounded down. ChaCha20-Poly1305: the 64-bit sequence number
+ * would wrap first; the last value is kept unused (the read side refuses
+ * it). A key is never used for a record at or beyond its limit, in either
+ * direction. A test build lowers them to reach the limit quickly. */
+#ifndef TLS_KEY_RECORDS_AESGCM
+#define TLS_KEY_RECORDS_AESGCM 23726566u
+#endif
+#ifndef TLS_KEY_RECORDS_CHACHA
+#define TLS_KEY_RECORDS_CHACHA 0xffffffffffffffffu
+#endif
+/* This many records before a key's limit the client sends a KeyUpdate of
+ * its own before more application data (asking the peer to update too
+ * when the read key is as close); the records in between are left for
+ * control records (alerts, KeyUpdate answers, close_notify). */
+#ifndef TLS_KU_MARGIN
+#define TLS_KU_MARGIN 16u
+#endif
+
 /* Room in the output buffer kept for control records (an alert, a
  * KeyUpdate answer) behind queued application data. */
 #define TLS_CTRL_RESERVE 64u
@@ -86,6 +105,11 @@ _Static_assert(TLS_CHAIN_MAX >= 1u && TLS_CHAIN_MAX <= 8u, "chain depth 1..8");
 _Static_assert(TLS_EXT_MAX >= 8u && TLS_EXT_MAX <= 64u, "extension count bound");
 _Static_assert(TLS_TICKETS_N >= 1u && TLS_TICKETS_N <= 16u, "ticket store of 1..16");
 _Static_assert(TLS_TICKET_MAX >= 32u && TLS_TICKET_MAX <= 8192u, "ticket size bound");
+_Static_assert(TLS_KEY_RECORDS_AESGCM > 2u * TLS_KU_MARGIN &&
+                   TLS_KEY_RECORDS_AESGCM <= 23726566u,
+               "AES-GCM key limit: above the margin, at most 2^24.5 (RFC 8446 5.5)");
+_Static_assert(TLS_KEY_RECORDS_CHACHA > 2u * TLS_KU_MARGIN, "ChaCha20 key limit above the margin");
+_Static_assert(TLS_KU_MARGIN >= 4u, "room for control records before a key's limit");
 _Static_assert(TLS_HOST_MAX >= 1u && TLS_HOST_MAX <= 255u, "host name bound");
 /* The ClientHello (with a cookie of up to 256 bytes and a ticket) and
  * the client's second flight must each fit one record. */

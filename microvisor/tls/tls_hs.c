@@ -5,8 +5,9 @@
  * IMPLEMENTATION NOTES
  * - Each handler gets one whole message (header included) and reads it
  *   with a cursor; a vector must be consumed exactly, so trailing bytes
- *   are decode_error. Extensions are counted (TLS_EXT_MAX) and a repeat
- *   of a known one is illegal_parameter; an extension we did not offer
+ *   are decode_error. Each block of extensions is checked whole first
+ *   (tls_ext_block_check): at most TLS_EXT_MAX, and a type repeated,
+ *   known or not, is illegal_parameter; then an extension we did not offer
  *   is unsupported_extension (4.2), except in CertificateRequest, where
  *   unknown ones are ignored as 4.3.2 says.
  * - Each handler adds its message to the transcript at the point the
@@ -35,31 +36,44 @@ static void hash_msg(tls_client_t *c, const uint8_t *m, size_t n)
     crypto_sha256_update(&c->transcript, m, n);
 }
 
-/* Iterates a block of extensions: each call returns the next (type,
- * data) pair; 1 while one is produced, 0 at the end, or a failure. */
+/* Checks a whole block of extensions before any is acted on: at most
+ * TLS_EXT_MAX, each well formed, no type twice (4.2: "MUST NOT be more
+ * than one extension of the same type in a given extension block"),
+ * unknown types included. TLS_EXT_MAX is small, so the pairwise compare
+ * needs no table. 0 or a failure. */
+int tls_ext_block_check(tls_client_t *c, tls_cur_t block)
+{
+    uint16_t types[TLS_EXT_MAX];
+    unsigned count = 0;
+    tls_cur_t data;
+    uint32_t type;
+    while (block.n) {
+        if (count == TLS_EXT_MAX)
+            return tls_fail(c, TLS_E_TOO_MANY_EXT, TLS_AL_DECODE_ERROR);
+        if (!cur_u16(&block, &type) || !cur_vec(&block, 2, &data))
+            return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
+        for (unsigned i = 0; i < count; i++)
+            if (types[i] == type)
+                return tls_fail(c, TLS_E_DUPLICATE_EXT, TLS_AL_ILLEGAL_PARAMETER);
+        types[count++] = (uint16_t)type;
+    }
+    return 0;
+}
+
+/* Iterates a block already passed by tls_ext_block_check: each call
+ * returns the next (type, data) pair; 1 while one is produced, 0 at the
+ * end. */
 typedef struct {
     tls_cur_t cur;
-    unsigned count;
-    uint32_t seen; /* bit per known extension type < 64 */
-    uint32_t seen_hi;
 } ext_iter_t;
 
 static int ext_next(tls_client_t *c, ext_iter_t *it, uint32_t *type, tls_cur_t *data)
 {
+    (void)c;
     if (it->cur.n == 0)
         return 0;
-    if (++it->count > TLS_EXT_MAX)
-        return tls_fail(c, TLS_E_TOO_MANY_EXT, TLS_AL_DECODE_ERROR);
-    if (!cur_u16(&it->cur, type) || !cur_vec(&it->cur, 2, data))
-        return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
-    /* Duplicate check on the types we know (all below 64). */
-    if (*type < 64) {
-        uint32_t bit = 1u << (*type & 31);
-        uint32_t *set = *type < 32 ? &it->seen : &it->seen_hi;
-        if (*set & bit)
-            return tls_fail(c, TLS_E_PARAMS, TLS_AL_ILLEGAL_PARAMETER);
-        *set |= bit;
-    }
+    cur_u16(&it->cur, type);
+    cur_vec(&it->cur, 2, data);
     return 1;
 }
 
@@ -95,7 +109,9 @@ int tls_on_server_hello(tls_client_t *c, const uint8_t *m, size_t n)
         !cur_u16(&cur, &suite) || !cur_u8(&cur, &comp) || !cur_vec(&cur, 2, &exts) || cur.n)
         return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
     bool hrr = memcmp(random.p, HRR_RANDOM, 32) == 0;
-    ext_iter_t it = {exts, 0, 0, 0};
+    if ((rc = tls_ext_block_check(c, exts)) != 0)
+        return rc;
+    ext_iter_t it = {exts};
     while ((rc = ext_next(c, &it, &type, &data)) == 1) {
         if (type == TLS_EXT_SUPPORTED_VERSIONS) {
             if (!cur_u16(&data, &v) || data.n)
@@ -170,7 +186,9 @@ int tls_on_encrypted_extensions(tls_client_t *c, const uint8_t *m, size_t n)
     int rc;
     if (!cur_vec(&cur, 2, &exts) || cur.n)
         return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
-    ext_iter_t it = {exts, 0, 0, 0};
+    if ((rc = tls_ext_block_check(c, exts)) != 0)
+        return rc;
+    ext_iter_t it = {exts};
     while ((rc = ext_next(c, &it, &type, &data)) == 1) {
         if (type == TLS_EXT_SERVER_NAME) {
             if (data.n)
@@ -209,7 +227,9 @@ int tls_on_certificate_request(tls_client_t *c, const uint8_t *m, size_t n)
     /* In the handshake the context is empty (4.3.2). */
     if (ctx.n)
         return tls_fail(c, TLS_E_PARAMS, TLS_AL_ILLEGAL_PARAMETER);
-    ext_iter_t it = {exts, 0, 0, 0};
+    if ((rc = tls_ext_block_check(c, exts)) != 0)
+        return rc;
+    ext_iter_t it = {exts};
     while ((rc = ext_next(c, &it, &type, &data)) == 1) {
         if (type != TLS_EXT_SIGNATURE_ALGORITHMS)
             continue;
@@ -246,7 +266,10 @@ int tls_on_certificate(tls_client_t *c, const uint8_t *m, size_t n)
     while (list.n) {
         if (!cur_vec(&list, 3, &der) || der.n == 0 || !cur_vec(&list, 2, &exts))
             return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
-        /* We asked for no OCSP status nor SCTs. */
+        /* We asked for no OCSP status nor SCTs: any extension is refused,
+         * a repeated one (4.2) as such. */
+        if ((rc = tls_ext_block_check(c, exts)) != 0)
+            return rc;
         if (exts.n)
             return tls_fail(c, TLS_E_UNSUPPORTED_EXT, TLS_AL_UNSUPPORTED_EXTENSION);
         /* The anchor may follow the TLS_CHAIN_MAX certificates. */
@@ -405,7 +428,8 @@ static const char *const TLS_NAMES[TLS_E_COUNT] = {
     "bad_record_mac", "version", "illegal_parameter", "unsupported_extension",
     "missing_extension", "hello_retry", "key_share", "handshake_too_big",
     "too_many_extensions", "certificate_too_big", "chain_too_deep", "bad_certificate_verify",
-    "bad_finished", "signature_algorithm", "timeout", "eof", "no_certificate", "internal"};
+    "bad_finished", "signature_algorithm", "timeout", "eof", "no_certificate", "internal",
+    "key_limit", "duplicate_extension"};
 
 static const struct {
     uint8_t code;

@@ -144,6 +144,8 @@ void tls_finished(uint8_t out[32], const uint8_t base[32], const uint8_t hash[32
 void tls_dir_update(tls_dir_t *d, uint16_t suite);
 
 /* ---- record layer (tls_record.c) ---- */
+/* Records one key of the suite may protect (RFC 8446 5.5). */
+uint64_t tls_key_limit(uint16_t suite);
 /* Where the payload of the next outgoing record goes, and how much fits
  * (reserve bytes kept free for control records). */
 uint8_t *tls_rec_begin(tls_client_t *c, size_t *room, size_t reserve);
@@ -177,6 +179,10 @@ int tls_on_key_update(tls_client_t *c, const uint8_t *m, size_t n);
 int tls_on_new_session_ticket(tls_client_t *c, const uint8_t *m, size_t n);
 
 /* Helpers the handlers share with tls_client.c. */
+/* A block of extensions: at most TLS_EXT_MAX, well formed, no type twice
+ * (known or not); 0 or fails c (too_many_extensions, decode,
+ * duplicate_extension). */
+int tls_ext_block_check(tls_client_t *c, tls_cur_t block);
 bool tls_suite_offered(const tls_client_t *c, uint32_t suite);
 int tls_write_client_hello(tls_client_t *c, const uint8_t *cookie, size_t cookie_len);
 /* Fails with the TLS error and alert an X509_E_* verdict maps to. */
@@ -185,6 +191,9 @@ int tls_fail_x509(tls_client_t *c, int x509_err);
 int64_t tls_wall_time(const tls_client_t *c);
 /* Answers a KeyUpdate(update_requested): queued now or once room is. */
 int tls_ku_answer(tls_client_t *c);
+/* A KeyUpdate of our own because a key is near its record limit
+ * (update_requested when the read key is): true if queued. */
+bool tls_ku_auto(tls_client_t *c);
 
 /* ---- tickets and PSK resumption (tls_ticket.c) ---- */
 /* Picks the ticket to offer at init (dropping expired ones). */

@@ -16,11 +16,16 @@
  *   one TLS_MAX_FRAG + 256; anything longer is record_overflow before a
  *   byte of its body is read, so a server that ignores max_fragment_length
  *   fails with TLS_E_RECORD_OVERFLOW, never overflows a buffer.
- * - The nonce is the IV XOR the 64-bit sequence number (5.3). A sequence
- *   read sequence number at 2^64 - 1 is refused. The write side has no
- *   limit yet and no forced KeyUpdate (AES-128-GCM's RFC 8446 5.5 limit,
- *   about 2^24.5 records per key, is the practical one): open work, see
- *   docs/tls.md.
+ * - The nonce is the IV XOR the 64-bit sequence number (5.3), so a
+ *   (key, sequence) pair must never repeat. Each key protects fewer than
+ *   tls_key_limit() records (RFC 8446 5.5: 2^24.5 for AES-128-GCM; for
+ *   ChaCha20-Poly1305 the sequence would wrap first). Write side: at the
+ *   limit tls_rec_begin() offers no room, so nothing more is sealed
+ *   under that key; TLS_KU_MARGIN records before it tls_client_write()
+ *   sends a KeyUpdate first (tls_ku_auto). Read side: a record under a
+ *   key at its limit is refused (TLS_E_KEY_LIMIT) before it is opened,
+ *   and when the peer's key comes within the margin we ask it to update
+ *   (KeyUpdate with update_requested).
  */
 #include <string.h>
 
@@ -33,6 +38,12 @@ static void nonce_of(const tls_dir_t *d, uint8_t nonce[12])
         nonce[11 - i] ^= (uint8_t)(d->seq >> (8 * i));
 }
 
+uint64_t tls_key_limit(uint16_t suite)
+{
+    return suite == TLS_SUITE_AES_128_GCM_SHA256 ? TLS_KEY_RECORDS_AESGCM
+                                                 : TLS_KEY_RECORDS_CHACHA;
+}
+
 uint8_t *tls_rec_begin(tls_client_t *c, size_t *room, size_t reserve)
 {
     size_t overhead = TLS_REC_HDR + 1 + 16 + reserve;
@@ -40,6 +51,10 @@ uint8_t *tls_rec_begin(tls_client_t *c, size_t *room, size_t reserve)
         c->osent = c->olen = 0;
     size_t free_bytes = TLS_OUT_SIZE - c->olen;
     *room = free_bytes > overhead ? free_bytes - overhead : 0;
+    /* A key at its record limit seals nothing more: every writer checks
+     * the room it is given, so no nonce is ever used twice. */
+    if (c->wr.on && c->wr.seq >= tls_key_limit(c->suite))
+        *room = 0;
     if (*room > TLS_MAX_FRAG)
         *room = TLS_MAX_FRAG;
     return c->obuf + c->olen + TLS_REC_HDR;
@@ -51,6 +66,10 @@ void tls_rec_end(tls_client_t *c, uint8_t type, size_t len)
     size_t total = len;
     if (c->wr.on) {
         uint8_t nonce[12];
+        if (c->wr.seq >= tls_key_limit(c->suite)) { /* unreachable: room was 0 */
+            crypto_wipe(p, len);
+            return;
+        }
         p[len] = type;
         total = len + 1 + 16;
         h[0] = TLS_CT_APPDATA;
@@ -94,8 +113,10 @@ static int rec_open(tls_client_t *c, size_t len, uint8_t *type, size_t *plain)
     int rc;
     if (len < 17)
         return tls_fail(c, TLS_E_BAD_RECORD_MAC, TLS_AL_BAD_RECORD_MAC);
-    if (c->rd.seq == UINT64_MAX)
-        return tls_fail(c, TLS_E_STATE, TLS_AL_INTERNAL_ERROR);
+    /* The peer kept a key past its limit (RFC 8446 5.5): refused before
+     * it is opened (this also keeps the sequence from wrapping). */
+    if (c->rd.seq >= tls_key_limit(c->suite))
+        return tls_fail(c, TLS_E_KEY_LIMIT, TLS_AL_UNEXPECTED_MESSAGE);
     nonce_of(&c->rd, nonce);
     /* Streaming decryption in place, then the verdict: the plaintext is
      * wiped unless the tag is right. (The verdict and the authenticated
@@ -120,6 +141,10 @@ static int rec_open(tls_client_t *c, size_t len, uint8_t *type, size_t *plain)
     }
     TLS_DECLASSIFY(p, len - 16);
     c->rd.seq++;
+    /* The peer's key is near its limit: ask it to update (best effort;
+     * the refusal above still holds if it does not). */
+    if (c->rd.seq == tls_key_limit(c->suite) - TLS_KU_MARGIN)
+        tls_ku_auto(c);
     /* The content type is the last non-zero byte; all zero is an error. */
     size_t n = len - 16;
     while (n > 0 && p[n - 1] == 0)

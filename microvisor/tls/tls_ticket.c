@@ -5,9 +5,13 @@
  * IMPLEMENTATION NOTES
  * - The store is the caller's (it outlives each connection) and bounded:
  *   TLS_TICKETS_N tickets of at most TLS_TICKET_MAX bytes. A new ticket
- *   takes an empty slot or the oldest one. A ticket is offered once: it
- *   is wiped from the store as soon as the ServerHello has answered, used
- *   or not, so two connections never show the same ticket.
+ *   takes an empty slot or the oldest one. A ticket is offered once
+ *   (RFC 8446 C.4): when a connection chooses it, at init, it moves into
+ *   that connection's context (c->psk) and is wiped from the store, so
+ *   no other connection, concurrent or later, can show it again, even
+ *   when this one is abandoned before the ServerHello. The context's copy
+ *   is wiped when the ServerHello answers (used or not), on failure and
+ *   by tls_client_wipe().
  * - Age: a ticket older than its lifetime (capped at 7 days) is not
  *   offered and is wiped. obfuscated_ticket_age = age in ms + age_add
  *   (mod 2^32), the age measured with now_ms at init.
@@ -60,23 +64,27 @@ void tls_psk_choose(tls_client_t *c, uint64_t now_ms)
             (c->psk_slot == 0xff || t->received_ms > s->t[c->psk_slot].received_ms))
             c->psk_slot = (uint8_t)i;
     }
+    if (c->psk_slot == 0xff)
+        return;
+    /* Consumed as it is chosen: the store never shows it again. */
+    c->psk = s->t[c->psk_slot];
+    crypto_wipe(&s->t[c->psk_slot], sizeof(tls_ticket_t));
 }
 
 const uint8_t *tls_psk_key(const tls_client_t *c)
 {
-    return c->psk_slot == 0xff ? NULL : c->cfg->tickets->t[c->psk_slot].psk;
+    return c->psk_slot == 0xff ? NULL : c->psk.psk;
 }
 
 void tls_psk_inherit(tls_client_t *c)
 {
-    c->window = c->cfg->tickets->t[c->psk_slot].window;
+    c->window = c->psk.window;
     c->chain_checked = true;
 }
 
 void tls_psk_consume(tls_client_t *c)
 {
-    if (c->psk_slot != 0xff)
-        crypto_wipe(&c->cfg->tickets->t[c->psk_slot], sizeof(tls_ticket_t));
+    crypto_wipe(&c->psk, sizeof(c->psk));
     c->psk_slot = 0xff;
 }
 
@@ -85,12 +93,12 @@ size_t tls_psk_ext_len(const tls_client_t *c)
     if (c->psk_slot == 0xff)
         return 0;
     /* modes: 4 + 2; pre_shared_key: 4 + 2 + (2 + len + 4) + 2 + 33 */
-    return 6 + 4 + 2 + 2 + c->cfg->tickets->t[c->psk_slot].len + 4 + 2 + 33;
+    return 6 + 4 + 2 + 2 + c->psk.len + 4 + 2 + 33;
 }
 
 uint8_t *tls_psk_write_ext(tls_client_t *c, uint8_t *p)
 {
-    const tls_ticket_t *t = &c->cfg->tickets->t[c->psk_slot];
+    const tls_ticket_t *t = &c->psk;
     uint32_t age = (uint32_t)(c->last_ms - t->received_ms) + t->age_add;
     put16(p, TLS_EXT_PSK_MODES), put16(p + 2, 2), p[4] = 1, p[5] = 1; /* psk_dhe_ke */
     p += 6;
@@ -144,16 +152,11 @@ int tls_on_new_session_ticket(tls_client_t *c, const uint8_t *m, size_t n)
         return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
     lifetime = lifetime << 16 | lo;
     age_add = a_hi << 16 | a_lo;
-    /* Extensions (early_data, unknown ones) are counted, else ignored. */
-    unsigned count = 0;
-    tls_cur_t data;
-    uint32_t type;
-    while (exts.n) {
-        if (++count > TLS_EXT_MAX)
-            return tls_fail(c, TLS_E_TOO_MANY_EXT, TLS_AL_DECODE_ERROR);
-        if (!cur_u16(&exts, &type) || !cur_vec(&exts, 2, &data))
-            return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
-    }
+    /* Extensions (early_data, unknown ones) are checked (count, form, no
+     * type twice), else ignored. */
+    int rc = tls_ext_block_check(c, exts);
+    if (rc)
+        return rc;
     tls_ticket_store_t *s = c->cfg->tickets;
     /* (tls_expand_label takes a context of at most 32 bytes; servers use
      * 8 or fewer for the nonce.) */

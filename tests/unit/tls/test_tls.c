@@ -218,7 +218,7 @@ static void test_server_hello(void)
     drain();
     uint8_t dup[12];
     memcpy(dup, v13, 6), memcpy(dup + 6, v13, 6);
-    CHECK_EQ(feed(rec, server_hello(rec, 0x1303, dup, 12)), TLS_E_PARAMS);
+    CHECK_EQ(feed(rec, server_hello(rec, 0x1303, dup, 12)), TLS_E_DUPLICATE_EXT);
     /* A small-order share (u = 0): illegal_parameter, wiped. */
     tls_client_init(&c, &cfg, ENTROPY, 0);
     drain();
