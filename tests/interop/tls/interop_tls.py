@@ -10,7 +10,7 @@ runs on 127.0.0.1 on a free port and is killed when its case ends. When the
 kernel allows it, the whole run happens in a private network namespace with
 only loopback (gnutls-serv cannot be told to bind to 127.0.0.1).
 
-usage: interop_tls.py TLS_PEER [X509_TOOL]
+usage: interop_tls.py TLS_PEER [X509_TOOL [TLS_PEER_LOWLIMIT]]
 """
 import os
 import shutil
@@ -322,17 +322,56 @@ def test_hrr(peer, k):
 
 
 def test_key_update(peer, k):
+    """KeyUpdate both ways. Every step waits on an event, never on time:
+    s_server takes a stdin command only when the command is all its read
+    returns, so each line is written only after the client has shown it
+    got the previous one (it sends "got-srv1", then "got-ku" once the
+    server's KeyUpdate changed its read key; s_server's own "KEY UPDATE"
+    line is stdio-buffered and arrives late); under load, lines written
+    back to back used to reach s_server in one read, and the K went out
+    as data."""
     for suite in ("chacha", "aes"):
         case = Case(f"s_server KeyUpdate both ways {suite}")
         port = free_port()
         srv = s_server(k, port, suite=suite)
         try:
             run_peer(case, peer_args(peer, k, port),
-                     ["send:ping1", "expect:srv1", "expect:srv2", "send:ping2", "keyupdate-req",
-                      "send:ping3", "expect:srv3", "keyupdate", "send:ping4", "close"],
-                     srv, [("wait", "ping1"), ("write", "srv1\n"), ("write", "K\n"),
-                           ("write", "srv2\n"), ("wait", "ping2"), ("wait", "ping3"),
-                           ("write", "srv3\n"), ("wait", "ping4")])
+                     ["send:ping1", "expect:srv1", "send:got-srv1", "expect-keyupdate",
+                      "send:got-ku", "expect:srv2", "send:ping2",
+                      "keyupdate-req", "send:ping3", "expect:srv3", "keyupdate", "send:ping4",
+                      "close"],
+                     srv, [("wait", "ping1"), ("write", "srv1\n"), ("wait", "got-srv1"),
+                           ("write", "K\n"), ("wait", "got-ku"), ("write", "srv2\n"),
+                           ("wait", "ping2"), ("wait", "ping3"), ("write", "srv3\n"),
+                           ("wait", "ping4")])
+        finally:
+            srv.stop()
+
+
+def test_key_limit(peer_low, k):
+    """tls_peer_lowlimit: the same engine with every key limited to 40
+    records (margin 8). 100 lines make it change its sending key by itself
+    (a KeyUpdate before each limit); s_server (-msg) must receive the
+    KeyUpdates and every line under the new keys."""
+    if not peer_low:
+        return
+    for suite in ("chacha", "aes"):
+        case = Case(f"s_server key limit: automatic KeyUpdate {suite}")
+        port = free_port()
+        srv = s_server(k, port, suite=suite, extra=["-msg"])
+        try:
+            lines = [f"send:line-{i:03d}" for i in range(100)]
+            out = run_peer(case, peer_args(peer_low, k, port),
+                           lines + ["send:last", "expect:bye", "close"],
+                           srv, [("wait", "line-099"), ("wait", "last"), ("write", "bye\n")])
+            with srv.lock:
+                text = "".join(srv.out)
+            got = [i for i in range(100) if f"line-{i:03d}" in text]
+            case.check(len(got) == 100, f"s_server saw {len(got)} of 100 lines")
+            updates = sum(1 for l in text.splitlines() if l.startswith("<<<") and "KeyUpdate" in l)
+            case.check(updates >= 2, f"s_server received {updates} KeyUpdates, expected >= 2")
+            case.check(out is not None and "auto_keyupdates=" in out and
+                       "auto_keyupdates=0" not in out, f"no automatic KeyUpdate: {out}")
         finally:
             srv.stop()
 
@@ -522,6 +561,7 @@ def test_x509(tool, k):
 def main():
     peer = os.path.abspath(sys.argv[1])
     tool = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
+    peer_low = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
     if os.environ.get("KEEL_NETNS") is None and shutil.which("unshare"):
         probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True)
         if probe.returncode == 0:
@@ -537,6 +577,8 @@ def main():
             if only and test.__name__ not in only.split(","):
                 continue
             test(peer, k)
+        if not only or "test_key_limit" in only:
+            test_key_limit(peer_low, k)
         if tool and (not only or "test_x509" in only):
             test_x509(tool, k)
     if Case.failures:

@@ -10,11 +10,13 @@
  * Steps, run in order once the handshake is done:
  *   send:TEXT      write TEXT and a newline
  *   expect:TEXT    read until the received data contains TEXT
+ *   expect-keyupdate  read until the server's KeyUpdate changed our read key
  *   keyupdate      send a KeyUpdate (update_not_requested)
  *   keyupdate-req  send a KeyUpdate (update_requested)
  *   close          send close_notify and wait for the peer's (or EOF)
  *   wait-eof       read until close_notify or EOF
- * Prints "connected suite=0x...." after the handshake and "error CLASS
+ * Prints "connected suite=0x...." after the handshake, "auto_keyupdates=N"
+ * (KeyUpdates the engine sent by itself near a key's limit) at the end, and "error CLASS
  * NAME" on failure. --entropy and --record make the bench fixture
  * (tests/bench/tls): a fixed ClientHello and the server's bytes. Exit 0 when every step passed (or, with
  * --expect-error, when exactly that error happened), 1 otherwise.
@@ -38,6 +40,7 @@ static FILE *record_file;   /* --record: every byte the server sent */
 static tls_ticket_store_t tickets;
 static const char *tickets_path; /* --tickets: the store, loaded and saved */
 static uint64_t clock_skew_ms;   /* --age-tickets: pretend time passed */
+static int auto_ku;              /* KeyUpdates the engine sent on its own */
 
 static void tickets_save(void)
 {
@@ -233,7 +236,11 @@ int main(int argc, char **argv)
             char line[512];
             size_t n = (size_t)snprintf(line, sizeof(line), "%s\n", s + 5), off = 0;
             while (off < n) {
+                uint64_t seq = client.wr.seq;
                 int w = tls_client_write(&client, line + off, n - off);
+                /* The sequence went back: the engine changed its key by
+                 * itself (a KeyUpdate before the key's record limit). */
+                auto_ku += w > 0 && client.wr.seq <= seq;
                 if (w < 0)
                     return report(w, expect);
                 off += (size_t)w;
@@ -254,6 +261,22 @@ int main(int argc, char **argv)
             }
             printf("got %s\n", s + 7);
             fflush(stdout);
+        } else if (!strcmp(s, "expect-keyupdate")) {
+            /* Until the server's KeyUpdate changed our reading key. */
+            uint8_t before[32];
+            memcpy(before, client.rd.secret, 32);
+            while (!memcmp(before, client.rd.secret, 32)) {
+                rc = pump(fd);
+                drain_app();
+                if (rc < 0)
+                    return report(rc, expect);
+                if (rc == 1 || tls_client_state(&client) == TLS_ST_CLOSED) {
+                    fprintf(stderr, "tls_peer: closed before a KeyUpdate\n");
+                    return 1;
+                }
+            }
+            printf("got keyupdate\n");
+            fflush(stdout);
         } else if (!strcmp(s, "keyupdate") || !strcmp(s, "keyupdate-req")) {
             rc = tls_client_key_update(&client, !strcmp(s, "keyupdate-req"));
             if (rc || flush(fd))
@@ -272,6 +295,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    printf("auto_keyupdates=%d\n", auto_ku);
     int kept = 0;
     for (unsigned k = 0; k < TLS_TICKETS_N; k++)
         kept += tickets.t[k].len != 0;
