@@ -67,9 +67,8 @@ typedef struct {
     tls_cur_t cur;
 } ext_iter_t;
 
-static int ext_next(tls_client_t *c, ext_iter_t *it, uint32_t *type, tls_cur_t *data)
+static int ext_next(ext_iter_t *it, uint32_t *type, tls_cur_t *data)
 {
-    (void)c;
     if (it->cur.n == 0)
         return 0;
     cur_u16(&it->cur, type);
@@ -112,7 +111,7 @@ int tls_on_server_hello(tls_client_t *c, const uint8_t *m, size_t n)
     if ((rc = tls_ext_block_check(c, exts)) != 0)
         return rc;
     ext_iter_t it = {exts};
-    while ((rc = ext_next(c, &it, &type, &data)) == 1) {
+    while ((rc = ext_next(&it, &type, &data)) == 1) {
         if (type == TLS_EXT_SUPPORTED_VERSIONS) {
             if (!cur_u16(&data, &v) || data.n)
                 return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
@@ -189,7 +188,7 @@ int tls_on_encrypted_extensions(tls_client_t *c, const uint8_t *m, size_t n)
     if ((rc = tls_ext_block_check(c, exts)) != 0)
         return rc;
     ext_iter_t it = {exts};
-    while ((rc = ext_next(c, &it, &type, &data)) == 1) {
+    while ((rc = ext_next(&it, &type, &data)) == 1) {
         if (type == TLS_EXT_SERVER_NAME) {
             if (data.n)
                 return tls_fail(c, TLS_E_DECODE, TLS_AL_DECODE_ERROR);
@@ -230,7 +229,7 @@ int tls_on_certificate_request(tls_client_t *c, const uint8_t *m, size_t n)
     if ((rc = tls_ext_block_check(c, exts)) != 0)
         return rc;
     ext_iter_t it = {exts};
-    while ((rc = ext_next(c, &it, &type, &data)) == 1) {
+    while ((rc = ext_next(&it, &type, &data)) == 1) {
         if (type != TLS_EXT_SIGNATURE_ALGORITHMS)
             continue;
         if (!cur_vec(&data, 2, &algs) || data.n || algs.n == 0 || (algs.n & 1))
