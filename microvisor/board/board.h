@@ -24,11 +24,8 @@ void board_partition(void);
 /* Microvisor console: one byte out, polled. */
 void board_console_putc(char c);
 /* Which context is running: the exception number, 0 in Thread mode (the
- * console keeps the lines of pre-empting contexts apart by it), and a
- * critical section around one byte and the record of whose line it is. */
+ * console keeps the lines of pre-empting contexts apart by it). */
 uint32_t board_console_context(void);
-uint32_t board_console_lock(void);
-void board_console_unlock(uint32_t state);
 
 /* Microseconds since reset, monotonic, 64-bit. Callable from any context. */
 uint64_t board_time_us(void);

@@ -6,14 +6,16 @@
  *
  * Any context may print, and a higher-priority one may pre-empt a line
  * half-way (a fault while deferred work drains an application log line).
- * Every byte goes through console_putc, which knows whose line is open
- * (the IPSR that wrote its last byte; one byte at a time with exceptions
- * masked, so the record is always true): a context that finds another's line
- * open ends it first, so its own line starts at the left margin, and
- * counts the break. A writer of untrusted text (console_write_line) that
- * sees the count change re-emits its prefix before going on, so the rest
- * of an application's line can never stand at the margin looking like the
- * microvisor's (KEEL-SA-2026-11).
+ * Every byte goes through console_putc, which records whose line is open
+ * (the IPSR that claimed its last byte, claimed before the byte goes out):
+ * a context that finds another's line open ends it first, so its own line
+ * starts at the left margin, and counts the break. A writer of untrusted
+ * text (console_write_line) that sees the count move ends its own line and
+ * goes on behind its prefix again. Nothing is masked (a fast interrupt
+ * never waits for the UART), so a pre-emption between a byte's check and
+ * its output can leave that one byte alone on a line; never more, so no
+ * application text can stand at the margin looking like the microvisor's
+ * (KEEL-SA-2026-11).
  */
 #include "console.h"
 
@@ -21,22 +23,25 @@
 
 #include "board.h"
 
-static uint32_t console_col;    /* bytes since the last newline */
-static uint32_t console_owner;  /* the IPSR that wrote them */
+/* Shared with pre-empting contexts; every access is ordered by the
+ * board_console_putc call beside it (an external function). */
+static uint32_t console_col;   /* bytes claimed since the last newline */
+static uint32_t console_owner; /* the IPSR that claimed them */
 static volatile uint32_t console_breaks;
+/* The context writing now: set by each entry point and put back on its
+ * return, which nests exactly as pre-emption does. */
+static uint32_t console_me;
 
-/* The byte and the record of whose line it is go out together (a
- * pre-emption between the two would leave the record wrong). With
- * `unbroken`, only if no other line has cut in since *unbroken was read:
- * false then, and nothing written. */
-static bool console_putc_if(char c, const uint32_t *unbroken)
+static uint32_t console_enter(void)
 {
-    uint32_t me = board_console_context();
-    uint32_t lock = board_console_lock();
-    if (unbroken && *unbroken != console_breaks) {
-        board_console_unlock(lock);
-        return false;
-    }
+    uint32_t outer = console_me;
+    console_me = board_console_context();
+    return outer;
+}
+
+static inline __attribute__((always_inline)) void console_putc_inline(char c)
+{
+    uint32_t me = console_me;
     if (console_col && console_owner != me) {
         /* Pre-empted mid-line: it resumes after this context is done. */
         board_console_putc('\r');
@@ -44,16 +49,22 @@ static bool console_putc_if(char c, const uint32_t *unbroken)
         console_col = 0;
         console_breaks++;
     }
+    /* Claimed first: a context pre-empting between this and the byte
+     * sees the line open and ends it. */
     console_owner = me;
-    board_console_putc(c);
     console_col = c == '\n' ? 0 : console_col + 1;
-    board_console_unlock(lock);
-    return true;
+    board_console_putc(c);
+    if (c != '\n' && !console_col) {
+        /* A line that cut in after the claim ended ours: this byte
+         * followed it and opens a line of its own. */
+        console_owner = me;
+        console_col = 1;
+    }
 }
 
 static void console_putc(char c)
 {
-    (void)console_putc_if(c, NULL);
+    console_putc_inline(c);
 }
 
 static void console_puts_n(const char *s, int width, char pad)
@@ -89,7 +100,7 @@ static void console_put_number(uint64_t v, unsigned base, bool negative,
     console_puts_n(&buf[i], width, pad);
 }
 
-void console_vprintf(const char *fmt, va_list ap)
+static void console_format(const char *fmt, va_list ap)
 {
     for (; *fmt; fmt++) {
         if (*fmt != '%') {
@@ -161,37 +172,51 @@ void console_printf(const char *fmt, ...)
     va_end(ap);
 }
 
+void console_vprintf(const char *fmt, va_list ap)
+{
+    uint32_t outer = console_enter();
+    console_format(fmt, ap);
+    console_me = outer;
+}
+
 void console_write_printable(const uint8_t *bytes, size_t n)
 {
+    uint32_t outer = console_enter();
     for (size_t i = 0; i < n; i++) {
         uint8_t c = bytes[i];
         console_putc((c >= 0x20 && c < 0x7F) ? (char)c : '.');
     }
+    console_me = outer;
 }
 
 void console_write_line(const char *prefix, const uint8_t *bytes, size_t n)
 {
+    uint32_t outer = console_enter();
     size_t i = 0;
-    uint32_t breaks;
     for (;;) {
         /* Each pass: a whole prefix, then the text from where the last
          * pass was cut (another line cut in: console_breaks moved). */
-        breaks = console_breaks;
-        const char *p = prefix;
-        while (*p && console_putc_if(*p, &breaks))
-            p++;
-        if (*p)
-            continue;
-        while (i < n) {
-            uint8_t c = bytes[i];
-            if (!console_putc_if((c >= 0x20 && c < 0x7F) ? (char)c : '.', &breaks))
-                break;
-            i++;
+        uint32_t breaks = console_breaks;
+        for (const char *p = prefix; *p; p++)
+            console_putc(*p);
+        while (i < n && console_breaks == breaks) {
+            uint8_t c = bytes[i++];
+            console_putc_inline((c >= 0x20 && c < 0x7F) ? (char)c : '.');
         }
-        if (i == n)
+        if (console_breaks == breaks || i == n) {
+            /* Cut after its last byte, the line may already be ended. */
+            if (console_breaks == breaks || (console_col && console_owner == console_me)) {
+                console_putc('\r');
+                console_putc('\n');
+            }
             break;
+        }
+        /* The byte the cut came with may stand after the intruder's line:
+         * end that line before the prefix. */
+        if (console_col && console_owner == console_me) {
+            console_putc('\r');
+            console_putc('\n');
+        }
     }
-    /* Cut after its last byte, the line was ended by the intruder. */
-    if (console_putc_if('\r', &breaks))
-        (void)console_putc_if('\n', &breaks);
+    console_me = outer;
 }

@@ -54,19 +54,6 @@ uint32_t board_console_context(void)
     return armv8m_ipsr();
 }
 
-uint32_t board_console_lock(void)
-{
-    /* One byte: at worst a UART character time with exceptions masked. */
-    uint32_t primask;
-    __asm volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask)::"memory");
-    return primask;
-}
-
-void board_console_unlock(uint32_t state)
-{
-    __asm volatile("msr primask, %0" ::"r"(state) : "memory");
-}
-
 void board_clock_irq(void)
 {
     REG(AN505_TIMER1_S + AN505_TIMER_INTCLR) = 1;

@@ -62,16 +62,6 @@ uint32_t board_console_context(void)
     return 0;
 }
 
-uint32_t board_console_lock(void)
-{
-    return 0;
-}
-
-void board_console_unlock(uint32_t state)
-{
-    (void)state;
-}
-
 void board_console_putc(char c)
 {
     (void)c;

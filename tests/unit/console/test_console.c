@@ -4,7 +4,9 @@
  * and a format ending in '%'. The fake board_console_putc captures bytes.
  */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "board.h"
 #include "console.h"
@@ -13,39 +15,39 @@
 static char out[512];
 static size_t out_len;
 
-/* The running context, and a pre-emption to simulate: after preempt_at
- * bytes, context 3 (a fault, say) prints its own line. */
+/* The running context, and a pre-emption to simulate: when preempt_at
+ * bytes are out, context 3 (a fault, say) prints its own line, at one of
+ * three points of console_putc: before its check (PRE_CHECK), between its
+ * claim and the byte (PRE_BYTE), after the byte (POST_BYTE). */
+enum where { PRE_CHECK, PRE_BYTE, POST_BYTE };
 static uint32_t context;
 static size_t preempt_at = SIZE_MAX;
+static enum where preempt_where;
+
+static void maybe_preempt(enum where w)
+{
+    if (context == 3 || out_len != preempt_at || preempt_where != w)
+        return;
+    preempt_at = SIZE_MAX;
+    uint32_t was = context;
+    context = 3;
+    console_printf("[mv] fault\n");
+    context = was;
+}
 
 uint32_t board_console_context(void)
 {
+    maybe_preempt(PRE_CHECK);
     return context;
-}
-
-/* Exceptions are taken between bytes, never inside the lock. */
-uint32_t board_console_lock(void)
-{
-    if (out_len == preempt_at) {
-        preempt_at = SIZE_MAX;
-        uint32_t was = context;
-        context = 3;
-        console_printf("[mv] fault\n");
-        context = was;
-    }
-    return 0;
-}
-
-void board_console_unlock(uint32_t state)
-{
-    (void)state;
 }
 
 void board_console_putc(char c)
 {
+    maybe_preempt(PRE_BYTE);
     if (out_len < sizeof(out) - 1)
         out[out_len++] = c;
     out[out_len] = '\0';
+    maybe_preempt(POST_BYTE);
 }
 
 static const char *fmt(const char *f, ...)
@@ -158,36 +160,97 @@ static void test_printf_wrapper(void)
     CHECK_STR(out, "[mv] app 1.2 00200000\r\n");
 }
 
-/* A line cut by a pre-empting context: the intruder's line starts at the
- * margin, and the cut line goes on behind its prefix, so no part of
- * untrusted text ever stands at the margin. */
+/* Every line of the output is the intruder's, or starts with the prefix,
+ * or is the microvisor's own part of a prefix, or is one byte: no run of
+ * the application's text stands at the margin. */
+static int lines_safe(const char *o)
+{
+    static const char prefix[] = "[app] ";
+    while (*o) {
+        const char *e = strstr(o, "\r\n");
+        size_t len = e ? (size_t)(e - o) : strlen(o);
+        bool ok = (len == 10 && !strncmp(o, "[mv] fault", 10)) ||
+                  (len >= 6 && !strncmp(o, prefix, 6)) ||
+                  (len < 6 && !strncmp(o, prefix, len)) ||            /* its start */
+                  (len < 6 && !strncmp(o, prefix + 6 - len, len)) ||  /* its rest */
+                  len <= 1;
+        if (!ok)
+            return 0;
+        o += len + (e ? 2 : 0);
+    }
+    return 1;
+}
+
+/* Whether the text comes out whole, in order (lines and prefixes aside). */
+static int text_whole(const char *o, const uint8_t *text, size_t n)
+{
+    size_t i = 0;
+    const char *f = strstr(o, "[mv] fault\r\n");
+    for (; *o && i < n; o++) {
+        if (o == f)
+            o += 11;
+        else if (*o == (char)text[i])
+            i++;
+    }
+    return i == n;
+}
+
+/* A line cut by a pre-empting context, at every byte and at every point
+ * of console_putc: the intruder's line starts at the margin, the cut line
+ * goes on behind its prefix, every byte of text comes out. */
 static void test_preempted_line(void)
 {
     static const uint8_t text[] = "ab[mv] forged";
-    out_len = 0;
-    preempt_at = 8; /* after "[app] ab" */
-    console_write_line("[app] ", text, sizeof(text) - 1);
-    CHECK_STR(out, "[app] ab\r\n[mv] fault\r\n[app] [mv] forged\r\n");
+    const size_t n = sizeof(text) - 1;
+    int unsafe = 0, intruder_lost = 0, text_lost = 0;
+    for (int w = PRE_CHECK; w <= POST_BYTE; w++) {
+        for (size_t at = 0; at <= 6 + n; at++) {
+            out_len = 0;
+            out[0] = '\0';
+            preempt_at = at;
+            preempt_where = (enum where)w;
+            console_write_line("[app] ", text, n);
+            unsafe += !lines_safe(out);
+            intruder_lost += preempt_at == SIZE_MAX && !strstr(out, "\r\n[mv] fault\r\n") &&
+                             strncmp(out, "[mv] fault\r\n", 12);
+            text_lost += !text_whole(out, text, n);
+        }
+    }
+    CHECK(unsafe == 0);
+    CHECK(intruder_lost == 0);
+    CHECK(text_lost == 0);
 
-    out_len = 0; /* cut in the prefix itself */
-    preempt_at = 3;
-    console_write_line("[app] ", text, 2);
-    CHECK_STR(out, "[ap\r\n[mv] fault\r\n[app] ab\r\n");
-
-    out_len = 0; /* cut after its last byte: no empty line */
+    out_len = 0; /* the plain cases, exactly */
     preempt_at = 8;
+    preempt_where = POST_BYTE;
+    console_write_line("[app] ", text, n);
+    /* (the writer cannot tell whether its byte went out before the cut or
+     * after it, so it ends a line that may be empty) */
+    CHECK_STR(out, "[app] ab\r\n[mv] fault\r\n\r\n[app] [mv] forged\r\n");
+
+    out_len = 0; /* cut in the prefix */
+    preempt_at = 3;
+    preempt_where = POST_BYTE;
     console_write_line("[app] ", text, 2);
-    CHECK_STR(out, "[app] ab\r\n[mv] fault\r\n");
+    CHECK_STR(out, "[ap\r\n[mv] fault\r\np] \r\n[app] ab\r\n");
+
+    out_len = 0; /* between the claim and the byte: the byte stands alone */
+    preempt_at = 8;
+    preempt_where = PRE_BYTE;
+    console_write_line("[app] ", text, n);
+    CHECK_STR(out, "[app] ab\r\n[mv] fault\r\n[\r\n[app] mv] forged\r\n");
 
     out_len = 0; /* a microvisor line cut by another is ended, then resumed */
     preempt_at = 4;
+    preempt_where = POST_BYTE;
     console_printf("[mv] one two\n");
     CHECK_STR(out, "[mv]\r\n[mv] fault\r\n one two\r\n");
 
     out_len = 0; /* nothing open: the intruder adds no newline */
     preempt_at = 9;
-    console_printf("[net] x\n[net] y\n");
-    CHECK_STR(out, "[net] x\r\n[mv] fault\r\n[net] y\r\n");
+    preempt_where = POST_BYTE;
+    console_printf("[net] x\n");
+    CHECK_STR(out, "[net] x\r\n[mv] fault\r\n");
 }
 
 int main(void)
