@@ -52,6 +52,11 @@ static const struct crow rows[] = {
     L(page_max, 1, 10000, "largest page a list returns"),
     L(log_batch, 1, 100000, "log records per ingest transaction, at most"),
     L(log_flush_ms, 1, 10000, "longest a received log record waits for its transaction"),
+    L(broker_acl, 0, 1, "1: this instance may keep the broker's files in DIR (acl, written "
+                        "from the database, and the SIGHUP to mosquitto.pid); one instance "
+                        "sharing DIR does at a time. 0 on instances away from the broker"),
+    L(broker_wait_ms, 0, 60000, "how long a revoke waits for the broker to have it before "
+                                "answering 503 broker_not_updated"),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
@@ -76,6 +81,8 @@ void cloud_config_defaults(struct cloud_config *c, const char *dir)
     c->page_max = 1000;
     c->log_batch = 5000;
     c->log_flush_ms = 20;
+    c->broker_acl = 1;
+    c->broker_wait_ms = 5000;
 }
 
 static int set(struct cloud_config *c, const struct crow *r, const char *v, char *err,

@@ -31,6 +31,8 @@ struct cloud_config {
     long page_max;
     long log_batch;                 /* log records per ingest transaction */
     long log_flush_ms;
+    long broker_acl;                /* 1: may keep DIR/acl and signal DIR/mosquitto.pid */
+    long broker_wait_ms;            /* how long a revoke waits for the broker */
 };
 
 /* Fills cfg from DIR/keel-cloud.conf (path given) and the environment.

@@ -7,6 +7,7 @@
  *                   [--timeout S] [--hold S] [--first-seq Q] [--fault 1]
  *   keel-devsim probe ...            (devsim_probe.c)
  *   keel-devsim raw ...              (devsim_raw.c: hostile payloads)
+ *   keel-devsim hold ...             (devsim_hold.c: revoked while connected)
  *
  * IMPLEMENTATION NOTES
  * Each simulated device is a real MQTT 5 client over TLS 1.3 with its own
@@ -322,7 +323,9 @@ int main(int argc, char **argv)
         return devsim_probe(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "raw"))
         return devsim_raw(argc - 1, argv + 1);
-    fprintf(stderr, "usage: keel-devsim certs|run|probe|raw ... (see cloud/sim/devsim.c)\n"
+    if (argc >= 2 && !strcmp(argv[1], "hold"))
+        return devsim_hold(argc - 1, argv + 1);
+    fprintf(stderr, "usage: keel-devsim certs|run|probe|raw|hold ... (see cloud/sim/devsim.c)\n"
                     "exit codes: 0 ok, 1 failure, 2 usage\n");
     return 2;
 }

@@ -9,6 +9,8 @@
 int devsim_certs(int argc, char **argv);
 /* keel-devsim probe: the broker's ACL and certificate checks. */
 int devsim_probe(int argc, char **argv);
+/* keel-devsim hold: a device that stays connected while it is revoked. */
+int devsim_hold(int argc, char **argv);
 /* keel-devsim raw: publishes caller-made payloads, prints the log acks. */
 int devsim_raw(int argc, char **argv);
 
