@@ -13,14 +13,18 @@
  * the write, a file edited or removed by hand, a revocation on another
  * instance, all end in the same rewrite. The broker is signalled after a
  * rewrite and once after taking the lock (it may have started from an
- * older file); a failed signal is retried every pass. Devices are marked
- * acl_applied_ms only after the signal reached a live mosquitto, so the
- * mark never claims more than happened. A lasting failure is logged once.
+ * older file); a failed signal is retried every pass. A signal is not yet
+ * proof (confirm()): the pass then publishes to a topic only the new file
+ * allows until the broker accepts it. Devices are marked acl_applied_ms
+ * only after that, so the mark never claims more than the broker does. A
+ * lasting failure is logged once.
  */
 #include "broker.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +35,9 @@
 #include <unistd.h>
 
 #include "cloud.h"
+
+#define BROKER_GEN_TOPIC "keel/acl/"
+#define CONFIRM_MS 3000
 
 /* "UV" + 32 upper-case hex: anything else could carry a newline into the
  * ACL, so it is never written there. */
@@ -44,23 +51,38 @@ static bool device_id_ok(const char *s)
     return true;
 }
 
-/* The ACL text for the revoked ids (malloc'd in *out); 0 or -1. Nothing
- * in it varies between calls with the same ids, so equal text means the
- * file already says what the database does. */
-static int acl_text(const char *const *revoked, size_t n, char **out, size_t *outlen)
+/* The ACL text for the revoked ids (malloc'd in *out) and its generation
+ * gen: the first 16 hex digits of the SHA-256 of the deny sections. The
+ * file lets keel-cloud publish to keel/acl/<gen> and nowhere else outside
+ * devices/, so a PUBACK 0x00 there proves the broker runs this very file
+ * (confirm()). Nothing varies between calls with the same ids, so equal
+ * text means the file already says what the database does. 0 or -1. */
+static int acl_text(const char *const *revoked, size_t n, char **out, size_t *outlen,
+                    char gen[17])
 {
-    size_t cap = 512 + n * 64, len = 0;
-    char *b = malloc(cap);
-    if (!b)
+    size_t cap = 512 + n * 64, dlen = 0, len = 0;
+    char *deny = malloc(cap), *b = malloc(cap + 512), hash[65];
+    if (!deny || !b) {
+        free(deny);
+        free(b);
         return -1;
-    len += (size_t)snprintf(b + len, cap - len,
-                            "# written by keel-cloud from its database; edits are overwritten\n"
-                            "user " CLOUD_MQTT_USER "\n"
-                            "topic readwrite devices/#\n");
+    }
+    deny[0] = 0;
     for (size_t i = 0; i < n; i++)
         if (device_id_ok(revoked[i])) /* 21 + 34 bytes each, within cap */
-            len += (size_t)snprintf(b + len, cap - len, "\nuser %s\ntopic deny #\n", revoked[i]);
-    len += (size_t)snprintf(b + len, cap - len, "\npattern readwrite devices/%%u/#\n");
+            dlen += (size_t)snprintf(deny + dlen, cap - dlen, "\nuser %s\ntopic deny #\n",
+                                     revoked[i]);
+    cloud_sha256_hex(deny, dlen, hash);
+    memcpy(gen, hash, 16);
+    gen[16] = 0;
+    len = (size_t)snprintf(b, cap + 512,
+                           "# written by keel-cloud from its database; edits are overwritten\n"
+                           "user " CLOUD_MQTT_USER "\n"
+                           "topic readwrite devices/#\n"
+                           "topic write " BROKER_GEN_TOPIC "%s\n"
+                           "%s"
+                           "\npattern readwrite devices/%%u/#\n", gen, deny);
+    free(deny);
     *out = b;
     *outlen = len;
     return 0;
@@ -68,9 +90,9 @@ static int acl_text(const char *const *revoked, size_t n, char **out, size_t *ou
 
 int broker_acl_write(const char *path, const char *const *revoked, size_t n)
 {
-    char *b;
+    char *b, gen[17];
     size_t len;
-    if (acl_text(revoked, n, &b, &len))
+    if (acl_text(revoked, n, &b, &len, gen))
         return -1;
     int rc = cloud_write_file(path, b, len, 0644);
     free(b);
@@ -154,6 +176,86 @@ static bool file_is(const char *path, const char *text, size_t len)
     return same;
 }
 
+struct confirm {
+    int connack, mid, puback; /* -1 none yet */
+};
+
+static void on_connect(struct mosquitto *m, void *obj, int rc, int f, const mosquitto_property *p)
+{
+    (void)m;
+    (void)f;
+    (void)p;
+    ((struct confirm *)obj)->connack = rc;
+}
+
+static void on_publish(struct mosquitto *m, void *obj, int mid, int rc,
+                       const mosquitto_property *p)
+{
+    struct confirm *k = obj;
+    (void)m;
+    (void)p;
+    if (mid == k->mid)
+        k->puback = rc;
+}
+
+/* Drives m until *flag is not -1 or deadline; false on a broken link. */
+static bool wait_for(struct mosquitto *m, const int *flag, int64_t deadline)
+{
+    while (*flag == -1 && cloud_now_ms() < deadline)
+        if (mosquitto_loop(m, 20, 1) != MOSQ_ERR_SUCCESS)
+            return false;
+    return *flag != -1;
+}
+
+/* Proves the broker enforces the ACL of generation gen: publishes QoS 1 to
+ * keel/acl/<gen>, which only that file allows, until a PUBACK says it was
+ * allowed (0x00, or 0x10 "no matching subscribers") rather than 0x87.
+ * mosquitto 2.0 takes a SIGHUP only after its event wait returns and then
+ * handles that round's packets with the old ACL (measured: a message sent
+ * 60 ms after the signal still reached a revoked device's subscription),
+ * so the signal alone proves nothing. A link of its own (client id
+ * keel-cloud-<instance>-acl), made for the check and closed after it.
+ * Without a broker link configured (mqtt_port 0) the signal is all there
+ * is. 0 confirmed, -1 not within CONFIRM_MS. */
+static int confirm(struct cloud_broker *b, const char *gen)
+{
+    const struct cloud_config *cfg = &b->c->cfg;
+    if (!cfg->mqtt_port)
+        return 0;
+    char id[96], topic[32];
+    struct confirm k = {.connack = -1, .mid = -1, .puback = -1};
+    int64_t deadline = cloud_now_ms() + CONFIRM_MS;
+    int rc = -1;
+    snprintf(id, sizeof(id), CLOUD_MQTT_USER "-%s-acl", cfg->instance);
+    snprintf(topic, sizeof(topic), BROKER_GEN_TOPIC "%s", gen);
+    struct mosquitto *m = mosquitto_new(id, true, &k);
+    if (!m || mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5) ||
+        mosquitto_tls_set(m, cfg->mqtt_ca, NULL, cfg->mqtt_cert, cfg->mqtt_key, NULL) ||
+        mosquitto_tls_opts_set(m, 1, "tlsv1.3", NULL))
+        goto out;
+    mosquitto_connect_v5_callback_set(m, on_connect);
+    mosquitto_publish_v5_callback_set(m, on_publish);
+    if (mosquitto_connect_bind_v5(m, cfg->mqtt_host, (int)cfg->mqtt_port, 10, NULL, NULL) ||
+        !wait_for(m, &k.connack, deadline) || k.connack != 0)
+        goto out;
+    while (cloud_now_ms() < deadline) {
+        k.puback = -1;
+        if (mosquitto_publish_v5(m, &k.mid, topic, 0, NULL, 1, false, NULL) ||
+            !wait_for(m, &k.puback, deadline))
+            break;
+        if (k.puback < 0x80) { /* 0x00, or 0x10 no subscribers: allowed */
+            rc = 0;
+            break;
+        }
+        usleep(50 * 1000); /* 0x87: the broker still runs the old file */
+    }
+    mosquitto_disconnect(m);
+out:
+    if (m)
+        mosquitto_destroy(m);
+    return rc;
+}
+
 static void reconcile(struct cloud_broker *b)
 {
     struct store_result res;
@@ -169,7 +271,8 @@ static void reconcile(struct cloud_broker *b)
     size_t len = 0;
     for (int i = 0; ids && i < res.nrows; i++)
         ids[i] = store_cell(&res, i, 0);
-    if (!ids || acl_text(ids, (size_t)res.nrows, &text, &len)) {
+    char gen[17];
+    if (!ids || acl_text(ids, (size_t)res.nrows, &text, &len, gen)) {
         note(b, "nomem", "out of memory");
         goto out;
     }
@@ -183,6 +286,11 @@ static void reconcile(struct cloud_broker *b)
     if (!b->signalled) {
         if (broker_reload(b->pid) != 0) {
             note(b, "signal", "no mosquitto runs at the pid in DIR/mosquitto.pid");
+            goto out;
+        }
+        if (confirm(b, gen) != 0) {
+            note(b, "confirm", "the broker did not load DIR/acl (a publish to keel/acl/GEN "
+                               "was not allowed within 3 s): is its acl_file this DIR's?");
             goto out;
         }
         b->signalled = true;
@@ -241,6 +349,7 @@ int cloud_broker_start(struct cloud *c)
         free(b);
         return -1;
     }
+    mosquitto_lib_init();
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     if (pthread_create(&b->thread, NULL, loop, b) != 0) {
@@ -278,6 +387,7 @@ void cloud_broker_stop(struct cloud *c)
     store_close(b->db);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
+    mosquitto_lib_cleanup();
     free(b);
     c->broker = NULL;
 }

@@ -111,9 +111,9 @@ static int serve(const char *dir)
     while (!stop_signal)
         pause();
     c.stopping = 1;
+    cloud_broker_stop(&c);
     cloud_mqtt_stop(&c);
     cloud_http_stop(&c);
-    cloud_broker_stop(&c);
     store_pool_close(c.pool);
     memset(c.secret_key, 0, sizeof(c.secret_key));
     cloud_log("notice", NULL, "stopped (signal %d)", (int)stop_signal);

@@ -32,8 +32,10 @@
 
 struct side {
     char id[35];
+    bool verbose;                      /* print what arrives (after the revocation) */
     int connack, suback, disconnected; /* -1 none yet */
     int puback_rc;                     /* reason of the last PUBACK, -1 none */
+    int pubacks;
     int got, logacks;
 };
 
@@ -68,6 +70,7 @@ static void on_publish(struct mosquitto *m, void *obj, int mid, int rc,
     (void)mid;
     (void)p;
     ((struct side *)obj)->puback_rc = rc;
+    ((struct side *)obj)->pubacks++;
 }
 
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg,
@@ -77,6 +80,9 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
     (void)m;
     (void)p;
     const char *kind = strrchr(msg->topic, '/');
+    if (s->verbose)
+        printf("info %s got %s (%d bytes)\n", s->id[0] ? s->id : "the watcher", msg->topic,
+               msg->payloadlen);
     if (kind && !strcmp(kind, "/logack"))
         s->logacks++;
     else
@@ -223,6 +229,7 @@ int devsim_hold(int argc, char **argv)
     snprintf(t, sizeof(t), "devices/%s/up/probe", d.id);
     mosquitto_publish_v5(ms[0], NULL, t, 6, "before", 1, false, NULL);
     pump(ms, 3000, &w.got);
+    pump(ms, 3000, &d.pubacks);
     fails += check(w.got == 1 && d.puback_rc == 0,
                    "before: what the device publishes reaches the watcher (PUBACK 0x00)");
     send_logs(ms[0], d.id, seq);
@@ -235,10 +242,12 @@ int devsim_hold(int argc, char **argv)
 
     /* after: the device's session, if the broker kept it, is mute */
     d.got = w.got = d.logacks = 0;
+    d.verbose = w.verbose = true;
     d.puback_rc = w.puback_rc = -1;
+    d.pubacks = w.pubacks = 0;
     snprintf(t, sizeof(t), "devices/%s/down/probe", d.id);
     mosquitto_publish_v5(ms[1], NULL, t, 5, "after", 1, false, NULL);
-    pump(ms, 1500, NULL);
+    pump(ms, 1500, NULL); /* the whole time: a late delivery must be seen */
     printf("info the watcher's PUBACK to the revoked device's topic: 0x%02x\n",
            w.puback_rc & 0xFF);
     fails += check(d.got == 0, "after: nothing reaches the revoked device's subscription");
