@@ -256,6 +256,40 @@ out:
     return rc;
 }
 
+/* Ends the session of client id `id` (a device's id is its client id,
+ * docs/protocol.md) by taking it over: a CONNECT with that client id and
+ * clean start makes mosquitto close the old connection (MQTT 5 DISCONNECT
+ * 0x8E) and discard its session, subscriptions and queued messages, and
+ * the DISCONNECT that follows ends ours with no session kept. The ACL
+ * already mutes the device whatever its client id (a hostile one may use
+ * another; the broker has no way to end a session by user name without a
+ * plugin); this only tidies a device that follows the protocol. 0 when the
+ * takeover connected, -1 otherwise (logged by the caller only as absent). */
+static int kick(struct cloud_broker *b, const char *id)
+{
+    const struct cloud_config *cfg = &b->c->cfg;
+    if (!cfg->mqtt_port)
+        return -1;
+    struct confirm k = {.connack = -1, .mid = -1, .puback = -1};
+    int rc = -1;
+    struct mosquitto *m = mosquitto_new(id, true, &k);
+    if (!m || mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5) ||
+        mosquitto_tls_set(m, cfg->mqtt_ca, NULL, cfg->mqtt_cert, cfg->mqtt_key, NULL) ||
+        mosquitto_tls_opts_set(m, 1, "tlsv1.3", NULL))
+        goto out;
+    mosquitto_connect_v5_callback_set(m, on_connect);
+    if (mosquitto_connect_bind_v5(m, cfg->mqtt_host, (int)cfg->mqtt_port, 10, NULL, NULL) == 0 &&
+        wait_for(m, &k.connack, cloud_now_ms() + CONFIRM_MS) && k.connack == 0) {
+        rc = 0;
+        mosquitto_disconnect(m);
+        mosquitto_loop(m, 20, 1); /* send the DISCONNECT before the socket goes */
+    }
+out:
+    if (m)
+        mosquitto_destroy(m);
+    return rc;
+}
+
 static void reconcile(struct cloud_broker *b)
 {
     struct store_result res;
@@ -303,7 +337,8 @@ static void reconcile(struct cloud_broker *b)
         struct store_val v[2] = {SV_INT(now), SV_TEXT(ids[i])};
         if (store_exec(b->db, "UPDATE devices SET acl_applied_ms = ? WHERE id = ? AND "
                               "acl_applied_ms IS NULL", v, 2, NULL) == 0)
-            cloud_log("notice", NULL, "device %s: the broker denies it every topic", ids[i]);
+            cloud_log("notice", NULL, "device %s: the broker denies it every topic%s", ids[i],
+                      kick(b, ids[i]) == 0 ? "; its session under its id was ended" : "");
     }
 out:
     free(text);

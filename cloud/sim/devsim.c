@@ -172,11 +172,11 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc, const mosquitt
 }
 
 struct mosquitto *devsim_connect(const char *host, int port, const char *ca, const char *cert,
-                                 const char *key, const char *id, void *obj, bool *refused)
+                                 const char *key, const char *id, const char *cid, void *obj,
+                                 bool *refused)
 {
-    char will[96], cid[64];
+    char will[96];
     snprintf(will, sizeof(will), "devices/%s/up/offline", id);
-    snprintf(cid, sizeof(cid), "%s", id);
     *refused = false;
     struct mosquitto *m = mosquitto_new(cid, true, obj);
     if (!m || mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5) ||
@@ -247,7 +247,8 @@ static int run(int argc, char **argv)
         }
         devs[i].next_seq = first;
         devs[i].end_seq = first + records;
-        devs[i].m = devsim_connect(host, port, ca, cert, key, devs[i].id, &devs[i], &refused);
+        devs[i].m = devsim_connect(host, port, ca, cert, key, devs[i].id, devs[i].id, &devs[i],
+                                   &refused);
         if (!devs[i].m) {
             fprintf(stderr, "keel-devsim: %s: broker refused the connection\n", devs[i].id);
             return 1;

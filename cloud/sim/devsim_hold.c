@@ -3,7 +3,7 @@
  * is revoked, to show what revocation does to a live session:
  *
  *   keel-devsim hold --port P --ca CA.pem --device PREFIX --cloud PREFIX
- *                    [--seq N]
+ *                    [--seq N] [--client-id ID] [--kicked 0|1]
  *
  * Device D (PREFIX.pem/.key) connects and subscribes to devices/D/down/#;
  * a watcher with keel-cloud's certificate (--cloud, CN keel-cloud, the one
@@ -15,9 +15,11 @@
  * After: the watcher publishes to D again (the broker accepts it from the
  * watcher), D publishes again and sends a log batch N+100..N+102; nothing
  * may reach D, nothing of D's may reach the watcher, no log ack may come.
- * D's session may also be ended by the broker (printed as "info"); the
- * checks hold either way. Prints one line per check; exit 0 only if every
- * check holds.
+ * D's client id is its device id, as the protocol says, unless --client-id
+ * gives another (as a hostile device may). --kicked 1 / 0 also checks that
+ * the broker ended / kept D's session after the revocation; without it the
+ * outcome is printed as "info". Prints one line per check; exit 0 only if
+ * every check holds.
  */
 #include <mqtt_protocol.h>
 #include <poll.h>
@@ -123,7 +125,9 @@ static struct mosquitto *watcher(const char *host, int port, const char *ca, con
     char cert[4096], key[4096];
     snprintf(cert, sizeof(cert), "%s.pem", prefix);
     snprintf(key, sizeof(key), "%s.key", prefix);
-    struct mosquitto *m = mosquitto_new("keel-devsim-watcher", true, w);
+    char cid[48];
+    snprintf(cid, sizeof(cid), "keel-devsim-watcher-%ld", (long)getpid());
+    struct mosquitto *m = mosquitto_new(cid, true, w);
     if (!m || mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5) ||
         mosquitto_tls_set(m, ca, NULL, cert, key, NULL) ||
         mosquitto_tls_opts_set(m, 1, "tlsv1.3", NULL) ||
@@ -180,8 +184,8 @@ static void wait_stdin(struct mosquitto *const *ms)
 
 int devsim_hold(int argc, char **argv)
 {
-    const char *host = "127.0.0.1", *ca = NULL, *dev = NULL, *cloud = NULL;
-    int port = 0, fails = 0;
+    const char *host = "127.0.0.1", *ca = NULL, *dev = NULL, *cloud = NULL, *cid = NULL;
+    int port = 0, fails = 0, kicked = -1;
     uint64_t seq = 1000;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
@@ -189,10 +193,13 @@ int devsim_hold(int argc, char **argv)
         else if (!strcmp(argv[i], "--device")) dev = argv[i + 1];
         else if (!strcmp(argv[i], "--cloud")) cloud = argv[i + 1];
         else if (!strcmp(argv[i], "--seq")) seq = strtoull(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--client-id")) cid = argv[i + 1];
+        else if (!strcmp(argv[i], "--kicked")) kicked = atoi(argv[i + 1]);
     }
     if (!port || !ca || !dev || !cloud) {
         fprintf(stderr, "usage: keel-devsim hold --port P --ca CA.pem --device PREFIX "
-                        "--cloud PREFIX [--seq N]   (PREFIX.pem, PREFIX.key)\n");
+                        "--cloud PREFIX [--seq N] [--client-id ID] [--kicked 0|1]   "
+                        "(PREFIX.pem, PREFIX.key)\n");
         return 2;
     }
     mosquitto_lib_init();
@@ -204,7 +211,8 @@ int devsim_hold(int argc, char **argv)
     snprintf(key, sizeof(key), "%s.key", dev);
     struct mosquitto *ms[2] = {NULL, NULL};
     if (devsim_cert_id(cert, d.id) != 0 ||
-        !(ms[0] = devsim_connect(host, port, ca, cert, key, d.id, &d, &refused)) ||
+        !(ms[0] = devsim_connect(host, port, ca, cert, key, d.id, cid ? cid : d.id, &d,
+                                 &refused)) ||
         !(ms[1] = watcher(host, port, ca, cloud, &w))) {
         fprintf(stderr, "hold: cannot connect\n");
         return 1;
@@ -259,7 +267,11 @@ int devsim_hold(int argc, char **argv)
         printf("info the revoked device's PUBACK: 0x%02x\n", d.puback_rc & 0xFF);
     fails += check(w.got == 0, "after: nothing the revoked device publishes reaches anyone");
     fails += check(d.logacks == 0, "after: no log ack for the revoked device's batch");
-    if (d.disconnected >= 0)
+    if (kicked == 1)
+        fails += check(d.disconnected >= 0, "after: the broker ended the device's session");
+    else if (kicked == 0)
+        fails += check(d.disconnected < 0, "after: the broker kept this session (muted)");
+    else if (d.disconnected >= 0)
         printf("info the broker ended the revoked device's session (%d)\n", d.disconnected);
     else
         printf("info the revoked device's session is still open\n");

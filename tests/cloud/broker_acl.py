@@ -116,17 +116,21 @@ try:
            "--records", "5", "--timeout", "20")
 
     # ---- revoked while connected and subscribed ------------------------------------------
-    hold = subprocess.Popen([DEVSIM, "hold", "--port", port, "--ca", ca, "--device", j("dev2"),
-                             "--cloud", j("instance", "cloud"), "--seq", "1000"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    lines = []
-    for line in hold.stdout:
-        print(line, end="")
-        lines.append(line)
-        if line.startswith("ready"):
-            break
-    if not lines or not lines[-1].startswith("ready"):
+    # two sessions of device 2: one under its device id as client id (as the
+    # protocol says), which keel-cloud ends by taking the id over, and one
+    # under another client id (as a hostile device may), which keel-cloud
+    # cannot end and the ACL must mute
+    def hold(seq, *args):
+        h = subprocess.Popen([DEVSIM, "hold", "--port", port, "--ca", ca, "--device",
+                              j("dev2"), "--cloud", j("instance", "cloud"), "--seq", str(seq),
+                              *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for line in h.stdout:
+            print(line, end="")
+            if line.startswith("ready"):
+                return h
         fail("keel-devsim hold did not get ready")
+    holds = [hold(1000, "--kicked", "1"),
+             hold(2000, "--client-id", ids[2] + "-other", "--kicked", "0")]
     t0 = time.time()
     st, js, _ = http(inst.http_port, "POST", f"/v1/devices/{ids[2]}/revoke", token=inst.token)
     took = time.time() - t0
@@ -134,18 +138,24 @@ try:
         fail(f"revoke: {st} {js}")
     ok(f"revoke answered 200 with broker_denied in {took * 1000:.0f} ms, once the broker "
        "was told")
-    out, _ = hold.communicate("go\n", timeout=60)
-    print(out, end="")
-    if hold.returncode != 0:
-        fail("the revoked device's live session was not muted")
-    ok("device 2, revoked while connected and subscribed: nothing reaches its subscription, "
-       "nothing it publishes reaches anyone, its log batch gets no ack")
+    for h in holds:
+        h.stdin.write("go\n")
+        h.stdin.flush()
+    for h in holds:
+        out, _ = h.communicate(timeout=60)
+        print(out, end="")
+        if h.returncode != 0:
+            fail("a revoked device's live session was not ended or muted")
+    ok("device 2, revoked while connected and subscribed: its session under its own id is "
+       "ended; the one under another client id stays open but nothing reaches its "
+       "subscription, nothing it publishes reaches anyone, its log batch gets no ack")
     st, js, _ = http(inst.http_port, "GET", f"/v1/devices/{ids[2]}/logs?limit=1000",
                      token=inst.token)
     seqs = {r["seq"] for r in js["items"]} if st == 200 else None
-    if seqs is None or not {1000, 1001, 1002} <= seqs or seqs & {1100, 1101, 1102}:
+    if seqs is None or not {1000, 1001, 1002, 2000, 2001, 2002} <= seqs or \
+            seqs & {1100, 1101, 1102, 2100, 2101, 2102}:
         fail(f"device 2's logs: {st} {sorted(seqs or [])}")
-    ok("its batch from before the revocation is stored, the one from after is not")
+    ok("its batches from before the revocation are stored, the ones from after are not")
     devsim("probe", "--port", port, "--ca", ca, "--refused", j("dev2"))
     ok("after revocation the broker denies device 2 every topic when it reconnects")
     devsim("probe", "--port", port, "--ca", ca, "--a", j("dev0"), "--b", j("dev1"))
