@@ -212,7 +212,8 @@ static bool wait_for(struct mosquitto *m, const int *flag, int64_t deadline)
  * allowed (0x00, or 0x10 "no matching subscribers") rather than 0x87.
  * mosquitto 2.0 takes a SIGHUP only after its event wait returns and then
  * handles that round's packets with the old ACL (measured: a message sent
- * 60 ms after the signal still reached a revoked device's subscription),
+ * right after a 200 that waited only for the signal still reached the
+ * revoked device's subscription),
  * so the signal alone proves nothing. A link of its own (client id
  * keel-cloud-<instance>-acl), made for the check and closed after it.
  * Without a broker link configured (mqtt_port 0) the signal is all there
