@@ -30,7 +30,7 @@ j = lambda *p: os.path.join(tmp, *p)  # noqa: E731
 pg = Postgres(tmp) if DB == "postgres" else None
 inst = Instance(CLOUD, tmp, database=pg.url if pg else None)
 ca = j("instance", "ca.pem")
-ENV = {"KEEL_CLOUD_BROKER_WAIT_MS": "2000"}
+ENV = {"KEEL_CLOUD_BROKER_WAIT_MS": "4000"}
 
 
 def devsim(*args, want=0):

@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cloudtest import Instance, Postgres, fail, free_port, http, ok, tempdir  # noqa: E402
 
-WAIT = {"KEEL_CLOUD_BROKER_WAIT_MS": "3000"}
+WAIT = {"KEEL_CLOUD_BROKER_WAIT_MS": "4000"}
 
 CLOUD, DEVSIM = sys.argv[1:3]
 tmp = tempdir("two")
