@@ -5,9 +5,10 @@
  * marks it in the database, which every instance's broker link reads (it
  * drops whatever the device still sends) and from which the instance that
  * keeps the broker's files rewrites the ACL (broker.h); the request then
- * waits until that instance has marked the device acl_applied_ms, so a
- * 200 means the broker was told, and answers 503 broker_not_updated when
- * it was not told within broker_wait_ms (the revocation stays recorded and
+ * waits until that instance has marked the device acl_applied_ms (it does
+ * once it has seen mosquitto enforce the new file), so a 200 means the
+ * broker denies the device, and answers 503 broker_not_updated when that
+ * did not happen within broker_wait_ms (the revocation stays recorded and
  * is applied as soon as the broker can be told). Deployments are records
  * with a state here; the device side comes with updates over the air.
  */
@@ -45,8 +46,8 @@ json_t *api_device_json(const struct store_result *res, int i)
         t = end;
     }
     const char *us = store_cell(res, i, 5);
-    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:b,s:b}", "id", store_cell(res, i, 0),
-                     "name", store_cell(res, i, 1), "tags", tags, "app_version",
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:b,s:b}", "id",
+                     store_cell(res, i, 0), "name", store_cell(res, i, 1), "tags", tags, "app_version",
                      version_json(store_cell(res, i, 3)), "mv_version",
                      version_json(store_cell(res, i, 4)), "update_status",
                      us ? json_string(us) : json_null(), "uptime_s",
@@ -172,8 +173,8 @@ out:
 
 /* Waits up to broker_wait_ms for the instance that keeps the broker's
  * files to mark device id applied: 1 applied, 0 not (yet), or a (negative)
- * STORE_E_*. Polls the row, since the owner may be another
- * process on another machine; pokes the local reconciler first. */
+ * STORE_E_*. Polls the row, since the keeper may be another process on
+ * another machine; pokes the local reconciler first. */
 static int wait_applied(struct req *r, const char *id)
 {
     int64_t until = cloud_now_ms() + r->c->cfg.broker_wait_ms;
@@ -212,7 +213,7 @@ void api_devices_revoke(struct req *r)
         return api_store_error(r, applied);
     if (!applied) {
         cloud_log("error", r->rid, "device %s: revoked in the database, but the broker was not "
-                  "told within %ld ms", r->params[0], r->c->cfg.broker_wait_ms);
+                  "found enforcing it within %ld ms", r->params[0], r->c->cfg.broker_wait_ms);
         return api_error(r, 503, "broker_not_updated",
                          "the revocation is recorded, but the broker has not been told yet: "
                          "keel-cloud keeps trying; repeat the request to see when it has");
