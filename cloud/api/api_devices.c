@@ -47,8 +47,8 @@ json_t *api_device_json(const struct store_result *res, int i)
     }
     const char *us = store_cell(res, i, 5);
     return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:b,s:b}", "id",
-                     store_cell(res, i, 0), "name", store_cell(res, i, 1), "tags", tags, "app_version",
-                     version_json(store_cell(res, i, 3)), "mv_version",
+                     store_cell(res, i, 0), "name", store_cell(res, i, 1), "tags", tags,
+                     "app_version", version_json(store_cell(res, i, 3)), "mv_version",
                      version_json(store_cell(res, i, 4)), "update_status",
                      us ? json_string(us) : json_null(), "uptime_s",
                      store_cell(res, i, 6) ? json_integer(store_cell_int(res, i, 6)) : json_null(),
