@@ -31,6 +31,8 @@ pg = Postgres(tmp) if DB == "postgres" else None
 inst = Instance(CLOUD, tmp, database=pg.url if pg else None)
 ca = j("instance", "ca.pem")
 ENV = {"KEEL_CLOUD_BROKER_WAIT_MS": "4000"}
+pidfile = j("instance", "mosquitto.pid")
+real_pid = None  # the broker's pid while the test has the pidfile pointing elsewhere
 
 
 def devsim(*args, want=0):
@@ -162,7 +164,6 @@ try:
     ok("the other devices are unaffected")
 
     # ---- the broker cannot be told: 503, and applied once it can -------------------------
-    pidfile = j("instance", "mosquitto.pid")
     real_pid = open(pidfile).read()
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -181,6 +182,7 @@ try:
         fail(f"revoke with no pidfile: {st} {js}")
     ok("no pidfile: 503 broker_not_updated again")
     open(pidfile, "w").write(real_pid)
+    real_pid = None
     until("keel-cloud tells the broker once it can", lambda: device(3)["broker_denied"])
     devsim("probe", "--port", port, "--ca", ca, "--refused", j("dev3"))
     st, js, _ = http(inst.http_port, "POST", f"/v1/devices/{ids[3]}/revoke", token=inst.token)
@@ -226,6 +228,8 @@ try:
     devsim("probe", "--port", port, "--ca", ca, "--refused", j("dev2"))
     ok("the revocation survives a broker restart")
 finally:
+    if real_pid:  # so that keel-broker stop stops the real broker
+        open(pidfile, "w").write(real_pid)
     inst.stop()
     if pg:
         pg.stop()
