@@ -19,6 +19,7 @@ struct cloud {
     uint8_t secret_key[32];       /* seals secrets (AES-256-GCM), from cfg.secrets_key */
     struct MHD_Daemon *http;
     struct cloud_mqtt *mqtt;      /* NULL when mqtt_port is 0 */
+    struct cloud_broker *broker;  /* the ACL reconciler (broker.h); NULL when broker_acl is 0 */
     volatile int stopping;
     /* The live log streams (api_logs.c), one slot each holding its token's
      * id (0: free), for max_streams and max_streams_per_token. */

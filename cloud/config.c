@@ -64,6 +64,11 @@ static const struct crow rows[] = {
     L(max_streams_per_token, 1, 10000, "live log streams at once per API token (at most "
                                        "max_streams); more are answered 429 "
                                        "too_many_streams"),
+    L(broker_acl, 0, 1, "1: this instance may keep the broker's files in DIR (acl, written "
+                        "from the database, and the SIGHUP to mosquitto.pid); one instance "
+                        "sharing DIR does at a time. 0 on instances away from the broker"),
+    L(broker_wait_ms, 0, 60000, "how long a revoke waits for the broker to have it before "
+                                "answering 503 broker_not_updated"),
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
@@ -93,6 +98,8 @@ void cloud_config_defaults(struct cloud_config *c, const char *dir)
     c->connection_timeout_s = 60;
     c->max_streams = 128;
     c->max_streams_per_token = 8;
+    c->broker_acl = 1;
+    c->broker_wait_ms = 5000;
 }
 
 /* The keys whose bounds depend on each other. Each bound keeps a kind of

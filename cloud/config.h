@@ -39,6 +39,8 @@ struct cloud_config {
     long connection_timeout_s;      /* idle seconds before a connection is closed */
     long max_streams;               /* live log streams, all tokens together */
     long max_streams_per_token;
+    long broker_acl;                /* 1: may keep DIR/acl and signal DIR/mosquitto.pid */
+    long broker_wait_ms;            /* how long a revoke waits for the broker */
 };
 
 /* Fills cfg from DIR/keel-cloud.conf (path given) and the environment,

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "cloud.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -85,14 +86,22 @@ static int serve(const char *dir)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* the reconciler first: it rebuilds DIR/acl from the database before
+     * the API can be asked to revoke anything */
+    if (cloud_broker_start(&c) != 0) {
+        fprintf(stderr, "keel-cloud: cannot start the broker ACL reconciler\n");
+        return 1;
+    }
     if (cloud_http_start(&c) != 0) {
         fprintf(stderr, "keel-cloud: cannot listen on %s:%ld\n", c.cfg.http_address,
                 c.cfg.http_port);
+        cloud_broker_stop(&c);
         return 1;
     }
     if (c.cfg.mqtt_port && cloud_mqtt_start(&c) != 0) {
         fprintf(stderr, "keel-cloud: cannot start the broker link\n");
         cloud_http_stop(&c);
+        cloud_broker_stop(&c);
         return 1;
     }
     cloud_log("notice", NULL, "keel-cloud %s serving %s://%s:%ld, broker %s:%ld, store %s",
@@ -102,6 +111,7 @@ static int serve(const char *dir)
     while (!stop_signal)
         pause();
     c.stopping = 1;
+    cloud_broker_stop(&c);
     cloud_mqtt_stop(&c);
     cloud_http_stop(&c);
     store_pool_close(c.pool);

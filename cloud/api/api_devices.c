@@ -2,19 +2,25 @@
  * api_devices.c: /v1/devices and /v1/deployments. Devices appear when
  * they first connect with a certificate from the fleet CA (cloud/mqtt.c)
  * and belong to the operator account (1) until moved. Revoking a device
- * marks it, rewrites the broker's ACL so mosquitto denies it every topic,
- * and makes keel-cloud drop whatever it still sends. Deployments are
- * records with a state here; the device side comes with updates over the
- * air.
+ * marks it in the database, which every instance's broker link reads (it
+ * drops whatever the device still sends) and from which the instance that
+ * keeps the broker's files rewrites the ACL (broker.h); the request then
+ * waits until that instance has marked the device acl_applied_ms (it does
+ * once it has seen mosquitto enforce the new file), so a 200 means the
+ * broker denies the device, and answers 503 broker_not_updated when that
+ * did not happen within broker_wait_ms (the revocation stays recorded and
+ * is applied as soon as the broker can be told). Deployments are records
+ * with a state here; the device side comes with updates over the air.
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "broker.h"
 
 #define DEV_COLS "id, name, tags, app_version, mv_version, update_status, uptime_s, online, " \
-                 "first_seen_ms, last_seen_ms, revoked_ms"
+                 "first_seen_ms, last_seen_ms, revoked_ms, acl_applied_ms"
 
 static json_t *version_json(const char *v)
 {
@@ -40,16 +46,17 @@ json_t *api_device_json(const struct store_result *res, int i)
         t = end;
     }
     const char *us = store_cell(res, i, 5);
-    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:b}", "id", store_cell(res, i, 0),
-                     "name", store_cell(res, i, 1), "tags", tags, "app_version",
-                     version_json(store_cell(res, i, 3)), "mv_version",
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:b,s:b}", "id",
+                     store_cell(res, i, 0), "name", store_cell(res, i, 1), "tags", tags,
+                     "app_version", version_json(store_cell(res, i, 3)), "mv_version",
                      version_json(store_cell(res, i, 4)), "update_status",
                      us ? json_string(us) : json_null(), "uptime_s",
                      store_cell(res, i, 6) ? json_integer(store_cell_int(res, i, 6)) : json_null(),
                      "online", store_cell_int(res, i, 7) != 0, "first_seen_ms",
                      (json_int_t)store_cell_int(res, i, 8), "last_seen_ms",
                      (json_int_t)store_cell_int(res, i, 9), "revoked",
-                     store_cell(res, i, 10) != NULL);
+                     store_cell(res, i, 10) != NULL, "broker_denied",
+                     store_cell(res, i, 11) != NULL);
 }
 
 void api_devices_list(struct req *r)
@@ -164,27 +171,29 @@ out:
     json_decref(o);
 }
 
-/* Rewrites the broker's ACL from the revoked devices and tells mosquitto. */
-static int acl_refresh(struct req *r)
+/* Waits up to broker_wait_ms for the instance that keeps the broker's
+ * files to mark device id applied: 1 applied, 0 not (yet), or a (negative)
+ * STORE_E_*. Polls the row, since the keeper may be another process on
+ * another machine; pokes the local reconciler first. */
+static int wait_applied(struct req *r, const char *id)
 {
-    struct store_result res;
-    int rc = store_exec(r->db, "SELECT id FROM devices WHERE revoked_ms IS NOT NULL ORDER BY id",
-                        NULL, 0, &res);
-    if (rc)
-        return rc;
-    char acl[CLOUD_PATH_MAX + 8], pid[CLOUD_PATH_MAX + 16];
-    snprintf(acl, sizeof(acl), "%s/acl", r->c->cfg.dir);
-    snprintf(pid, sizeof(pid), "%s/mosquitto.pid", r->c->cfg.dir);
-    const char **ids = calloc((size_t)res.nrows + 1, sizeof(*ids));
-    for (int i = 0; ids && i < res.nrows; i++)
-        ids[i] = store_cell(&res, i, 0);
-    rc = ids && broker_acl_write(acl, ids, (size_t)res.nrows) == 0 ? 0 : STORE_E_IO;
-    free(ids);
-    store_result_free(&res);
-    if (rc == 0 && broker_reload(pid) != 0)
-        cloud_log("warning", r->rid, "broker not signalled (%s): it rereads the ACL when "
-                  "restarted", pid);
-    return rc;
+    int64_t until = cloud_now_ms() + r->c->cfg.broker_wait_ms;
+    cloud_broker_poke(r->c);
+    for (;;) {
+        struct store_val v[1] = {SV_TEXT(id)};
+        struct store_result res;
+        int rc = store_exec(r->db, "SELECT acl_applied_ms FROM devices WHERE id = ?", v, 1,
+                            &res);
+        if (rc)
+            return rc;
+        bool applied = res.nrows == 1 && store_cell(&res, 0, 0) != NULL;
+        store_result_free(&res);
+        if (applied)
+            return 1;
+        if (cloud_now_ms() >= until)
+            return 0;
+        usleep(50 * 1000);
+    }
 }
 
 void api_devices_revoke(struct req *r)
@@ -196,11 +205,19 @@ void api_devices_revoke(struct req *r)
     struct store_val v[2] = {SV_INT(cloud_now_ms()), SV_TEXT(r->params[0])};
     int rc = store_exec(r->db, "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, ?), "
                                "online = 0 WHERE id = ?", v, 2, NULL);
-    if (!rc)
-        rc = acl_refresh(r);
     if (rc)
         return api_store_error(r, rc);
     cloud_log("notice", r->rid, "device %s revoked", r->params[0]);
+    int applied = wait_applied(r, r->params[0]);
+    if (applied < 0)
+        return api_store_error(r, applied);
+    if (!applied) {
+        cloud_log("error", r->rid, "device %s: revoked in the database, but the broker was not "
+                  "found enforcing it within %ld ms", r->params[0], r->c->cfg.broker_wait_ms);
+        return api_error(r, 503, "broker_not_updated",
+                         "the revocation is recorded, but the broker has not been told yet: "
+                         "keel-cloud keeps trying; repeat the request to see when it has");
+    }
     if (device_get(r, &res)) {
         api_reply(r, 200, api_device_json(&res, 0));
         store_result_free(&res);

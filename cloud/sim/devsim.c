@@ -7,6 +7,7 @@
  *                   [--timeout S] [--hold S] [--first-seq Q] [--fault 1]
  *   keel-devsim probe ...            (devsim_probe.c)
  *   keel-devsim raw ...              (devsim_raw.c: hostile payloads)
+ *   keel-devsim hold ...             (devsim_hold.c: revoked while connected)
  *
  * IMPLEMENTATION NOTES
  * Each simulated device is a real MQTT 5 client over TLS 1.3 with its own
@@ -171,11 +172,11 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc, const mosquitt
 }
 
 struct mosquitto *devsim_connect(const char *host, int port, const char *ca, const char *cert,
-                                 const char *key, const char *id, void *obj, bool *refused)
+                                 const char *key, const char *id, const char *cid, void *obj,
+                                 bool *refused)
 {
-    char will[96], cid[64];
+    char will[96];
     snprintf(will, sizeof(will), "devices/%s/up/offline", id);
-    snprintf(cid, sizeof(cid), "%s", id);
     *refused = false;
     struct mosquitto *m = mosquitto_new(cid, true, obj);
     if (!m || mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5) ||
@@ -246,7 +247,8 @@ static int run(int argc, char **argv)
         }
         devs[i].next_seq = first;
         devs[i].end_seq = first + records;
-        devs[i].m = devsim_connect(host, port, ca, cert, key, devs[i].id, &devs[i], &refused);
+        devs[i].m = devsim_connect(host, port, ca, cert, key, devs[i].id, devs[i].id, &devs[i],
+                                   &refused);
         if (!devs[i].m) {
             fprintf(stderr, "keel-devsim: %s: broker refused the connection\n", devs[i].id);
             return 1;
@@ -322,7 +324,9 @@ int main(int argc, char **argv)
         return devsim_probe(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "raw"))
         return devsim_raw(argc - 1, argv + 1);
-    fprintf(stderr, "usage: keel-devsim certs|run|probe|raw ... (see cloud/sim/devsim.c)\n"
+    if (argc >= 2 && !strcmp(argv[1], "hold"))
+        return devsim_hold(argc - 1, argv + 1);
+    fprintf(stderr, "usage: keel-devsim certs|run|probe|raw|hold ... (see cloud/sim/devsim.c)\n"
                     "exit codes: 0 ok, 1 failure, 2 usage\n");
     return 2;
 }

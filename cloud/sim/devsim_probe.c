@@ -86,7 +86,7 @@ static struct mosquitto *client(const char *host, int port, const char *ca, cons
         fprintf(stderr, "probe: %s: not a device certificate\n", cert);
         return NULL;
     }
-    struct mosquitto *m = devsim_connect(host, port, ca, cert, key, q->id, q, &refused);
+    struct mosquitto *m = devsim_connect(host, port, ca, cert, key, q->id, q->id, q, &refused);
     if (!m)
         return NULL;
     mosquitto_connect_v5_callback_set(m, on_connect);

@@ -118,7 +118,7 @@ int devsim_raw(int argc, char **argv)
     mosquitto_lib_init();
     struct raw r = {.connack = -1, .acked_mid = -1};
     bool refused;
-    struct mosquitto *m = devsim_connect(host, port, ca, cert, key, id, &r, &refused);
+    struct mosquitto *m = devsim_connect(host, port, ca, cert, key, id, id, &r, &refused);
     if (!m) {
         fprintf(stderr, "keel-devsim raw: %s: no connection\n", id);
         mosquitto_lib_cleanup();

@@ -47,6 +47,8 @@ const struct store_migration store_migrations[] = {
      "CREATE TABLE faults (id @ID, device_id TEXT NOT NULL, code BIGINT NOT NULL,"
      " pc BIGINT NOT NULL, uptime_ms BIGINT NOT NULL, received_ms BIGINT NOT NULL,"
      " UNIQUE (device_id, uptime_ms, code, pc));"},
+    {7, "when the broker was told to deny a revoked device",
+     "ALTER TABLE devices ADD COLUMN acl_applied_ms BIGINT;"},
 };
 
 const int store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

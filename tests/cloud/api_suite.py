@@ -460,8 +460,8 @@ try:
     expect("deploy token may not revoke", call("POST", f"/v1/devices/{D}/revoke", token=DEPLOY),
            403, "scope_insufficient")
     js = expect("revoke a device", call("POST", f"/v1/devices/{D}/revoke"), 200)
-    if not js["revoked"]:
-        fail("not revoked")
+    if not js["revoked"] or not js["broker_denied"]:
+        fail(f"not revoked, or the broker not told: {js}")
     acl = open(j("instance", "acl")).read()
     if f"user {D}\ntopic deny #" not in acl:
         fail(f"ACL: {acl}")
@@ -471,11 +471,12 @@ try:
     env = dict(os.environ, KEEL_CLOUD_DATABASE=inst.database)
     for n in range(2):
         p = subprocess.run([CLOUD, "migrate", inst.dir], capture_output=True, text=True, env=env)
-        if p.returncode != 0 or "migration 6" not in p.stdout:
+        if p.returncode != 0 or "migration 7" not in p.stdout:
             fail(f"migrate: {p.stdout}{p.stderr}")
-    ok("keel-cloud migrate: idempotent at migration 6")
+    ok("keel-cloud migrate: idempotent at migration 7")
     # an older database (as before migration 6) is upgraded in place
-    undo = "DROP TABLE faults; DELETE FROM schema_migrations WHERE number = 6;"
+    undo = ("DROP TABLE faults; ALTER TABLE devices DROP COLUMN acl_applied_ms; "
+            "DELETE FROM schema_migrations WHERE number >= 6;")
     if pg:
         pg.sql(undo)
     else:
@@ -487,9 +488,9 @@ try:
     n_faults = pg.sql("SELECT COUNT(*) FROM faults").strip() if pg else \
         str(sqlite3.connect(j("instance", "keel.db")).execute("SELECT COUNT(*) FROM faults")
             .fetchone()[0])
-    if p.returncode != 0 or "migration 6" not in p.stdout or n_faults != "0":
+    if p.returncode != 0 or "migration 7" not in p.stdout or n_faults != "0":
         fail(f"upgrade from migration 5: {p.stdout}{p.stderr} {n_faults}")
-    ok("a database at migration 5 is upgraded to 6 in place")
+    ok("a database at migration 5 is upgraded to 7 in place")
 
     # ---- configuration: all or nothing -------------------------------------------------
     p = subprocess.run([CLOUD, "serve", inst.dir], capture_output=True, text=True,

@@ -5,21 +5,34 @@ certificate from another CA gets no session; a device revoked through the
 API is denied every topic once keel-cloud has rewritten the ACL and
 signalled the broker, and keel-cloud drops what it still sends.
 
-    broker_acl.py CLOUD DEVSIM
+Revocation end to end: a device revoked while it is connected and
+subscribed gets nothing more and nothing it publishes is stored; its
+reconnect is denied; the API answers 200 only once the broker was told,
+503 broker_not_updated when it could not be (a stale pidfile), and the
+revocation is applied as soon as it can be; keel-cloud rebuilds the ACL
+from the database when it starts (a revocation the file never got, a file
+edited by hand) and within a second when the file goes.
+
+    broker_acl.py CLOUD DEVSIM sqlite|postgres
 """
 import os
+import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cloudtest import Instance, fail, http, ok, tempdir  # noqa: E402
+from cloudtest import BROKER, Instance, Postgres, fail, http, ok, tempdir  # noqa: E402
 
-CLOUD, DEVSIM = sys.argv[1:3]
+CLOUD, DEVSIM, DB = sys.argv[1:4]
 tmp = tempdir("acl")
 j = lambda *p: os.path.join(tmp, *p)  # noqa: E731
-inst = Instance(CLOUD, tmp)
+pg = Postgres(tmp) if DB == "postgres" else None
+inst = Instance(CLOUD, tmp, database=pg.url if pg else None)
 ca = j("instance", "ca.pem")
+ENV = {"KEEL_CLOUD_BROKER_WAIT_MS": "4000"}
+pidfile = j("instance", "mosquitto.pid")
+real_pid = None  # the broker's pid while the test has the pidfile pointing elsewhere
 
 
 def devsim(*args, want=0):
@@ -30,10 +43,44 @@ def devsim(*args, want=0):
     return p.stdout
 
 
+def sql(q):
+    if pg:
+        return pg.sql(q)
+    import sqlite3
+    c = sqlite3.connect(j("instance", "keel.db"))
+    c.execute(q)
+    c.commit()
+    c.close()
+
+
+def device(i):
+    st, js, _ = http(inst.http_port, "GET", f"/v1/devices/{ids[i]}", token=inst.token)
+    if st != 200:
+        fail(f"GET device {i}: {st} {js}")
+    return js
+
+
+def until(what, cond, seconds=10):
+    end = time.time() + seconds
+    while time.time() < end:
+        if cond():
+            return
+        time.sleep(0.1)
+    fail(f"not within {seconds} s: {what}")
+
+
+def stop_cloud():
+    """SIGTERM the one keel-cloud serve: it must exit 0."""
+    p = inst.procs.pop()
+    p.send_signal(signal.SIGTERM)
+    if p.wait(20) != 0:
+        fail(f"keel-cloud exited {p.returncode} on SIGTERM")
+
+
 try:
-    inst.serve()
+    inst.serve(extra_env=ENV)
     ids = devsim("certs", "--ca", ca, "--ca-key", j("instance", "ca.key"), "--out", j("dev"),
-                 "--count", "3").split()
+                 "--count", "5").split()
     # another fleet's CA and a device certificate from it, named like ours
     os.makedirs(j("other"))
     devsim("certs", "--ca", ca, "--ca-key", j("instance", "ca.key"), "--out", j("other", "x"))
@@ -67,21 +114,123 @@ try:
     # the control for revocation: before it, device 2 has a working session
     devsim("probe", "--port", port, "--ca", ca, "--refused", j("dev2"), want=1)
     ok("before revocation device 2 works (the probe detects a working session)")
-    devsim("run", "--port", port, "--ca", ca, "--certs", j("dev"), "--devices", "3",
+    devsim("run", "--port", port, "--ca", ca, "--certs", j("dev"), "--devices", "5",
            "--records", "5", "--timeout", "20")
+
+    # ---- revoked while connected and subscribed ------------------------------------------
+    # two sessions of device 2: one under its device id as client id (as the
+    # protocol says), which keel-cloud ends by taking the id over, and one
+    # under another client id (as a hostile device may), which keel-cloud
+    # cannot end and the ACL must mute
+    def hold(seq, *args):
+        h = subprocess.Popen([DEVSIM, "hold", "--port", port, "--ca", ca, "--device",
+                              j("dev2"), "--cloud", j("instance", "cloud"), "--seq", str(seq),
+                              *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for line in h.stdout:
+            print(line, end="")
+            if line.startswith("ready"):
+                return h
+        fail("keel-devsim hold did not get ready")
+    holds = [hold(1000, "--kicked", "1"),
+             hold(2000, "--client-id", ids[2] + "-other", "--kicked", "0")]
+    t0 = time.time()
     st, js, _ = http(inst.http_port, "POST", f"/v1/devices/{ids[2]}/revoke", token=inst.token)
-    if st != 200 or not js["revoked"]:
+    took = time.time() - t0
+    if st != 200 or not js["revoked"] or not js["broker_denied"]:
         fail(f"revoke: {st} {js}")
-    time.sleep(0.5)  # mosquitto rereads the ACL on the SIGHUP keel-cloud sent
+    ok(f"revoke answered 200 with broker_denied in {took * 1000:.0f} ms, once the broker "
+       "was told")
+    for h in holds:
+        h.stdin.write("go\n")
+        h.stdin.flush()
+    for h in holds:
+        out, _ = h.communicate(timeout=60)
+        print(out, end="")
+        if h.returncode != 0:
+            fail("a revoked device's live session was not ended or muted")
+    ok("device 2, revoked while connected and subscribed: its session under its own id is "
+       "ended; the one under another client id stays open but nothing reaches its "
+       "subscription, nothing it publishes reaches anyone, its log batch gets no ack")
+    st, js, _ = http(inst.http_port, "GET", f"/v1/devices/{ids[2]}/logs?limit=1000",
+                     token=inst.token)
+    seqs = {r["seq"] for r in js["items"]} if st == 200 else None
+    if seqs is None or not {1000, 1001, 1002, 2000, 2001, 2002} <= seqs or \
+            seqs & {1100, 1101, 1102, 2100, 2101, 2102}:
+        fail(f"device 2's logs: {st} {sorted(seqs or [])}")
+    ok("its batches from before the revocation are stored, the ones from after are not")
     devsim("probe", "--port", port, "--ca", ca, "--refused", j("dev2"))
-    ok("after revocation the broker denies device 2 every topic")
+    ok("after revocation the broker denies device 2 every topic when it reconnects")
     devsim("probe", "--port", port, "--ca", ca, "--a", j("dev0"), "--b", j("dev1"))
     ok("the other devices are unaffected")
+
+    # ---- the broker cannot be told: 503, and applied once it can -------------------------
+    real_pid = open(pidfile).read()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    open(pidfile, "w").write(f"{dead.pid}\n")
+    st, js, _ = http(inst.http_port, "POST", f"/v1/devices/{ids[3]}/revoke", token=inst.token)
+    if st != 503 or (js or {}).get("error", {}).get("code") != "broker_not_updated":
+        fail(f"revoke with a stale pidfile: {st} {js}")
+    js = device(3)
+    if not js["revoked"] or js["broker_denied"]:
+        fail(f"device 3 after the 503: {js}")
+    ok("a stale pidfile: revoke answers 503 broker_not_updated; the device is revoked in "
+       "the database, broker_denied false")
+    os.remove(pidfile)
+    st, js, _ = http(inst.http_port, "POST", f"/v1/devices/{ids[3]}/revoke", token=inst.token)
+    if st != 503 or (js or {}).get("error", {}).get("code") != "broker_not_updated":
+        fail(f"revoke with no pidfile: {st} {js}")
+    ok("no pidfile: 503 broker_not_updated again")
+    open(pidfile, "w").write(real_pid)
+    real_pid = None
+    until("keel-cloud tells the broker once it can", lambda: device(3)["broker_denied"])
+    devsim("probe", "--port", port, "--ca", ca, "--refused", j("dev3"))
+    st, js, _ = http(inst.http_port, "POST", f"/v1/devices/{ids[3]}/revoke", token=inst.token)
+    if st != 200 or not js["broker_denied"]:
+        fail(f"the repeated revoke: {st} {js}")
+    ok("with the pidfile back keel-cloud signals the broker by itself: device 3 is denied, "
+       "and the repeated revoke answers 200")
+
+    # ---- startup reconciliation ----------------------------------------------------------
+    stop_cloud()
+    # while keel-cloud is down the database and the file diverge both ways:
+    # device 4 is revoked only in the database (a crash between the UPDATE
+    # and the write, or an instance elsewhere), and the file is put back to
+    # one without any revocation, which the broker is made to load
+    sql(f"UPDATE devices SET revoked_ms = 1 WHERE id = '{ids[4]}'")
+    acl = j("instance", "acl")
+    text = open(acl).read()
+    if f"user {ids[2]}\ntopic deny #" not in text or f"user {ids[3]}\n" not in text:
+        fail(f"ACL before the restart: {text}")
+    open(acl, "w").write("user keel-cloud\ntopic readwrite devices/#\n\n"
+                         "pattern readwrite devices/%u/#\n")
+    subprocess.run([BROKER, "reload", inst.dir], check=True)
+    devsim("probe", "--port", port, "--ca", ca, "--refused", j("dev4"), want=1)
+    ok("with keel-cloud stopped: device 4 revoked only in the database, the ACL emptied and "
+       "reloaded; device 4 still works (the divergence is real)")
+    inst.serve(extra_env=ENV)
+    until("the ACL rebuilt at start",
+          lambda: all(f"user {ids[i]}\ntopic deny #" in open(acl).read() for i in (2, 3, 4)))
+    until("device 4 marked", lambda: device(4)["broker_denied"])
+    devsim("probe", "--port", port, "--ca", ca, "--refused", j("dev2"), "--refused", j("dev3"),
+           "--refused", j("dev4"))
+    ok("keel-cloud rebuilt the ACL from the database at start and reloaded the broker: "
+       "devices 2, 3 and 4 are denied")
+    os.remove(acl)
+    until("DIR/acl written again", lambda: os.path.exists(acl), seconds=5)
+    ok("a removed DIR/acl is written again within a second")
+    devsim("probe", "--port", port, "--ca", ca, "--a", j("dev0"), "--b", j("dev1"))
+    ok("devices 0 and 1 still work")
+
     # a restarted broker reads the same ACL: revocation outlives it
     inst.stop_broker()
     inst.start_broker()
     devsim("probe", "--port", port, "--ca", ca, "--refused", j("dev2"))
     ok("the revocation survives a broker restart")
 finally:
+    if real_pid:  # so that keel-broker stop stops the real broker
+        open(pidfile, "w").write(real_pid)
     inst.stop()
+    if pg:
+        pg.stop()
 print("broker: all checks hold")

@@ -4,6 +4,13 @@ splits the device traffic between them (MQTT 5 shared subscription
 $share/keel/...), each log record is stored once, both serve the API, and
 killing one (SIGKILL) loses nothing any device saw acknowledged.
 
+Revocation across instances: instance c runs away from the broker's files
+(broker_acl = 0); a device revoked through it is denied by the broker
+once the instance that keeps DIR/acl has applied it, and c answers 200
+only then. With no such instance alive c answers 503 broker_not_updated,
+the broker still lets the device in, and the revocation is applied as soon
+as a keeping instance starts again.
+
     two_instances.py CLOUD DEVSIM
 """
 import os
@@ -14,6 +21,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cloudtest import Instance, Postgres, fail, free_port, http, ok, tempdir  # noqa: E402
 
+WAIT = {"KEEL_CLOUD_BROKER_WAIT_MS": "4000"}
+
 CLOUD, DEVSIM = sys.argv[1:3]
 tmp = tempdir("two")
 j = lambda *p: os.path.join(tmp, *p)  # noqa: E731
@@ -22,7 +31,7 @@ inst = Instance(CLOUD, tmp, database=pg.url)
 NDEV, NREC = 20, 500
 
 try:
-    a = inst.serve(instance="a")
+    a = inst.serve(instance="a", extra_env=WAIT)
     port_b = free_port()
     b = inst.serve(http_port=port_b, instance="b")
     for port in (inst.http_port, port_b):
@@ -64,6 +73,57 @@ try:
     if shares["a"] == 0 or shares["b"] == 0:
         fail(f"the broker did not split the traffic: {shares}")
     ok(f"the broker split the device hellos between the instances: {shares}")
+
+    # ---- revocation through an instance away from the broker's files ----------------------
+    ids = [line.split()[0] for line in open(j("acked"))]
+    ids = sorted(set(ids))[:2]
+    prefix = {}
+    for i in range(NDEV):  # which certificate is which device
+        p = subprocess.run(["openssl", "x509", "-noout", "-subject", "-in", j(f"dev{i}.pem")],
+                           capture_output=True, text=True, check=True)
+        prefix[p.stdout.strip().split("=")[-1].strip()] = j(f"dev{i}")
+    port_c = free_port()
+    inst.serve(http_port=port_c, instance="c", extra_env=dict(WAIT, KEEL_CLOUD_BROKER_ACL="0"))
+
+    def probe(dev, want):
+        p = subprocess.run([DEVSIM, "probe", "--port", str(inst.mqtt_port), "--ca",
+                            j("instance", "ca.pem"), "--refused", prefix[dev]],
+                           capture_output=True, text=True)
+        if p.returncode != want:
+            fail(f"probe {dev}: exit {p.returncode}, want {want}: {p.stdout}{p.stderr}")
+
+    def device(dev):
+        st, js, _ = http(port_c, "GET", f"/v1/devices/{dev}", token=inst.token)
+        if st != 200:
+            fail(f"GET {dev}: {st} {js}")
+        return js
+    st, js, _ = http(port_c, "POST", f"/v1/devices/{ids[0]}/revoke", token=inst.token)
+    if st != 200 or not js["broker_denied"]:
+        fail(f"revoke through c: {st} {js}")
+    probe(ids[0], 0)
+    if "keeps" in open(j("instance", "cloud-c.log")).read():
+        fail("instance c (broker_acl = 0) took the broker's files")
+    ok("a device revoked through instance c (broker_acl = 0) is denied by the broker, "
+       "applied by instance a; c answered 200 only then")
+    inst.kill9(a)
+    st, js, _ = http(port_c, "POST", f"/v1/devices/{ids[1]}/revoke", token=inst.token)
+    code = (js or {}).get("error", {}).get("code")
+    if st != 503 or code != "broker_not_updated":
+        fail(f"revoke with no instance keeping the broker's files: {st} {js}")
+    js = device(ids[1])
+    if not js["revoked"] or js["broker_denied"]:
+        fail(f"after the 503: {js}")
+    probe(ids[1], 1)
+    ok("with instance a killed, a revoke through c answers 503 broker_not_updated: the "
+       "device is revoked in the database and, truly, not yet at the broker")
+    inst.serve(instance="a", extra_env=WAIT)
+    end = time.time() + 15
+    while not device(ids[1])["broker_denied"] and time.time() < end:
+        time.sleep(0.1)
+    if not device(ids[1])["broker_denied"]:
+        fail("the restarted instance a did not apply the pending revocation")
+    probe(ids[1], 0)
+    ok("instance a, started again, applied the pending revocation: the broker denies it")
 finally:
     inst.stop()
     pg.stop()
