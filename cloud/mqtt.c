@@ -13,7 +13,10 @@
  * whose records the database refuses does not hold back the others' acks.
  * A batch lib/proto refuses (malformed CBOR, text that is not UTF-8) is
  * dropped unacked and logged without its content. The link runs on its
- * own thread with its own database connection, outside the HTTP pool.
+ * own thread with its own database connection, outside the HTTP pool,
+ * readied for large transactions (store_tune_bulk). The pending records'
+ * texts share one buffer, reused from flush to flush, so a record costs
+ * no allocation of its own.
  */
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
@@ -33,7 +36,7 @@ struct pending_log {
     char device[35];
     int64_t seq, device_ms, received_ms;
     int level;
-    char *text;
+    size_t text, text_len; /* in cloud_mqtt.texts, NUL-terminated there */
 };
 
 struct pending_ack {
@@ -48,6 +51,8 @@ struct cloud_mqtt {
     pthread_t thread;
     struct pending_log *logs;
     size_t nlogs, caplogs;
+    char *texts; /* every pending record's text, one after the other */
+    size_t ntexts, captexts;
     struct pending_ack *acks;
     size_t nacks, capacks;
     int64_t first_pending_ms, revoked_checked_ms;
@@ -112,12 +117,13 @@ static int insert_rows(struct cloud_mqtt *q, struct pending_log *const *rows, si
         size_t take = n - i >= ROWS_PER_INSERT ? ROWS_PER_INSERT : 1;
         for (size_t k = 0; k < take; k++) {
             const struct pending_log *l = rows[i + k];
+            const char *text = q->texts + l->text;
             v[6 * k] = SV_TEXT(l->device);
             v[6 * k + 1] = SV_INT(l->seq);
             v[6 * k + 2] = SV_INT(l->device_ms);
             v[6 * k + 3] = SV_INT(l->received_ms);
             v[6 * k + 4] = SV_INT(l->level);
-            v[6 * k + 5] = SV_TEXT(l->text);
+            v[6 * k + 5] = (struct store_val){.type = STORE_TEXT, .p = text, .n = l->text_len};
         }
         rc = store_exec(q->db, take == 1 ? one : many, v, (int)take * 6, NULL);
         i += take;
@@ -195,9 +201,7 @@ static void flush(struct cloud_mqtt *q)
     }
 done:
     free(rows);
-    for (size_t k = 0; k < q->nlogs; k++)
-        free(q->logs[k].text);
-    q->nlogs = q->nacks = 0;
+    q->nlogs = q->nacks = q->ntexts = 0;
 }
 
 static void on_logs(struct cloud_mqtt *q, const char *dev, const uint8_t *p, size_t n)
@@ -217,6 +221,17 @@ static void on_logs(struct cloud_mqtt *q, const char *dev, const uint8_t *p, siz
         q->logs = nl;
         q->caplogs = cap;
     }
+    size_t text_bytes = 0;
+    for (uint32_t i = 0; i < m.n; i++)
+        text_bytes += m.rec[i].text.n + 1;
+    if (q->ntexts + text_bytes > q->captexts) {
+        size_t cap = (q->captexts ? q->captexts : 64 * 1024) * 2 + text_bytes;
+        char *nt = realloc(q->texts, cap);
+        if (!nt)
+            return;
+        q->texts = nt;
+        q->captexts = cap;
+    }
     if (q->nacks == q->capacks) {
         size_t cap = q->capacks ? q->capacks * 2 : 256;
         struct pending_ack *na = realloc(q->acks, cap * sizeof(*na));
@@ -234,9 +249,12 @@ static void on_logs(struct cloud_mqtt *q, const char *dev, const uint8_t *p, siz
         l->device_ms = (int64_t)m.rec[i].device_ms;
         l->received_ms = now;
         l->level = (int)m.rec[i].level;
-        l->text = strndup(m.rec[i].text.p, m.rec[i].text.n);
-        if (!l->text)
-            l->text = strdup("");
+        l->text = q->ntexts;
+        l->text_len = m.rec[i].text.n;
+        if (l->text_len)
+            memcpy(q->texts + q->ntexts, m.rec[i].text.p, l->text_len);
+        q->texts[q->ntexts + l->text_len] = 0;
+        q->ntexts += l->text_len + 1;
     }
     struct pending_ack *a = &q->acks[q->nacks++];
     memcpy(a->device, dev, 35);
@@ -381,6 +399,8 @@ int cloud_mqtt_start(struct cloud *c)
         free(q);
         return -1;
     }
+    if (store_tune_bulk(q->db) != 0) /* slower, not wrong: go on */
+        cloud_log("warning", NULL, "broker link: %s", store_errmsg(q->db));
     mosquitto_lib_init();
     snprintf(id, sizeof(id), CLOUD_MQTT_USER "-%s", c->cfg.instance);
     q->m = mosquitto_new(id, true, q);
@@ -421,6 +441,7 @@ void cloud_mqtt_stop(struct cloud *c)
         free(q->revoked[i]);
     free(q->revoked);
     free(q->logs);
+    free(q->texts);
     free(q->acks);
     free(q);
     c->mqtt = NULL;

@@ -4,7 +4,8 @@
  *   keel-devsim certs --ca CA.pem --ca-key CA.key --out PREFIX [--count N]
  *   keel-devsim run --port P --ca CA.pem --certs PREFIX --devices N
  *                   [--records M] [--batch B] [--window W] [--acked FILE]
- *                   [--timeout S] [--hold S] [--first-seq Q] [--fault 1]
+ *                   [--sent FILE] [--timeout S] [--hold S] [--first-seq Q]
+ *                   [--fault 1]
  *   keel-devsim probe ...            (devsim_probe.c)
  *   keel-devsim raw ...              (devsim_raw.c: hostile payloads)
  *   keel-devsim hold ...             (devsim_hold.c: revoked while connected)
@@ -20,7 +21,12 @@
  * until the cloud's time message answers it. Every ack is appended to the
  * --acked file (device, first seq, count), the evidence the durability
  * tests check the database against. Records are made from their sequence
- * number, so a resend is byte-identical. One thread drives all clients.
+ * number, so a resend is byte-identical; the --sent file has each record
+ * once, as it first goes out (device, seq, device_ms, level, text to the end
+ * of the line), so a test compares stored rows with what was sent without
+ * knowing how records are made. Both files are flushed line by line, and a
+ * record's sent line is written before it is published, so whatever the
+ * cloud can have stored is already there. One thread drives all clients.
  */
 #include <errno.h>
 #include <mqtt_protocol.h>
@@ -57,7 +63,7 @@ struct dev {
 static struct {
     int batch, window;
     bool fault; /* report one fault record in each hello */
-    FILE *acked;
+    FILE *acked, *sent;
     uint64_t total_acked;
 } g;
 
@@ -89,6 +95,32 @@ static void send_hello(struct dev *d)
     d->hello_ms = now_ms();
 }
 
+/* Record `seq` of device d, the same every time it is made. */
+static void make_record(const struct dev *d, uint64_t seq, struct proto_log *r,
+                        char text[96])
+{
+    int len = snprintf(text, 96, "sim %s record %llu", d->id, (unsigned long long)seq);
+    r->device_ms = seq * 10;
+    r->level = (uint32_t)(seq % 4);
+    r->text.p = text;
+    r->text.n = (size_t)len;
+}
+
+/* A new batch's records into the --sent file, before its first publish. */
+static void note_sent(const struct dev *d, const struct batch *b)
+{
+    char text[96];
+    struct proto_log r;
+    if (!g.sent)
+        return;
+    for (uint32_t i = 0; i < b->count; i++) {
+        make_record(d, b->first + i, &r, text);
+        fprintf(g.sent, "%s %llu %llu %u %.*s\n", d->id, (unsigned long long)(b->first + i),
+                (unsigned long long)r.device_ms, r.level, (int)r.text.n, r.text.p);
+    }
+    fflush(g.sent);
+}
+
 static void send_batch(struct dev *d, struct batch *b)
 {
     static struct proto_logs m;
@@ -98,14 +130,8 @@ static void send_batch(struct dev *d, struct batch *b)
     char t[96];
     m.first_seq = b->first;
     m.n = b->count;
-    for (uint32_t i = 0; i < b->count; i++) {
-        int len = snprintf(text[i], sizeof(text[i]), "sim %s record %llu", d->id,
-                           (unsigned long long)(b->first + i));
-        m.rec[i].device_ms = (b->first + i) * 10;
-        m.rec[i].level = (uint32_t)((b->first + i) % 4);
-        m.rec[i].text.p = text[i];
-        m.rec[i].text.n = (size_t)len;
-    }
+    for (uint32_t i = 0; i < b->count; i++)
+        make_record(d, b->first + i, &m.rec[i], text[i]);
     topic(t, sizeof(t), d, "logs");
     if (proto_logs_encode(&m, buf, sizeof(buf), &n) == 0 &&
         mosquitto_publish_v5(d->m, NULL, t, (int)n, buf, 1, false, NULL) == MOSQ_ERR_SUCCESS)
@@ -199,7 +225,7 @@ struct mosquitto *devsim_connect(const char *host, int port, const char *ca, con
 
 static int run(int argc, char **argv)
 {
-    const char *host = "127.0.0.1", *ca = NULL, *certs = NULL, *acked = NULL;
+    const char *host = "127.0.0.1", *ca = NULL, *certs = NULL, *acked = NULL, *sent = NULL;
     int port = 0, ndev = 1, timeout = 60, hold = 0;
     uint64_t records = 100, first = 1;
     g.batch = 32;
@@ -216,6 +242,7 @@ static int run(int argc, char **argv)
         else if (!strcmp(a, "--batch")) g.batch = atoi(v);
         else if (!strcmp(a, "--window")) g.window = atoi(v);
         else if (!strcmp(a, "--acked")) acked = v;
+        else if (!strcmp(a, "--sent")) sent = v;
         else if (!strcmp(a, "--timeout")) timeout = atoi(v);
         else if (!strcmp(a, "--hold")) hold = atoi(v);
         else if (!strcmp(a, "--fault")) g.fault = atoi(v) != 0;
@@ -227,11 +254,16 @@ static int run(int argc, char **argv)
     if (!port || !ca || !certs || ndev < 1 || g.batch < 1 || g.batch > (int)PROTO_MAX_LOGS ||
         g.window < 1 || g.window > MAX_WINDOW) {
         fprintf(stderr, "usage: keel-devsim run --port P --ca CA.pem --certs PREFIX --devices N "
-                        "[--records M] [--batch 1..64] [--window 1..64] [--acked FILE]\n");
+                        "[--records M] [--batch 1..64] [--window 1..64] [--acked FILE] "
+                        "[--sent FILE]\n");
         return 2;
     }
     if (acked && !(g.acked = fopen(acked, "a"))) {
         fprintf(stderr, "keel-devsim: %s: %s\n", acked, strerror(errno));
+        return 1;
+    }
+    if (sent && !(g.sent = fopen(sent, "a"))) {
+        fprintf(stderr, "keel-devsim: %s: %s\n", sent, strerror(errno));
         return 1;
     }
     mosquitto_lib_init();
@@ -284,6 +316,7 @@ static int run(int argc, char **argv)
                 b->count = (uint32_t)(d->end_seq - d->next_seq < (uint64_t)g.batch
                                           ? d->end_seq - d->next_seq : (uint64_t)g.batch);
                 d->next_seq += b->count;
+                note_sent(d, b);
                 send_batch(d, b);
             }
         }
@@ -310,6 +343,8 @@ static int run(int argc, char **argv)
     free(devs);
     if (g.acked)
         fclose(g.acked);
+    if (g.sent)
+        fclose(g.sent);
     mosquitto_lib_cleanup();
     return g.total_acked >= want ? 0 : 1;
 }

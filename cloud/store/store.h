@@ -69,6 +69,13 @@ const char *store_errmsg(const struct store *s);
  * be NULL when no rows are wanted; otherwise the caller frees it. */
 int store_exec(struct store *s, const char *sql, const struct store_val *params, int n,
                struct store_result *res);
+/* Readies a connection that writes large transactions (log ingest) for
+ * them; 0 or an error. SQLite: the statement journal of a multi-row
+ * statement stays in memory instead of a temp file, and the page cache is
+ * large enough to keep the pages every device's inserts touch from one
+ * transaction to the next. Durability is unchanged: what is committed is
+ * still in the WAL on disk. PostgreSQL: nothing to do. */
+int store_tune_bulk(struct store *s);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 int store_rollback(struct store *s);

@@ -5,11 +5,14 @@ Debian's binaries, devices are keel-devsim. Everything listens on loopback
 ports picked free at start; every process started here is stopped here, by
 its own pid."""
 import atexit
+import csv
+import io
 import json
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -104,8 +107,8 @@ class Postgres:
         if p.returncode != 0:
             fail(f"{' '.join(args)}: {p.stdout}{p.stderr}")
 
-    def sql(self, q):
-        p = subprocess.run(["psql", "-At", "-h", self.dir, "-p", str(self.port), "-U",
+    def sql(self, q, *flags):
+        p = subprocess.run(["psql", "-At", *flags, "-h", self.dir, "-p", str(self.port), "-U",
                             "postgres", "-c", q], capture_output=True, text=True)
         if p.returncode != 0:
             fail(f"psql {q}: {p.stderr}")
@@ -118,10 +121,13 @@ class Postgres:
 
 class Instance:
     """keel-cloud init DIR, the broker from DIR/mosquitto.conf, and any
-    number of keel-cloud serve processes on it."""
+    number of keel-cloud serve processes on it. With pg (a Postgres) the
+    instance's database is that cluster."""
 
-    def __init__(self, cloud_bin, tmp, database=None, broker=True):
+    def __init__(self, cloud_bin, tmp, database=None, broker=True, pg=None):
         self.bin = cloud_bin
+        self.pg = pg
+        database = database or (pg.url if pg else None)
         self.dir = os.path.join(tmp, "instance")
         self.mqtt_port = free_port() if broker else 0
         self.http_port = free_port()
@@ -165,6 +171,31 @@ class Instance:
                  + open(os.path.join(self.dir, f"cloud-{instance}.log")).read()[-2000:])
         self.procs.append(p)
         return p
+
+    def rows(self, q):
+        """The rows of q, read straight from the instance's database (SQLite's
+        file, or the cluster through psql), every cell as text, NULL as "":
+        what a test checks the store against."""
+        if self.pg:
+            return [tuple(r) for r in csv.reader(io.StringIO(self.pg.sql(q, "--csv")))]
+        c = sqlite3.connect(os.path.join(self.dir, "keel.db"))
+        try:
+            return [tuple("" if x is None else str(x) for x in r) for r in c.execute(q)]
+        finally:
+            c.close()
+
+    def device_certs(self, devsim, prefix, count):
+        """keel-devsim certs from the fleet CA: PREFIX0.pem/.key .. for count
+        devices; their ids, in that order."""
+        p = subprocess.run([devsim, "certs", "--ca", os.path.join(self.dir, "ca.pem"),
+                            "--ca-key", os.path.join(self.dir, "ca.key"), "--out", prefix,
+                            "--count", str(count)], capture_output=True, text=True)
+        if p.returncode != 0:
+            fail(f"keel-devsim certs: {p.stdout}{p.stderr}")
+        ids = p.stdout.split()
+        if len(ids) != count:
+            fail(f"keel-devsim certs printed {len(ids)} ids for {count} devices")
+        return ids
 
     def kill9(self, p):
         p.send_signal(signal.SIGKILL)

@@ -32,7 +32,7 @@ CLOUD, DEVSIM, DB = sys.argv[1:4]
 tmp = tempdir("hostile-" + DB)
 j = lambda *p: os.path.join(tmp, *p)  # noqa: E731
 pg = Postgres(tmp) if DB == "postgres" else None
-inst = Instance(CLOUD, tmp, database=pg.url if pg else None)
+inst = Instance(CLOUD, tmp, pg=pg)
 
 
 # ---- a CBOR encoder for exactly what lib/proto's messages use -------------------------
@@ -77,26 +77,15 @@ def raw(dev, *pairs, wait=3000):
     return [tuple(map(int, m)) for m in re.findall(r"logack (\d+) (\d+)", p.stdout)]
 
 
-def rows(q):
-    if pg:
-        return [tuple(line.split("|")) for line in pg.sql(q).splitlines() if line]
-    c = sqlite3.connect(j("instance", "keel.db"))
-    out = [tuple(str(x) for x in r) for r in c.execute(q)]
-    c.close()
-    return out
-
-
 def stored(dev):
-    return {int(s): t for s, t in rows(f"SELECT seq, text FROM logs WHERE device_id = '{dev}'")}
+    return {int(s): t for s, t in
+            inst.rows(f"SELECT seq, text FROM logs WHERE device_id = '{dev}'")}
 
 
 try:
     # a long flush window: everything published within it shares one transaction
     proc = inst.serve(extra_env={"KEEL_CLOUD_LOG_FLUSH_MS": "1500"})
-    ids = subprocess.run([DEVSIM, "certs", "--ca", j("instance", "ca.pem"), "--ca-key",
-                          j("instance", "ca.key"), "--out", j("dev"), "--count", "3"],
-                         capture_output=True, text=True, check=True).stdout.split()
-    H, G, P = ids  # hostile, good, poisoned
+    H, G, P = inst.device_certs(DEVSIM, j("dev"), 3)  # hostile, good, poisoned
     p = subprocess.run([DEVSIM, "run", "--port", str(inst.mqtt_port), "--ca",
                         j("instance", "ca.pem"), "--certs", j("dev"), "--devices", "3",
                         "--records", "2", "--batch", "2", "--timeout", "60"],
@@ -187,7 +176,7 @@ try:
     s = stored(H)
     if sorted(s) != [1, 2, 3, 4, 5, 6, 10] or s[5] != "h5 \U0001F642" or s[6] != "h6":
         fail(f"stored for the hostile device: {s}")
-    if rows(f"SELECT COUNT(*) FROM logs WHERE device_id = '{H}'") != [("7",)]:
+    if inst.rows(f"SELECT COUNT(*) FROM logs WHERE device_id = '{H}'") != [("7",)]:
         fail("a record stored twice")
     ok("keel-cloud alive; each good record stored exactly once, no bad one")
 
