@@ -45,7 +45,7 @@ try:
     sim = subprocess.Popen([DEVSIM, "run", "--port", str(inst.mqtt_port), "--ca",
                             j("instance", "ca.pem"), "--certs", j("dev"), "--devices", str(NDEV),
                             "--records", str(NREC), "--batch", "10", "--window", "2",
-                            "--acked", j("acked"), "--timeout", "90"],
+                            "--acked", j("acked"), "--sent", j("sent"), "--timeout", "90"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(1.0)
     inst.kill9(b)
@@ -58,15 +58,28 @@ try:
     for line in open(j("acked")):
         dev, first, count = line.split()
         seen.update((dev, s) for s in range(int(first), int(first) + int(count)))
-    stored = {}
-    for line in pg.sql("SELECT device_id, seq, COUNT(*) FROM logs GROUP BY device_id, seq")\
-            .splitlines():
-        d, s, n = line.split("|")
-        stored[(d, int(s))] = int(n)
-    if len(seen) != NDEV * NREC or any(stored.get(k) != 1 for k in seen) or \
-            any(n != 1 for n in stored.values()):
-        fail(f"{len(seen)} acked; not each stored exactly once")
-    ok(f"{len(seen)} acknowledged records, each stored exactly once")
+    # The (device, seq) key is UNIQUE, so a count per key cannot fail: compare
+    # what is stored with what each device sent, and look for a record
+    # stored under a second key (each text names its device and seq).
+    stored, texts = {}, {}
+    for line in pg.sql("SELECT device_id, seq, device_ms, level, text FROM logs").splitlines():
+        d, sq, ms, lv, text = line.split("|", 4)
+        stored[(d, int(sq))] = (int(ms), int(lv), text)
+        texts[text] = texts.get(text, 0) + 1
+    sent = {}
+    for line in open(j("sent")):
+        d, sq, ms, lv, text = line.rstrip("\n").split(" ", 4)
+        sent[(d, int(sq))] = (int(ms), int(lv), text)
+    wrong = [k for k, v in stored.items() if sent.get(k) != v]
+    if wrong:
+        fail(f"stored record {wrong[0]} is {stored[wrong[0]]}; its device sent "
+             f"{sent.get(wrong[0])}")
+    if any(n > 1 for n in texts.values()):
+        fail("a record is stored under two keys")
+    if len(seen) != NDEV * NREC or any(k not in stored for k in seen):
+        fail(f"{len(seen)} acked; not each stored")
+    ok(f"{len(seen)} acknowledged records, each stored exactly once with the time, level "
+       "and text its device sent")
     # both instances ingested: each logged its own share of the device hellos
     logs = {n: open(j("instance", f"cloud-{n}.log")).read() for n in ("a", "b")}
     shares = {n: logs[n].count(" connected (app") for n in logs}
