@@ -397,15 +397,21 @@ int cloud_broker_start(struct cloud *c)
     return 0;
 }
 
+/* Sets one of the reconciler's flags (*flag is b->poked or b->stop) and
+ * wakes it. */
+static void wake(struct cloud_broker *b, bool *flag)
+{
+    pthread_mutex_lock(&b->mu);
+    *flag = true;
+    pthread_cond_signal(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}
+
 void cloud_broker_poke(struct cloud *c)
 {
     struct cloud_broker *b = c->broker;
-    if (!b)
-        return;
-    pthread_mutex_lock(&b->mu);
-    b->poked = true;
-    pthread_cond_signal(&b->cv);
-    pthread_mutex_unlock(&b->mu);
+    if (b)
+        wake(b, &b->poked);
 }
 
 void cloud_broker_stop(struct cloud *c)
@@ -413,10 +419,7 @@ void cloud_broker_stop(struct cloud *c)
     struct cloud_broker *b = c->broker;
     if (!b)
         return;
-    pthread_mutex_lock(&b->mu);
-    b->stop = true;
-    pthread_cond_signal(&b->cv);
-    pthread_mutex_unlock(&b->mu);
+    wake(b, &b->stop);
     pthread_join(b->thread, NULL);
     if (b->lockfd >= 0)
         close(b->lockfd);
