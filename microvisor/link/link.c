@@ -131,7 +131,12 @@ static void link_fail(struct net *n, enum link_fail_kind kind, int code, uint32_
     switch (kind) {
     case FAIL_DNS: console_printf("cannot resolve %s", L.cloud.host); break;
     case FAIL_TCP: console_printf("tcp %s", net_error_name(code)); break;
-    case FAIL_TLS: console_printf("tls %s %s", tls_error_class(code), tls_error_name(code)); break;
+    case FAIL_TLS: {
+        const char *cls = tls_error_class(code);
+        console_printf("tls %s%s%s", cls[0] == 't' ? "" : cls, cls[0] == 't' ? "" : " ",
+                       tls_error_name(code));
+        break;
+    }
     case FAIL_MQTT: console_printf("mqtt error %d", code); break;
     default: console_printf("failed"); break;
     }
