@@ -42,6 +42,8 @@ static struct {
     uint32_t started_ms;         /* when the current attempt began */
     uint32_t connected_ms;       /* when the session was established */
     bool was_connected;          /* the failing attempt had reached CONNECTED */
+    uint32_t steps;              /* activations of the current attempt */
+    uint32_t longest_us;         /* the longest of them */
     uint32_t prev_wait_ms;
     struct link_stats stats;
 } L;
@@ -158,6 +160,8 @@ static void link_start(struct net *n, uint32_t now)
 {
     L.stats.attempts++;
     L.started_ms = now;
+    L.steps = 0;
+    L.longest_us = 0;
     if (L.cloud.addr) {
         L.ip = L.cloud.addr;
         link_start_tcp(n, now);
@@ -225,14 +229,32 @@ static void link_connected(uint32_t now)
         L.stats.resumed++;
     console_printf("[link] connected to %s (", L.cloud.host);
     print_addr(L.ip);
-    console_printf(":%u) in %lu ms, TLS 1.3 %s, %s handshake\n", L.cloud.port,
-                   (unsigned long)(now - L.started_ms),
+    console_printf(":%u) in %lu ms, TLS 1.3 %s, %s handshake, %lu steps, longest %lu us\n",
+                   L.cloud.port, (unsigned long)(now - L.started_ms),
                    tls_client_suite(&L.tls) == TLS_SUITE_CHACHA20_POLY1305_SHA256
                        ? "CHACHA20_POLY1305" : "AES_128_GCM",
-                   resumed ? "resumed" : "full");
+                   resumed ? "resumed" : "full", (unsigned long)L.steps,
+                   (unsigned long)L.longest_us);
+    if (L.longest_us > L.stats.longest_step_us)
+        L.stats.longest_step_us = L.longest_us;
 }
 
+static bool link_step(struct net *n, uint32_t now);
+
 bool link_poll(struct net *n, uint32_t now)
+{
+    if (L.st == LINK_OFF)
+        return false;
+    uint64_t t0 = board_time_us();
+    bool more = link_step(n, now);
+    uint64_t took = board_time_us() - t0;
+    L.steps++;
+    if (took > L.longest_us)
+        L.longest_us = (uint32_t)took;
+    return more;
+}
+
+static bool link_step(struct net *n, uint32_t now)
 {
     switch (L.st) {
     case LINK_OFF:

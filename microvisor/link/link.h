@@ -38,6 +38,7 @@ struct link_stats {
     uint32_t failures;       /* attempts or sessions that ended in an error */
     int last_error;          /* the last failure's code (link_error_name) */
     uint32_t backoff_ms;     /* the current wait */
+    uint32_t longest_step_us; /* the longest activation of a connect so far */
 };
 
 /* Reads the provisioning (identity, cloud page); call once from mv_main.
