@@ -180,8 +180,10 @@ int mqtt_connect(mqtt_client_t *c, uint64_t now_ms);
  * error or MQTT_ST_CLOSED): QoS 0 publishes not yet sent are dropped, QoS 1
  * ones stay for the next connection; the state becomes MQTT_ST_IDLE. */
 void mqtt_connection_lost(mqtt_client_t *c);
-/* Queues DISCONNECT (the broker then discards the will). The state is
- * MQTT_ST_CLOSED once it is sent. 0, MQTT_E_STATE or MQTT_E_AGAIN. */
+/* Queues DISCONNECT (the broker then discards the will); needs
+ * MQTT_ST_CONNECTED (before CONNACK, just close the transport). The state
+ * is MQTT_ST_CLOSED once it is sent; QoS 1 publishes in flight stay for
+ * the next connection. 0, MQTT_E_STATE or MQTT_E_AGAIN. */
 int mqtt_disconnect(mqtt_client_t *c);
 
 /* Bytes waiting to be sent: a pointer into the context, valid until the

@@ -192,7 +192,9 @@ int mqtt_disconnect(mqtt_client_t *c)
 {
     if (c->state == MQTT_ST_FAILED)
         return c->err;
-    if (c->state != MQTT_ST_CONNECTED && c->state != MQTT_ST_CONNECTING)
+    /* before CONNACK the caller just closes the transport: a DISCONNECT
+     * then would leave the CONNACK still to come */
+    if (c->state != MQTT_ST_CONNECTED)
         return MQTT_E_STATE;
     int rc = queue_simple(c, MQTT_T_DISCONNECT, 0);
     if (rc)

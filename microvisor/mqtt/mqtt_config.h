@@ -23,9 +23,12 @@
 
 /* The largest incoming packet body (its remaining length) kept whole. A
  * PUBLISH larger than this is discarded by count and still acknowledged
- * (MQTT_EV_DROPPED); every other type a client receives is far smaller. */
+ * (MQTT_EV_DROPPED); every other type a client receives is far smaller.
+ * The default holds a command message with its largest argument
+ * (docs/protocol.md: 4096 bytes, plus name, CBOR framing, the topic
+ * devices/<id>/down/command and the packet id). */
 #ifndef MQTT_RX_MAX
-#define MQTT_RX_MAX 2048u
+#define MQTT_RX_MAX 4352u
 #endif
 
 /* Lengths without the NUL: the client id (MQTT 3.1.1 3.1.3.1: a server

@@ -8,7 +8,7 @@
                      .data/.bss, which must be 0
 
 --check also fails when a budget is exceeded (mqtt_flash <= 8 KiB,
-mqtt_ram <= 8 KiB), when the library has static data, or when it links an
+mqtt_ram <= 12 KiB), when the library has static data, or when it links an
 allocation function.
 
 usage: bench_mqtt.py <fw build dir> [--check]"""
@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 
-BUDGETS = {"mqtt_flash": 8 * 1024, "mqtt_ram": 8 * 1024}
+BUDGETS = {"mqtt_flash": 8 * 1024, "mqtt_ram": 12 * 1024}
 ALLOC = {"malloc", "calloc", "realloc", "free", "_malloc_r", "_calloc_r", "_realloc_r",
          "_free_r", "_sbrk", "_sbrk_r", "sbrk", "aligned_alloc", "posix_memalign",
          "memalign", "valloc", "pvalloc", "reallocarray"}

@@ -11,6 +11,7 @@
  *     dropping and coming back, disconnect). After every step: the output
  *     is a sequence of whole packets (never two interleaved), the window's
  *     packet ids are non-zero and distinct, no buffer is overrun (ASan).
+ *     Built with MQTT_RX_MAX 512, so short inputs reach the oversized path.
  */
 #include <stdlib.h>
 #include <string.h>

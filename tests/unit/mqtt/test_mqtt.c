@@ -339,6 +339,11 @@ static void test_connect(void)
     CHECK_EQ(mqtt_connect(&C, 0), 0);
     CHECK_EQ(mqtt_error(&C), 0);
 
+    /* no DISCONNECT before CONNACK: the caller closes the transport */
+    setup(0);
+    mqtt_connect(&C, 0);
+    CHECK_EQ(mqtt_disconnect(&C), MQTT_E_STATE);
+
     /* no CONNACK in time */
     setup(0);
     mqtt_connect(&C, 500);
