@@ -192,8 +192,8 @@ const uint8_t *mqtt_sendbuf(mqtt_client_t *c, size_t *len);
 void mqtt_sent(mqtt_client_t *c, size_t len, uint64_t now_ms);
 
 /* Room for received bytes (a pointer into the context); *room 0 when the
- * engine takes none now (not connected, failed, or its output is too full
- * to queue a PUBACK: send first). */
+ * engine takes none now (no connection, DISCONNECT queued, failed, or its
+ * output too full to queue a PUBACK: send first). */
 uint8_t *mqtt_recvbuf(mqtt_client_t *c, size_t *room);
 /* len bytes (at most the room) were written at mqtt_recvbuf(): processes
  * them, calling on_event. 0 or the sticky error. */

@@ -263,10 +263,11 @@ void mqtt_sent(mqtt_client_t *c, size_t len, uint64_t now_ms)
     }
 }
 
+/* Not once DISCONNECT is queued: nothing may follow it (3.14.4), not even
+ * a PUBACK; a QoS 1 message left unacknowledged comes again next time. */
 static bool taking_input(const mqtt_client_t *c)
 {
-    return c->state == MQTT_ST_CONNECTING || c->state == MQTT_ST_CONNECTED ||
-           c->state == MQTT_ST_DISCONNECTING;
+    return c->state == MQTT_ST_CONNECTING || c->state == MQTT_ST_CONNECTED;
 }
 
 uint8_t *mqtt_recvbuf(mqtt_client_t *c, size_t *room)

@@ -799,6 +799,11 @@ static void test_callback_and_disconnect(void)
     cb_client = &C;
     CHECK_EQ(FEED(0x32, 7, 0, 1, 'c', 0, 5, 'h', 'i'), 9);
     CHECK_EQ(mqtt_state(&C), MQTT_ST_DISCONNECTING);
+    /* nothing more is taken once DISCONNECT is queued: no PUBACK may follow it */
+    size_t room;
+    mqtt_recvbuf(&C, &room);
+    CHECK_EQ(room, 0);
+    CHECK_EQ(FEED(0x32, 7, 0, 1, 'c', 0, 6, 'h', 'i'), 0);
     size_t n = drain(&C, out, sizeof(out));
     /* PUBACK, SUBSCRIBE, DISCONNECT from the control buffer; the echo is
      * never started once DISCONNECT is queued and stays for next time */
