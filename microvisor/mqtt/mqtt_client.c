@@ -400,10 +400,9 @@ static int dropped(mqtt_client_t *c)
 }
 
 /* The fixed header is complete in ihdr: checks it against the state. */
-static int header_done(mqtt_client_t *c, size_t used)
+static int header_done(mqtt_client_t *c)
 {
     uint8_t type = (uint8_t)(c->ihdr[0] >> 4);
-    (void)used;
     int rc = mqtt_check_header(c->ihdr[0], c->irem);
     if (rc)
         return fail(c, rc);
@@ -444,7 +443,7 @@ int mqtt_received(mqtt_client_t *c, size_t len, uint64_t now_ms)
                 return fail(c, MQTT_E_MALFORMED);
             return 0;
         }
-        return header_done(c, used);
+        return header_done(c);
     }
     if (len > c->irem - c->ibody)
         return MQTT_E_ARG;

@@ -16,7 +16,9 @@ while the device is offline arrives after it reconnects with clean
 session 0, a publish whose connection was cut before its PUBACK is resent
 with DUP after the reconnect and reaches the subscriber, an oversized
 downlink is dropped, acknowledged and not redelivered, keepalive pings
-flow. Every broker is killed at the end.
+flow; on the plain broker, a restart (the session forgotten) with a
+publish unacknowledged, which is resent all the same. Every broker is
+killed at the end.
 
 usage: interop_mqtt.py MQTT_PEER MQTT_REF KEEL_CLOUD KEEL_DEVSIM
 """
@@ -166,7 +168,7 @@ def ref_pub(port, topic, text, tls):
         fail(f"mqtt_ref pub {topic}: {r.stderr.strip()}")
 
 
-def session_checks(name, port, peer_args, dev, tls, other=None):
+def session_checks(name, port, peer_args, dev, tls, other=None, restart=None):
     up, down = f"devices/{dev}/up", f"devices/{dev}/down"
     sub = Sub(port, up + "/#", tls)
     p = Peer(["--port", str(port), "--id", dev, "--keepalive", "1"] + peer_args)
@@ -233,6 +235,23 @@ def session_checks(name, port, peer_args, dev, tls, other=None):
     if int(w.split("=")[1]) < 2:
         fail(f"{name}: keepalive 1 s, {w}")
     ok(f"{name}: keepalive: {w.split('=')[1]} PINGRESPs in 3.5 s")
+
+    if restart:
+        # a broker restart (persistence false: it forgets the session) with
+        # a publish still unacknowledged: CONNACK says no session, and the
+        # publish is resent all the same
+        p.expect(f"pub-cut {up}/logs across-restart", "ok cut id=")
+        sub.stop()
+        restart()
+        sub = Sub(port, up + "/#", tls)
+        p.expect("connect", "ok connack sp=0 rc=0 resent=1")
+        p.expect("wait 500", "ok waited")
+        sub.wait_line(f"msg {up}/logs qos=1 across-restart")
+        p.expect(f"sub {down}/# 1", "ok suback granted=1")
+        if "window=4" not in p.expect("stats", "ok stats"):
+            fail(f"{name}: publishes left in flight after the restart")
+        ok(f"{name}: broker restarted (session lost, sp=0): the unacknowledged publish is "
+           "resent, acked and delivered")
     p.expect("disconnect", "ok closed")
     p.close()
     sub.stop()
@@ -250,13 +269,23 @@ def plain(tmp):
                 f"allow_anonymous true\nlistener {port} 127.0.0.1\n")
     path = os.path.join(tmp, "plain.log")
     log = open(path, "w")
-    b, _ = start(["mosquitto", "-c", conf], stderr=log)
-    if not wait_port(port, b):
-        fail("mosquitto (plain) did not start")
+    brokers = []
+
+    def broker():
+        b, _ = start(["mosquitto", "-c", conf], stderr=log)
+        if not wait_port(port, b):
+            fail("mosquitto (plain) did not start")
+        brokers.append(b)
+
+    def restart():
+        brokers[-1].terminate()
+        brokers[-1].wait()
+        broker()
+    broker()
     dev = "UV00000000000000000000000000000001"
-    session_checks("plain", port, [], dev, [])
-    b.kill()
-    b.wait()
+    session_checks("plain", port, [], dev, [], restart=restart)
+    brokers[-1].kill()
+    brokers[-1].wait()
     log.close()
     # the broker's own record of the packets: MQTT 3.1.1 (p2), clean
     # session 0 (c0), and the resent publish with DUP set (d1)
