@@ -36,6 +36,7 @@
 #include "memory_map.h"
 #include "provision.h"
 #include "provision_record.h"
+#include "run_cloud.h"
 #include "update.h"
 
 int cmd_update(int argc, char **argv); /* cli/keel_update.c */
@@ -240,15 +241,17 @@ static int run_dev_ca(const char *fw, X509 **ca, EVP_PKEY **key)
 }
 
 /* Gives the device in the flash file an identity (a key, its record and a
- * certificate from the development CA), unless it already has one: a
- * device keeps its identity across runs. 0 or -1. */
-static int run_provision(int fd, const char *fw)
+ * certificate from the development CA, or the cloud's fleet CA), unless it
+ * already has one: a device keeps its identity across runs. With a cloud,
+ * the cloud page is (re)written each run. 0 or -1. */
+static int run_provision(int fd, const char *fw, const struct run_cloud *cloud)
 {
     static uint8_t bitmap[FLASH_SIM_BITMAP_SIZE(RUN_PROVISION_SIZE, 16)];
     struct provision_record rec;
     if (flash_file_read(fd, FLASH_PROVISION, &rec, sizeof(rec)) != 0)
         return -1;
-    if (provision_record_check(&rec) == 0)
+    bool have_id = provision_record_check(&rec) == 0;
+    if (have_id && !cloud)
         return 0;
 
     X509 *ca = NULL;
@@ -258,19 +261,29 @@ static int run_provision(int fd, const char *fw)
     flash_sim_t sim;
     flash_t fl;
     int rc = -1;
-    if (!mem || run_dev_ca(fw, &ca, &ca_key) != 0 ||
+    if (!mem || (!cloud && run_dev_ca(fw, &ca, &ca_key) != 0) ||
         flash_file_read(fd, FLASH_PROVISION, mem, RUN_PROVISION_SIZE) != 0)
         goto out;
     /* provision_identity erases the two pages it writes; the signers'
      * pages are kept (keel run --no-install boots with them). */
     flash_sim_attach(&sim, &fl, mem, bitmap, FLASH_PROVISION, RUN_PROVISION_SIZE,
                      FLASH_PAGE_SIZE, 16);
-    if (provision_identity(&fl, ca, ca_key, id) != 0 ||
-        flash_file_write(fd, FLASH_PROVISION, mem, RUN_PROVISION_SIZE) != 0) {
-        fprintf(stderr, "keel run: cannot give the device an identity\n");
-        goto out;
+    if (!have_id) {
+        if (provision_identity(&fl, cloud ? cloud->ca : ca, cloud ? cloud->ca_key : ca_key,
+                               id) != 0) {
+            fprintf(stderr, "keel run: cannot give the device an identity\n");
+            goto out;
+        }
+        fprintf(stderr, "keel: provisioned device %s\n", id);
+    } else if (run_cloud_identity_from(mem + 3 * FLASH_PAGE_SIZE, FLASH_PAGE_SIZE,
+                                       cloud->ca) != 0) {
+        fprintf(stderr, "keel run: warning: device %.34s has a certificate from another CA; "
+                        "the broker will refuse it (use a new --flash)\n", rec.device_id);
     }
-    fprintf(stderr, "keel: provisioned device %s\n", id);
+    if (cloud && provision_cloud(&fl, &cloud->page, cloud->ca) != 0)
+        goto out;
+    if (flash_file_write(fd, FLASH_PROVISION, mem, RUN_PROVISION_SIZE) != 0)
+        goto out;
     rc = 0;
 out:
     X509_free(ca);
@@ -418,6 +431,9 @@ static const char run_usage[] =
     "  --icount        deterministic instruction-counted time (1 ns per instruction)\n"
     "  --gdb           wait for gdb-multiarch on localhost:1234\n"
     "  --no-reboot     a device reset ends QEMU (exit status 0)\n"
+    "  --cloud DIR     connect the device to the keel-cloud instance in DIR\n"
+    "                  (keel-cloud init DIR): its identity comes from DIR's fleet\n"
+    "                  CA and the only network it reaches is DIR's broker\n"
     "  --update-socket PATH\n"
     "                  put the device's update port (UART2, Secure only) on a\n"
     "                  unix socket at PATH, for keel update --uart PATH\n";
@@ -444,7 +460,7 @@ static void on_stop(int sig)
 static int cmd_run(int argc, char **argv)
 {
     const char *flash = NULL, *fw = getenv("KEEL_FW_DIR"), *mv = NULL, *app = NULL;
-    const char *key = NULL, *update_sock = NULL;
+    const char *key = NULL, *update_sock = NULL, *cloud_dir = NULL;
     int install = 1, icount = 0, gdb = 0, noreboot = 0, timeout = 0;
     int i = 1;
     char **extra = NULL;
@@ -465,6 +481,8 @@ static int cmd_run(int argc, char **argv)
             mv = argv[++i];
         } else if (!strcmp(a, "--key") && i + 1 < argc) {
             key = argv[++i];
+        } else if (!strcmp(a, "--cloud") && i + 1 < argc) {
+            cloud_dir = argv[++i];
         } else if (!strcmp(a, "--update-socket") && i + 1 < argc) {
             update_sock = argv[++i];
             if (strchr(update_sock, ',') || strlen(update_sock) >= 108) {
@@ -529,7 +547,17 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "keel run: %s: %s\n", flash, strerror(errno));
         return 1;
     }
-    int rc = run_provision(fd, fw);
+    static struct run_cloud cloud;
+    static char nic[8192];
+    if (cloud_dir && (run_cloud_load(cloud_dir, &cloud) != 0 ||
+                      run_cloud_nic(&cloud, nic, sizeof(nic)) != 0)) {
+        close(fd);
+        run_cloud_free(&cloud);
+        fprintf(stderr, "keel run: cannot connect the device to %s\n", cloud_dir);
+        return 1;
+    }
+    int rc = run_provision(fd, fw, cloud_dir ? &cloud : NULL);
+    run_cloud_free(&cloud);
     if (rc == 0 && install)
         rc = run_install(fd, fw, key, mvpath, app);
     close(fd);
@@ -573,6 +601,10 @@ static int cmd_run(int argc, char **argv)
     }
     if (noreboot)
         args[n++] = "-no-reboot";
+    if (cloud_dir) {
+        args[n++] = "-nic";
+        args[n++] = nic;
+    }
     if (nextra > 32) {
         fprintf(stderr, "keel run: too many QEMU arguments\n");
         return 2;
@@ -624,6 +656,7 @@ int main(int argc, char **argv)
              "  verify check a bundle's signature and image as a device does\n"
              "  provision write a device's flash: identity, signers, first images\n"
              "  update stream a bundle into a running device over its update port\n"
+             "  relay  (used by run --cloud) a byte pipe from stdin/stdout to HOST PORT\n"
              "cloud (keel-cloud, docs/cloud.md; -o json on each):\n"
              "  login, signers, apps, devices, deploy, deployments, logs, config, secret\n"
              "`keel <verb> --help` for details.\n"
@@ -634,6 +667,8 @@ int main(int argc, char **argv)
         return cmd_pack(argc - 1, argv + 1);
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "relay"))
+        return cmd_relay(argc - 1, argv + 1);
     static const struct {
         const char *name;
         int (*fn)(int, char **);

@@ -43,13 +43,16 @@ const struct update_layout keel_an505_layout = KEEL_AN505_UPDATE_LAYOUT;
 static const char usage[] =
     "usage: keel provision --ca CA.pem --ca-key CA.key --mv-signer KEY.pub\n"
     "                      --app-signer KEY.pub --microvisor MV.kbundle --app APP.kbundle\n"
-    "                      [--force] [-o json] FLASH.img\n"
+    "                      [--cloud HOST:PORT[@ADDRESS]] [--force] [-o json] FLASH.img\n"
     "       keel provision --new-ca NAME\n"
     "Writes a device's flash image: a new Ed25519 identity key and its X.509\n"
     "certificate (CN = device id) from the fleet CA, the trusted microvisor and\n"
     "app signers (each option may repeat), and the initial microvisor and app,\n"
     "installed and confirmed by the device's own update engine. Prints the\n"
     "device id. --new-ca makes a fleet CA: NAME.pem (certificate), NAME.key.\n"
+    "  --cloud   where the device's cloud link goes: the broker's host name (checked\n"
+    "            against its certificate, which must chain to --ca) and port, and an\n"
+    "            IPv4 address to use instead of resolving the name by DNS\n"
     "  --force   re-provision a flash that already has an identity (erases it)\n";
 
 int provision_make_ca(X509 **ca, EVP_PKEY **key)
@@ -211,6 +214,60 @@ static int write_identity(const flash_t *fl, const uint8_t seed[32], const uint8
            flash_program(fl, FLASH_PROVISION + 3 * PAGE, page, len) ? -1 : 0;
 }
 
+int provision_cloud_arg(char *s, struct provision_cloud_args *c, const char *who)
+{
+    char *at = strchr(s, '@'), *colon;
+    unsigned a, b, d, e;
+    char tail;
+    memset(c, 0, sizeof(*c));
+    if (at) {
+        *at++ = 0;
+        if (sscanf(at, "%u.%u.%u.%u%c", &a, &b, &d, &e, &tail) != 4 || a > 255 || b > 255 ||
+            d > 255 || e > 255 || (a | b | d | e) == 0) {
+            fprintf(stderr, "%s: '%s' is not an IPv4 address\n", who, at);
+            return -1;
+        }
+        c->addr = a << 24 | b << 16 | d << 8 | e;
+    }
+    colon = strrchr(s, ':');
+    char *end = NULL;
+    unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+    if (!colon || !end || *end || port == 0 || port > 65535) {
+        fprintf(stderr, "%s: the cloud broker must be HOST:PORT[@ADDRESS], not '%s'\n", who, s);
+        return -1;
+    }
+    *colon = 0;
+    c->host = s;
+    c->port = (uint16_t)port;
+    uint8_t probe[PROVISION_CLOUD_HDR + 1];
+    if (provision_cloud_build(probe, sizeof(probe), s, c->addr, c->port, probe, 1) < 0) {
+        fprintf(stderr, "%s: '%s' is not a host name (letters, digits, '-' and '.', at most "
+                        "%u characters)\n", who, s, PROVISION_HOST_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+int provision_cloud(const flash_t *fl, const struct provision_cloud_args *c, X509 *anchor)
+{
+    static uint8_t page[PAGE];
+    uint8_t *der = NULL;
+    int der_len = i2d_X509(anchor, &der);
+    memset(page, 0xFF, sizeof(page));
+    int len = der_len > 0 ? provision_cloud_build(page, sizeof(page), c->host, c->addr, c->port,
+                                                  der, (uint32_t)der_len)
+                          : -1;
+    OPENSSL_free(der);
+    if (len < 0) {
+        fprintf(stderr, "keel: the trust anchor does not fit the cloud page (%d bytes, at most "
+                        "%u)\n", der_len, PROVISION_ANCHOR_MAX);
+        return -1;
+    }
+    len = (len + 15) & ~15; /* the program unit */
+    return flash_erase_page(fl, FLASH_PROVISION + 4 * PAGE) ||
+           flash_program(fl, FLASH_PROVISION + 4 * PAGE, page, (size_t)len) ? -1 : 0;
+}
+
 int provision_load_ca(const char *cert_path, const char *key_path, X509 **ca,
                       EVP_PKEY **key)
 {
@@ -278,6 +335,7 @@ int cmd_provision(int argc, char **argv)
     const char *ca_path = NULL, *ca_key_path = NULL, *mv = NULL, *app = NULL, *out = NULL;
     struct manifest_trust trust;
     int force = 0, nmv = 0, napp = 0;
+    struct provision_cloud_args cloud = { 0 };
     bool json = false;
     memset(&trust, 0, sizeof(trust));
     for (int i = 1; i < argc; i++) {
@@ -297,6 +355,9 @@ int cmd_provision(int argc, char **argv)
             return argc == 3 ? new_ca(v) : (fputs(usage, stderr), 2);
         } else if (!strcmp(a, "--ca")) {
             ca_path = argv[++i];
+        } else if (!strcmp(a, "--cloud")) {
+            if (provision_cloud_arg(argv[++i], &cloud, "keel provision") != 0)
+                return 2;
         } else if (!strcmp(a, "--ca-key")) {
             ca_key_path = argv[++i];
         } else if (!strcmp(a, "--microvisor")) {
@@ -362,6 +423,8 @@ int cmd_provision(int argc, char **argv)
         fprintf(stderr, "keel provision: cannot make the device identity\n");
         goto out;
     }
+    if (cloud.host && provision_cloud(&fl, &cloud, ca) != 0)
+        goto out;
     /* trusted signers, update state, images */
     if (update_trust_write(&fl, FLASH_PROVISION + PAGE, &trust) != UPDATE_OK ||
         update_init(u, &fl, &keel_an505_layout, &trust, &keel_ossl_crypto) != UPDATE_OK ||

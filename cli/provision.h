@@ -31,6 +31,19 @@ int provision_load_ca(const char *cert_path, const char *key_path, X509 **ca,
 int provision_identity(const flash_t *fl, X509 *ca, EVP_PKEY *ca_key,
                        char id[PROVISION_ID_LEN + 1]);
 
+/* Where the device's cloud link goes (the cloud page, page 4). */
+struct provision_cloud_args {
+    const char *host;  /* the broker's name: SNI and the certificate check */
+    uint32_t addr;     /* IPv4, host order; 0: the device resolves host by DNS */
+    uint16_t port;
+};
+/* Parses "HOST:PORT[@A.B.C.D]" into *c (host points into s, which is
+ * modified). 0, or -1 with the reason on stderr (who names the caller). */
+int provision_cloud_arg(char *s, struct provision_cloud_args *c, const char *who);
+/* Writes the cloud page: c and the trust anchor (the fleet CA certificate
+ * the broker's certificate chains to). 0, or -1. */
+int provision_cloud(const flash_t *fl, const struct provision_cloud_args *c, X509 *anchor);
+
 /* Installs an image (signed envelope + slot bytes) with the device's own
  * update engine, boots it once and confirms it: the factory path is the
  * FOTA path. Prints what it installed; 0, or -1 with the reason on stderr

@@ -17,6 +17,7 @@
 #include "console.h"
 #include "fault.h"
 #include "gateway.h"
+#include "link.h"
 #include "memory_map.h"
 #include "mv_config.h"
 #include "net_service.h"
@@ -72,6 +73,9 @@ int mv_main(void)
      * ..." once made a test miss the port). The mask ends with the last
      * line of this thread (app_start_first). */
     __asm volatile("msr basepri, %0" ::"r"(SCHED_PRIO_WORK) : "memory");
+#ifndef KEEL_NO_LINK
+    link_init();        /* the cloud link, if provisioned (link/) */
+#endif
     net_service_init(); /* network: its deferred work and timer (net/) */
     /* The update port (docs/update-uart.md): also serves a device whose
      * application would not load, so an update can repair it. */

@@ -46,3 +46,31 @@ int provision_device_id(char id[34])
     memcpy(id, record.device_id, PROVISION_ID_LEN);
     return 0;
 }
+
+/* The provisioning area's pages (docs/flash-layout.md). */
+#define PROVISION_PAGE 8192u
+
+static const uint8_t *provision_page(unsigned n)
+{
+    return (const uint8_t *)board_provisioning() + n * PROVISION_PAGE;
+}
+
+int provision_tls_identity(uint8_t key[64], const uint8_t **cert, size_t *cert_len)
+{
+    const uint8_t *page = provision_page(3);
+    if (!provisioned || provision_identity_seed(page, PROVISION_PAGE, key) != 0)
+        return -1;
+    memcpy(key + 32, record.public_key, 32);
+    /* the length was checked against the page by provision_identity_seed */
+    *cert_len = (size_t)page[4] | (size_t)page[5] << 8 | (size_t)page[6] << 16 |
+                (size_t)page[7] << 24;
+    *cert = page + 48;
+    return 0;
+}
+
+int provision_cloud_config(struct provision_cloud *c)
+{
+    if (!provisioned)
+        return -1;
+    return provision_cloud_parse(provision_page(4), PROVISION_PAGE, c);
+}

@@ -11,6 +11,7 @@
 
 #include "board.h"
 #include "console.h"
+#include "link.h"
 #include "work.h"
 
 #define LINK_CHECK_MS 500u
@@ -99,6 +100,10 @@ static void net_work(uint64_t now_us)
                        net.router >> 24, (net.router >> 16) & 255u, (net.router >> 8) & 255u,
                        net.router & 255u, net.dhcp.lease_ms / 1000u);
     }
+#ifndef KEEL_NO_LINK
+    if (link_poll(&net, now))
+        work_submit(work_id, now_us); /* the link has more: in a new activation */
+#endif
     busy_us += board_time_us() - t0;
     net_service_test_poll(&net, now);
 }

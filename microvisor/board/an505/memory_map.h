@@ -41,7 +41,7 @@
 #define MV_NSC_SIZE         MM_(0x00001000) /* 512 slots of 8 bytes */
 #define MV_RAM_BASE         MM_(0x38000000)
 #define MV_RAM_SIZE         MM_(0x00010000)
-#define MV_STACK_SIZE       MM_(0x00002000) /* main stack, in MV RAM (Ed25519 verify at app load) */
+#define MV_STACK_SIZE       MM_(0x00003000) /* main stack, in MV RAM: the TLS handshake (5.6 KiB) runs in deferred work, with faults and the tick above it */
 
 #define NS_CODE_BASE        MM_(0x00200000)
 #define NS_CODE_SIZE        MM_(0x00200000)

@@ -170,8 +170,53 @@ static void test_identity_seed(void)
     CHECK_EQ(provision_identity_seed(page, 40, out), -1);
 }
 
+/* The cloud page: built and parsed back; every header field, the CRC, the
+ * host-name syntax and the padding broken one at a time. */
+static void test_cloud_page(void)
+{
+    static uint8_t page[8192], anchor[300];
+    struct provision_cloud c;
+    for (unsigned i = 0; i < sizeof(anchor); i++)
+        anchor[i] = (uint8_t)(i * 7 + 1);
+    memset(page, 0xFF, sizeof(page));
+    CHECK_EQ(provision_cloud_parse(page, sizeof(page), &c), -1); /* erased */
+    int len = provision_cloud_build(page, sizeof(page), "broker.example-1.net", 0x0A000264u,
+                                    8883, anchor, sizeof(anchor));
+    CHECK_EQ(len, (int)(PROVISION_CLOUD_HDR + sizeof(anchor)));
+    CHECK_EQ(provision_cloud_parse(page, sizeof(page), &c), 0);
+    CHECK(strcmp(c.host, "broker.example-1.net") == 0);
+    CHECK_EQ(c.addr, 0x0A000264u);
+    CHECK_EQ(c.port, 8883);
+    CHECK_EQ(c.anchor_len, sizeof(anchor));
+    CHECK(c.anchor == page + PROVISION_CLOUD_HDR);
+    CHECK_EQ(provision_cloud_parse(page, (uint32_t)len - 1, &c), -1); /* anchor cut */
+    CHECK(c.anchor == NULL && c.port == 0);
+    for (int off = 0; off < len; off++) { /* any flipped bit is seen */
+        page[off] ^= 0x10;
+        CHECK_EQ(provision_cloud_parse(page, sizeof(page), &c), -1);
+        page[off] ^= 0x10;
+    }
+    CHECK_EQ(provision_cloud_parse(page, sizeof(page), &c), 0);
+
+    const char *bad[] = { "", "-a", "a-", "a..b", ".a", "a.", "a_b", "a b", "a.-b", "a-.b",
+                          "0123456789012345678901234567890123456789012345678901234567890123" };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK_EQ(provision_cloud_build(page, sizeof(page), bad[i], 0, 1, anchor, 10), -1);
+    CHECK(provision_cloud_build(page, sizeof(page), "localhost", 0, 1, anchor, 10) > 0);
+    CHECK(provision_cloud_build(page, sizeof(page), "a-b.c9", 0, 1, anchor, 10) > 0);
+    CHECK_EQ(provision_cloud_build(page, sizeof(page), "h", 0, 0, anchor, 10), -1); /* port 0 */
+    CHECK_EQ(provision_cloud_build(page, sizeof(page), "h", 0, 1, anchor, 0), -1);
+    CHECK_EQ(provision_cloud_build(page, sizeof(page), "h", 0, 1, page, PROVISION_ANCHOR_MAX + 1), -1);
+    CHECK_EQ(provision_cloud_build(page, PROVISION_CLOUD_HDR + 9, "h", 0, 1, anchor, 10), -1);
+    CHECK_EQ(provision_cloud_build(page, PROVISION_CLOUD_HDR + 10, "h", 0, 1, anchor, 10),
+             (int)PROVISION_CLOUD_HDR + 10);
+    CHECK_EQ(provision_cloud_parse(page, sizeof(page), &c), 0);
+    CHECK(strcmp(c.host, "h") == 0 && c.addr == 0);
+}
+
 int main(void)
 {
+    test_cloud_page();
     test_identity_seed();
     test_good();
     test_header();
