@@ -48,7 +48,7 @@
 #define MQTT_E_TOO_BIG (-4)      /* the PUBLISH would not fit MQTT_PUB_MAX */
 #define MQTT_E_WINDOW_FULL (-5)  /* all MQTT_INFLIGHT_N slots taken */
 #define MQTT_E_AGAIN (-6)        /* no room in the output now: send first */
-#define MQTT_E_BUSY (-7)         /* a SUBSCRIBE is already outstanding */
+#define MQTT_E_BUSY (-7)         /* a SUBSCRIBE outstanding, or a publish_begin open */
 #define MQTT_E_MALFORMED (-8)    /* bad remaining length, flags or packet length */
 #define MQTT_E_UTF8 (-9)         /* a topic that is not valid MQTT UTF-8, or has wildcards */
 #define MQTT_E_UNEXPECTED (-10)  /* a packet type a client never receives, or not now */
@@ -120,8 +120,10 @@ typedef struct {
     uint8_t used;        /* 0 free, else the slot's state (mqtt_client.c) */
     uint8_t qos;
     uint8_t dup_pending; /* some of it went out on this connection */
+    uint8_t start;       /* the packet is pkt[start .. start + len) */
+    uint8_t retain;
     uint16_t id;         /* QoS 1 packet id (0 for QoS 0) */
-    uint32_t seq;        /* order of mqtt_publish() calls, for redelivery */
+    uint32_t seq;        /* order of publishes, for redelivery */
     uint16_t len;
     uint8_t pkt[MQTT_PUB_MAX];
 } mqtt_slot_t;
@@ -154,6 +156,7 @@ typedef struct mqtt_client {
     /* output: the control buffer, then publishes straight from their slot */
     size_t olen, osent;
     int8_t cur_slot;           /* slot being sent (-1: none), cslot_off bytes gone */
+    int8_t reserved;           /* slot between publish_begin and _commit (-1: none) */
     size_t cslot_off;
     uint8_t obuf[MQTT_CTRL_SIZE];
     mqtt_slot_t slot[MQTT_INFLIGHT_N];
@@ -215,9 +218,24 @@ uint32_t mqtt_next_tick_ms(const mqtt_client_t *c, uint64_t now_ms);
  * packet id, MQTT_EV_PUBACK reports it, and it may be called while no
  * connection is up (it is sent after the next CONNACK). QoS 0 needs
  * MQTT_ST_CONNECTED. 0, MQTT_E_ARG, MQTT_E_TOO_BIG, MQTT_E_WINDOW_FULL,
- * MQTT_E_STATE or the sticky error. */
+ * MQTT_E_STATE, MQTT_E_BUSY (a publish_begin is open) or the sticky error. */
 int mqtt_publish(mqtt_client_t *c, const char *topic, const void *payload, size_t len,
                  uint8_t qos, bool retain, uint16_t *id);
+/* The same without a copy: reserves a slot and points *payload at where
+ * its payload goes (inside the context, *room bytes), so the caller can
+ * encode the message straight into it; mqtt_publish_commit() then
+ * completes the packet with the len bytes written, mqtt_publish_abort()
+ * gives the slot back. One reservation at a time (MQTT_E_BUSY). Other
+ * calls may come between begin and commit (the slot is kept, not sent,
+ * across connections too); *payload stays valid until commit or abort.
+ * begin returns
+ * what mqtt_publish returns (but never MQTT_E_TOO_BIG); commit 0,
+ * MQTT_E_TOO_BIG (len over *room: the reservation stays), MQTT_E_STATE
+ * (nothing reserved, or QoS 0 and the connection gone: the slot is freed). */
+int mqtt_publish_begin(mqtt_client_t *c, const char *topic, uint8_t qos, bool retain,
+                       uint8_t **payload, size_t *room);
+int mqtt_publish_commit(mqtt_client_t *c, size_t len, uint16_t *id);
+void mqtt_publish_abort(mqtt_client_t *c);
 /* The largest payload a publish to a topic of topic_len bytes may carry. */
 size_t mqtt_publish_room(size_t topic_len);
 /* Slots free for mqtt_publish(). */

@@ -33,7 +33,13 @@
 
 #include "mqtt_priv.h"
 
-enum { SLOT_FREE = 0, SLOT_UNSENT, SLOT_SENT };
+enum { SLOT_FREE = 0, SLOT_RESERVED, SLOT_UNSENT, SLOT_SENT };
+
+/* Room for the fixed header at the front of a slot: the first byte and a
+ * remaining length of at most 2 bytes (MQTT_PUB_MAX <= 16384). The
+ * variable header and payload follow it, and the fixed header is written
+ * right-aligned against them once the payload's length is known. */
+#define PUB_HDR 3u
 
 /* Control-buffer room kept back for what receiving and ticking may queue:
  * a PUBACK (4), a PINGREQ (2) and a DISCONNECT (2). */
@@ -137,8 +143,10 @@ static void reset_conn(mqtt_client_t *c)
             s->used = SLOT_FREE;
             continue;
         }
+        if (s->used == SLOT_RESERVED)
+            continue; /* the caller is still writing it */
         if (s->used == SLOT_SENT || s->dup_pending)
-            s->pkt[0] |= 0x08u; /* DUP: 3.3.1.1 */
+            s->pkt[s->start] |= 0x08u; /* DUP: 3.3.1.1 */
         s->dup_pending = 0;
         s->used = SLOT_UNSENT;
     }
@@ -148,6 +156,7 @@ int mqtt_init(mqtt_client_t *c, const mqtt_config_t *cfg)
 {
     memset(c, 0, sizeof(*c));
     c->cur_slot = -1;
+    c->reserved = -1;
     c->next_id = 1;
     if (!cfg || !cfg->client_id)
         return MQTT_E_CONFIG;
@@ -232,7 +241,7 @@ const uint8_t *mqtt_sendbuf(mqtt_client_t *c, size_t *len)
         return NULL;
     mqtt_slot_t *s = &c->slot[c->cur_slot];
     *len = s->len - c->cslot_off;
-    return s->pkt + c->cslot_off;
+    return s->pkt + s->start + c->cslot_off;
 }
 
 void mqtt_sent(mqtt_client_t *c, size_t len, uint64_t now_ms)
@@ -248,7 +257,7 @@ void mqtt_sent(mqtt_client_t *c, size_t len, uint64_t now_ms)
         if (c->cslot_off < s->len)
             return;
         c->stats.published++;
-        if (s->pkt[0] & 0x08u)
+        if (s->pkt[s->start] & 0x08u)
             c->stats.resent++;
         s->used = s->qos ? SLOT_SENT : SLOT_FREE;
         c->cur_slot = -1;
@@ -544,42 +553,97 @@ unsigned mqtt_window_free(const mqtt_client_t *c)
     return n;
 }
 
-int mqtt_publish(mqtt_client_t *c, const char *topic, const void *payload, size_t len,
-                 uint8_t qos, bool retain, uint16_t *id)
+int mqtt_publish_begin(mqtt_client_t *c, const char *topic, uint8_t qos, bool retain,
+                       uint8_t **payload, size_t *room)
 {
+    *payload = NULL;
+    *room = 0;
     if (!c->cfg)
         return MQTT_E_STATE;
     if (c->state == MQTT_ST_FAILED)
         return c->err;
-    if (qos > 1 || !topic || (len && !payload))
+    if (qos > 1 || !topic)
         return MQTT_E_ARG;
     size_t tl = strnlen(topic, MQTT_TOPIC_MAX + 1u);
     if (tl > MQTT_TOPIC_MAX || !mqtt_topic_ok((const uint8_t *)topic, tl))
         return MQTT_E_ARG;
-    if (len > mqtt_publish_room(tl))
-        return MQTT_E_TOO_BIG;
     if (qos == 0 && c->state != MQTT_ST_CONNECTED)
         return MQTT_E_STATE;
-    mqtt_slot_t *s = NULL;
-    for (unsigned i = 0; i < MQTT_INFLIGHT_N && !s; i++)
+    if (c->reserved >= 0)
+        return MQTT_E_BUSY;
+    int k = -1;
+    for (unsigned i = 0; i < MQTT_INFLIGHT_N && k < 0; i++)
         if (c->slot[i].used == SLOT_FREE)
-            s = &c->slot[i];
-    if (!s)
+            k = (int)i;
+    if (k < 0)
         return MQTT_E_WINDOW_FULL;
+    mqtt_slot_t *s = &c->slot[k];
     uint16_t pid = qos ? alloc_id(c) : 0;
-    size_t n = mqtt_ser_publish(s->pkt, sizeof(s->pkt), topic, tl, payload, len, qos, retain,
-                                false, pid);
-    if (!n)
-        return MQTT_E_TOO_BIG; /* not reached: the room was checked */
-    s->len = (uint16_t)n;
+    /* fits: MQTT_PUB_MAX holds PUB_HDR + the longest topic (config check) */
+    size_t vh = mqtt_ser_publish_vh(s->pkt + PUB_HDR, sizeof(s->pkt) - PUB_HDR, topic, tl,
+                                    qos, pid);
+    s->used = SLOT_RESERVED;
     s->qos = qos;
+    s->retain = retain;
     s->id = pid;
+    s->len = (uint16_t)vh; /* variable header only, until commit */
+    c->reserved = (int8_t)k;
+    *payload = s->pkt + PUB_HDR + vh;
+    *room = sizeof(s->pkt) - PUB_HDR - vh;
+    return 0;
+}
+
+int mqtt_publish_commit(mqtt_client_t *c, size_t len, uint16_t *id)
+{
+    if (c->reserved < 0)
+        return MQTT_E_STATE;
+    mqtt_slot_t *s = &c->slot[c->reserved];
+    if (s->qos == 0 && c->state != MQTT_ST_CONNECTED) {
+        mqtt_publish_abort(c);
+        return MQTT_E_STATE;
+    }
+    if (len > sizeof(s->pkt) - PUB_HDR - s->len)
+        return MQTT_E_TOO_BIG;
+    uint8_t fh[5];
+    uint32_t rem = (uint32_t)(s->len + len);
+    size_t h = mqtt_ser_fixed(fh, mqtt_publish_b0(s->qos, s->retain, false), rem);
+    s->start = (uint8_t)(PUB_HDR - h);
+    memcpy(s->pkt + s->start, fh, h);
+    s->len = (uint16_t)(h + rem);
     s->dup_pending = 0;
     s->seq = c->next_seq++;
     s->used = SLOT_UNSENT;
+    c->reserved = -1;
     if (id)
-        *id = pid;
+        *id = s->id;
     return 0;
+}
+
+void mqtt_publish_abort(mqtt_client_t *c)
+{
+    if (c->reserved < 0)
+        return;
+    c->slot[c->reserved].used = SLOT_FREE;
+    c->reserved = -1;
+}
+
+int mqtt_publish(mqtt_client_t *c, const char *topic, const void *payload, size_t len,
+                 uint8_t qos, bool retain, uint16_t *id)
+{
+    uint8_t *p;
+    size_t room;
+    if (len && !payload)
+        return MQTT_E_ARG;
+    int rc = mqtt_publish_begin(c, topic, qos, retain, &p, &room);
+    if (rc)
+        return rc;
+    if (len > room) {
+        mqtt_publish_abort(c);
+        return MQTT_E_TOO_BIG;
+    }
+    if (len)
+        memcpy(p, payload, len);
+    return mqtt_publish_commit(c, len, id);
 }
 
 int mqtt_subscribe(mqtt_client_t *c, const char *const *filters, const uint8_t *qos, size_t n,

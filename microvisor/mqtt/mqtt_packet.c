@@ -252,6 +252,31 @@ size_t mqtt_ser_connect(uint8_t *out, size_t cap, const mqtt_config_t *cfg)
     return (size_t)(p - out);
 }
 
+size_t mqtt_ser_fixed(uint8_t out[5], uint8_t b0, uint32_t rem)
+{
+    out[0] = b0;
+    return 1 + mqtt_rl_encode(out + 1, rem);
+}
+
+uint8_t mqtt_publish_b0(uint8_t qos, bool retain, bool dup)
+{
+    return (uint8_t)(MQTT_T_PUBLISH << 4 | (dup ? 8u : 0u) | (unsigned)qos << 1 |
+                     (retain ? 1u : 0u));
+}
+
+size_t mqtt_ser_publish_vh(uint8_t *out, size_t cap, const char *topic, size_t topic_len,
+                           uint8_t qos, uint16_t id)
+{
+    size_t n = 2u + topic_len + (qos ? 2u : 0u);
+    if (qos > 1 || topic_len > 65535u || (qos && !id) || n > cap)
+        return 0;
+    uint8_t *p = put16(out, topic_len);
+    memcpy(p, topic, topic_len);
+    if (qos)
+        put16(p + topic_len, id);
+    return n;
+}
+
 size_t mqtt_ser_publish(uint8_t *out, size_t cap, const char *topic, size_t topic_len,
                         const void *payload, size_t len, uint8_t qos, bool retain, bool dup,
                         uint16_t id)
@@ -262,19 +287,13 @@ size_t mqtt_ser_publish(uint8_t *out, size_t cap, const char *topic, size_t topi
     if (len > MQTT_RL_MAX - rem)
         return 0;
     rem += len;
-    uint8_t b0 = (uint8_t)(MQTT_T_PUBLISH << 4 | (dup ? 8u : 0u) | (unsigned)qos << 1 |
-                           (retain ? 1u : 0u));
-    size_t h = header(out, cap, b0, rem);
+    size_t h = header(out, cap, mqtt_publish_b0(qos, retain, dup), rem);
     if (!h)
         return 0;
-    uint8_t *p = put16(out + h, topic_len);
-    memcpy(p, topic, topic_len);
-    p += topic_len;
-    if (qos)
-        p = put16(p, id);
+    size_t vh = mqtt_ser_publish_vh(out + h, cap - h, topic, topic_len, qos, id);
     if (len)
-        memcpy(p, payload, len);
-    return (size_t)(p - out) + len;
+        memcpy(out + h + vh, payload, len);
+    return h + rem;
 }
 
 size_t mqtt_ser_subscribe(uint8_t *out, size_t cap, uint16_t id, const char *const *filters,

@@ -67,7 +67,13 @@ bool mqtt_topic_ok(const uint8_t *s, size_t n);
 bool mqtt_filter_ok(const uint8_t *s, size_t n);
 
 /* Serializers: each returns the packet's length, or 0 when it does not
- * fit cap (or an argument is out of range). */
+ * fit cap (or an argument is out of range). A PUBLISH also comes in parts
+ * (its fixed header, first byte and variable header), so the session can
+ * build one in place around a payload the caller wrote into the slot. */
+size_t mqtt_ser_fixed(uint8_t out[5], uint8_t b0, uint32_t rem);
+uint8_t mqtt_publish_b0(uint8_t qos, bool retain, bool dup);
+size_t mqtt_ser_publish_vh(uint8_t *out, size_t cap, const char *topic, size_t topic_len,
+                           uint8_t qos, uint16_t id);
 size_t mqtt_ser_connect(uint8_t *out, size_t cap, const mqtt_config_t *cfg);
 size_t mqtt_ser_publish(uint8_t *out, size_t cap, const char *topic, size_t topic_len,
                         const void *payload, size_t len, uint8_t qos, bool retain, bool dup,

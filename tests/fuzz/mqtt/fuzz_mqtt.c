@@ -7,8 +7,8 @@
  *     same bytes (decode then encode must round-trip).
  *   1 client: a session fed arbitrary bytes, interleaved with the calls a
  *     connection manager makes, chosen by the input (publish QoS 0/1,
- *     subscribe, send all or part of the output, time passing, the link
- *     dropping and coming back, disconnect). After every step: the output
+ *     subscribe, zero-copy begin/commit/abort, send all or part of the
+ *     output, time passing, the link dropping and coming back, disconnect). After every step: the output
  *     is a sequence of whole packets (never two interleaved), the window's
  *     packet ids are non-zero and distinct, no buffer is overrun (ASan).
  *     Built with MQTT_RX_MAX 512, so short inputs reach the oversized path.
@@ -106,6 +106,8 @@ static void frame(const uint8_t *p, size_t n)
     }
 }
 
+static size_t pending_room; /* the last publish_begin's room */
+
 static void send_out(size_t max, uint64_t now)
 {
     size_t len;
@@ -195,6 +197,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             frame_reset();
         } else if (op == 0xa8) {
             mqtt_disconnect(&client);
+        } else if (op == 0xa9) {
+            /* zero-copy: reserve, write the whole room (ASan checks it is
+             * inside the slot), commit a length from the input */
+            uint8_t *p;
+            size_t room;
+            if (mqtt_publish_begin(&client, "devices/x/up/status", i < size ? data[i] & 1 : 1,
+                                   false, &p, &room) == 0) {
+                memset(p, 0x5a, room);
+                pending_room = room;
+            }
+        } else if (op == 0xaa) {
+            size_t n = i < size ? data[i] : 0;
+            int rc = mqtt_publish_commit(&client, n, NULL);
+            if (rc == 0 && n > pending_room)
+                abort();
+        } else if (op == 0xab) {
+            mqtt_publish_abort(&client);
         } else {
             send_out(SIZE_MAX, now);
         }

@@ -41,6 +41,7 @@ def feed(pkt):
 
 CONNACK = b"\x20\x02\x00\x00"
 PUB, PUB0, SUB, SEND, PART, TICK, TICK20, RECONNECT, DISC = 0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7, 0xA8
+BEGIN, COMMIT, ABORT = 0xA9, 0xAA, 0xAB
 
 packets = {
     "connack": CONNACK, "connack_present": b"\x20\x02\x01\x00", "connack_refused": b"\x20\x02\x00\x05",
@@ -68,6 +69,9 @@ sessions = {
     "oversize": feed(CONNACK) + feed(publish(b"t/o", bytes(2100), 1, 5)) + bytes([SEND]),
     "disconnect": feed(CONNACK) + bytes([PUB, DISC, SEND]),
     "window": feed(CONNACK) + bytes([PUB] * 6 + [SEND]),
+    # commit reads the next byte as the length (then runs it as an op too)
+    "zero_copy": feed(CONNACK) + bytes([BEGIN, COMMIT, SEND, BEGIN, RECONNECT, COMMIT, 0x03])
+    + b"\x20\x02\x01\x00" + bytes([SEND, BEGIN, ABORT, SEND]),
 }
 os.makedirs(f"{root}/mqtt_client", exist_ok=True)
 for name, s in sessions.items():

@@ -470,6 +470,73 @@ static void test_publish_qos1(void)
     CHECK_EQ(n, 3 + 2 + 1 + 2 + room);
 }
 
+/* publish_begin/commit: the payload written in place gives the same bytes
+ * as mqtt_ser_publish, at every payload length around the remaining
+ * length's 1/2-byte boundary. */
+static void test_zero_copy(void)
+{
+    uint8_t out[2048], want[2048];
+    connected(0);
+    for (size_t len = 110; len < 140; len++) {
+        uint8_t *p;
+        size_t room;
+        uint16_t id;
+        CHECK_EQ(mqtt_publish_begin(&C, "up/logs", 1, true, &p, &room), 0);
+        CHECK_EQ(room, mqtt_publish_room(7));
+        for (size_t i = 0; i < len; i++)
+            p[i] = (uint8_t)(i * 7 + len);
+        CHECK_EQ(mqtt_publish_commit(&C, len, &id), 0);
+        size_t n = drain(&C, out, sizeof(out));
+        size_t w = mqtt_ser_publish(want, sizeof(want), "up/logs", 7, out + n - len, len, 1, true,
+                                    false, id);
+        CHECK_EQ(n, w);
+        CHECK(memcmp(out, want, w) == 0);
+        uint8_t ack[4] = {0x40, 2, (uint8_t)(id >> 8), (uint8_t)id};
+        CHECK_EQ(feed(&C, ack, 4, 0), 4);
+    }
+    /* QoS 0 has 2 more bytes of room */
+    uint8_t *p;
+    size_t room;
+    CHECK_EQ(mqtt_publish_begin(&C, "up/logs", 0, false, &p, &room), 0);
+    CHECK_EQ(room, mqtt_publish_room(7) + 2);
+    /* one reservation at a time; nothing else publishes meanwhile */
+    uint8_t *p2;
+    size_t r2;
+    CHECK_EQ(mqtt_publish_begin(&C, "a", 1, false, &p2, &r2), MQTT_E_BUSY);
+    CHECK_EQ(mqtt_publish(&C, "a", "x", 1, 1, false, NULL), MQTT_E_BUSY);
+    CHECK_EQ(mqtt_window_free(&C), MQTT_INFLIGHT_N - 1);
+    CHECK_EQ(mqtt_publish_commit(&C, room + 1, NULL), MQTT_E_TOO_BIG); /* stays reserved */
+    CHECK_EQ(mqtt_window_free(&C), MQTT_INFLIGHT_N - 1);
+    size_t len;
+    mqtt_sendbuf(&C, &len);
+    CHECK_EQ(len, 0); /* a reserved slot is not sent */
+    mqtt_publish_abort(&C);
+    CHECK_EQ(mqtt_window_free(&C), MQTT_INFLIGHT_N);
+    CHECK_EQ(mqtt_publish_commit(&C, 0, NULL), MQTT_E_STATE);
+    mqtt_publish_abort(&C); /* nothing reserved: no effect */
+    /* QoS 0 reserved, then the connection goes: commit frees it */
+    CHECK_EQ(mqtt_publish_begin(&C, "up/logs", 0, false, &p, &room), 0);
+    mqtt_connection_lost(&C);
+    CHECK_EQ(mqtt_publish_commit(&C, 1, NULL), MQTT_E_STATE);
+    CHECK_EQ(mqtt_window_free(&C), MQTT_INFLIGHT_N);
+    /* QoS 1 reserved across a reconnect: committed and sent after CONNACK */
+    uint16_t id;
+    CHECK_EQ(mqtt_publish_begin(&C, "up/logs", 1, false, &p, &room), 0);
+    memcpy(p, "late", 4);
+    mqtt_connect(&C, 0);
+    drain(&C, out, sizeof(out));
+    CHECK_EQ(mqtt_publish_commit(&C, 4, &id), 0);
+    CHECK_EQ(FEED(0x20, 2, 1, 0), 4);
+    size_t n = drain(&C, out, sizeof(out));
+    CHECK_EQ(n, 2 + 2 + 7 + 2 + 4);
+    CHECK_EQ(out[0], 0x32); /* never sent before: no DUP */
+    CHECK(memcmp(out + n - 4, "late", 4) == 0);
+    /* arguments as for mqtt_publish */
+    CHECK_EQ(mqtt_publish_begin(&C, "a/#", 1, false, &p, &room), MQTT_E_ARG);
+    CHECK(p == NULL && room == 0);
+    CHECK_EQ(mqtt_publish_begin(&C, "a", 2, false, &p, &room), MQTT_E_ARG);
+}
+
 static void test_ids(void)
 {
     uint8_t out[4096];
@@ -843,6 +910,7 @@ int main(void)
     test_connect();
     test_subscribe();
     test_publish_qos1();
+    test_zero_copy();
     test_ids();
     test_redelivery();
     test_incoming();
