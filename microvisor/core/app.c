@@ -100,6 +100,7 @@ struct app_ctx {
 
 static struct app_ctx app;
 static uint32_t app_mv_version; /* what app_load was given: a revert loads again */
+static uint32_t app_version_loaded; /* the running image's manifest version, 0: none */
 uint32_t ns_stub_idle_entry;
 /* Where the exception stubs (exceptions.S) put MSP_S before they return,
  * then cleared; 0: leave it. app_redirect() sets the sealed top: after a
@@ -288,7 +289,13 @@ int app_load(uint32_t mv_version)
                    r.info.m.version & 0xFFFFu, 'A' + r.slot, code->size, base, entry,
                    r.info.m.security_counter, trial ? ", first boot (trial)" : "");
     trial_app_loaded(&r);
+    app_version_loaded = r.info.m.version;
     return 0;
+}
+
+uint32_t app_loaded_version(void)
+{
+    return app_version_loaded;
 }
 
 /* Puts the NS core state back to reset values (all but active exceptions,

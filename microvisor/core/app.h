@@ -39,6 +39,9 @@ const char *app_stop_name(enum app_stop_kind kind);
  * first boot of a new image sets the wake reason APPLICATIONUPDATE.
  * 0 on success, negative if there is no runnable image. */
 int app_load(uint32_t mv_version);
+/* The version (major << 24 | minor << 16 | patch) of the application
+ * app_load last loaded, or 0. */
+uint32_t app_loaded_version(void);
 
 /* First start, from the microvisor's thread: never returns. */
 void app_start_first(void) __attribute__((noreturn));

@@ -64,6 +64,13 @@ const struct crash_record *fault_last_record(void)
     return record_count ? &records[(record_count - 1u) % MV_CRASH_RECORDS] : NULL;
 }
 
+const struct crash_record *fault_record_newest(uint32_t i)
+{
+    if (i >= record_count || i >= MV_CRASH_RECORDS)
+        return NULL;
+    return &records[(record_count - 1u - i) % MV_CRASH_RECORDS];
+}
+
 uint32_t fault_record_count(void)
 {
     return record_count;

@@ -27,6 +27,8 @@ struct crash_record {
 /* Records of the most recent application stops (newest first); n out. */
 const struct crash_record *fault_last_record(void);
 uint32_t fault_record_count(void);
+/* The i-th newest record kept (0: the last one), or NULL. */
+const struct crash_record *fault_record_newest(uint32_t i);
 
 /* Records an application stop that did not come from a fault (hang). */
 void fault_record_app_stop(enum app_stop_kind kind, uint32_t exc_return);

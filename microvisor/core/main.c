@@ -74,7 +74,7 @@ int mv_main(void)
      * line of this thread (app_start_first). */
     __asm volatile("msr basepri, %0" ::"r"(SCHED_PRIO_WORK) : "memory");
 #ifndef KEEL_NO_LINK
-    link_init();        /* the cloud link, if provisioned (link/) */
+    link_init(handoff.magic == BOOT_HANDOFF_MAGIC ? handoff.version : 0); /* link/ */
 #endif
     net_service_init(); /* network: its deferred work and timer (net/) */
     /* The update port (docs/update-uart.md): also serves a device whose

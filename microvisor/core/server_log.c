@@ -126,11 +126,34 @@ void server_log_drain(uint64_t now_us)
             return;
         }
         spool_get((spool.head + 2u) % spool.size, drain_buf, len);
+        if (!server_log_deliver(drain_buf, len, now_us)) {
+            /* the cloud link's queue is full: the message stays here (the
+             * application's buffer fills, mvServerLog says so) until the
+             * link has room and calls server_log_kick */
+            stats.held++;
+            return;
+        }
         spool.head = (spool.head + len + 2u) % spool.size;
         spool.used -= len + 2u;
         stats.delivered++;
         console_write_line("[app] ", drain_buf, len);
     }
+}
+
+/* Without the cloud link (KEEL_NO_LINK images), messages only go to the
+ * console. */
+__attribute__((weak)) bool server_log_deliver(uint8_t *msg, uint32_t len, uint64_t now_us)
+{
+    (void)msg;
+    (void)len;
+    (void)now_us;
+    return true;
+}
+
+void server_log_kick(void)
+{
+    if (spool.work_id >= 0 && server_log_pending())
+        work_submit(spool.work_id, board_time_us());
 }
 
 bool server_log_pending(void)

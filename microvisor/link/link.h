@@ -41,9 +41,13 @@ struct link_stats {
     uint32_t longest_step_us; /* the longest activation of a connect so far */
 };
 
-/* Reads the provisioning (identity, cloud page); call once from mv_main.
- * 0, or -1 if the device has no cloud (the link stays LINK_OFF). */
-int link_init(void);
+/* Reads the provisioning (identity, cloud page) and opens the log spool;
+ * call once from mv_main with the running microvisor's version. 0, or -1
+ * if the device has no cloud (the link stays LINK_OFF). */
+int link_init(uint32_t mv_version);
+
+/* Wall time (Unix ms) from the cloud; false until the first time message. */
+bool link_wall_ms(int64_t *unix_ms);
 
 /* One step of the state machine, from the network's deferred work.
  * Returns true when more is ready at once (the caller runs it again in a

@@ -24,4 +24,9 @@
 #define LINK_STABLE_MS 30000u
 #endif
 
+/* MQTT keepalive: the broker drops a session silent for 1.5 times this. */
+#ifndef LINK_KEEPALIVE_S
+#define LINK_KEEPALIVE_S 60u
+#endif
+
 #endif /* LINK_CONFIG_H */

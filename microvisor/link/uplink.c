@@ -151,6 +151,13 @@ int uplink_log(struct uplink *u, const char *text, size_t len, uint8_t level,
     return 0;
 }
 
+bool uplink_room(const struct uplink *u, size_t bytes, unsigned n, uint32_t now_ms)
+{
+    if (!u->up && u->spool && now_ms - u->down_since_ms >= UPLINK_SPOOL_AFTER_MS)
+        return true; /* straight to flash (a failure there refuses the record) */
+    return u->ram_used + REC_HDR * n + bytes <= UPLINK_RAM_LOG;
+}
+
 void uplink_session_up(struct uplink *u, uint32_t now_ms)
 {
     u->up = true;

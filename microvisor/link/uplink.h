@@ -101,6 +101,10 @@ void uplink_init(struct uplink *u, const char *id, struct logspool *spool,
 int uplink_log(struct uplink *u, const char *text, size_t len, uint8_t level,
                uint64_t device_ms, uint32_t now_ms);
 
+/* True when uplink_log would take n records of `bytes` text in all now
+ * (a caller splitting one message checks before logging any part). */
+bool uplink_room(const struct uplink *u, size_t bytes, unsigned n, uint32_t now_ms);
+
 void uplink_session_up(struct uplink *u, uint32_t now_ms);
 void uplink_session_down(struct uplink *u, uint32_t now_ms);
 

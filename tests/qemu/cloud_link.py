@@ -15,7 +15,11 @@ the device reaches the broker and nothing else). Checks:
   4. a broker whose certificate names another host, and one whose
      certificate has expired, are refused by the device;
   5. a device whose certificate comes from another CA is refused by the
-     broker.
+     broker;
+  6. through all of 1-3, keel-cloud (serving the instance) sees the device
+     online with its versions, and stores the application's log lines
+     (hello's "heartbeat N") in order, none lost and none twice, the
+     broker outage included (spooled on the device, sent when back).
 """
 import argparse
 import os
@@ -106,6 +110,53 @@ def restore_broker_cert(inst):
         shutil.copy(orig + ".orig", orig)
 
 
+def check_cloud(c, inst, dev, dev_id):
+    """Online with versions; every heartbeat the device logged while the
+    cloud could see it stored once, in order, with consecutive numbers."""
+    # the hello of the newest connection may still be on its way
+    deadline = time.monotonic() + 10
+    while True:
+        st, body, _ = ct.http(inst.http_port, "GET", f"/v1/devices/{dev_id}", token=inst.token)
+        if (st == 200 and body and body.get("online")) or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    c.that(st == 200 and body and body.get("online") is True
+           and body.get("app_version") == "0.1.0" and body.get("mv_version") == "0.1.0",
+           f"keel-cloud shows the device online with its versions: {st} {body}")
+    # the device's heartbeats up to now must all arrive (they were logged
+    # before this point; give the last batch a few seconds)
+    beats = [int(m.group(1)) for m in map(re.compile(r"^\[app\] heartbeat (\d+) ").search,
+                                          dev.lines) if m]
+    want = beats[-1] if beats else None
+    deadline = time.monotonic() + 15
+    items = []
+    while time.monotonic() < deadline:
+        items, after = [], None
+        while True:
+            q = f"/v1/devices/{dev_id}/logs?limit=500" + (f"&after={after}" if after else "")
+            st, body, _ = ct.http(inst.http_port, "GET", q, token=inst.token)
+            if st != 200:
+                break
+            items += body["items"]
+            after = body.get("next")
+            if not after:
+                break
+        got = [int(m.group(1)) for m in (re.search(r"^heartbeat (\d+) ", x["text"]) for x in items) if m]
+        if want is not None and want in got:
+            break
+        time.sleep(0.5)
+    got = [int(m.group(1)) for m in (re.search(r"^heartbeat (\d+) ", x["text"]) for x in items) if m]
+    seqs = [x["seq"] for x in items]
+    c.that(want is not None and want in got,
+           f"the last heartbeat before the check ({want}) is stored ({len(got)} stored)")
+    c.that(len(seqs) == len(set(seqs)) and seqs == sorted(seqs),
+           f"log records stored once each, in sequence order ({len(seqs)} records)")
+    c.that(got == list(range(got[0], got[0] + len(got))) if got else False,
+           f"heartbeats {got[:1]}..{got[-1:]} stored without a gap or a duplicate, "
+           f"the broker outage included")
+    c.that(bool(got) and got[0] <= 1, f"stored from the first heartbeat on ({got[:3]})")
+
+
 def main():
     p = argparse.ArgumentParser()
     harness.common_args(p)
@@ -114,6 +165,7 @@ def main():
     c = harness.Check("cloud_link")
     tmp = ct.tempdir("cloud-link")
     inst = ct.Instance(a.cloud, tmp)
+    inst.serve()
     flash = os.path.join(tmp, "flash.img")
     dev = Device(a, inst, flash)
     try:
@@ -162,6 +214,13 @@ def main():
                "after a cut connection, reconnected with a resumed handshake"
                + (f" ({dev.lines[j]})" if j is not None else ":\n" + dev.tail()))
         mark = len(dev.lines) if j is None else j + 1
+
+        # 6. what keel-cloud stored
+        ids = [m.group(1) for m in map(re.compile(r"^\[mv\] device (UV[0-9A-F]{32})$").search,
+                                       dev.lines) if m]
+        c.that(len(ids) == 1, f"the device named itself once: {ids}")
+        if ids:
+            check_cloud(c, inst, dev, ids[0])
     finally:
         dev.stop()
 
