@@ -31,6 +31,7 @@
 #include "mqtt.h"
 #include "provision.h"
 #include "server_log.h"
+#include "sstack.h"
 #include "tls.h"
 #include "uplink.h"
 
@@ -345,12 +346,13 @@ static void link_connected(uint32_t now)
         L.stats.resumed++;
     console_printf("[link] connected to %s (", L.cloud.host);
     print_addr(L.ip);
-    console_printf(":%u) in %lu ms, TLS 1.3 %s, %s handshake, %lu steps, longest %lu us\n",
+    console_printf(":%u) in %lu ms, TLS 1.3 %s, %s handshake, %lu steps, longest %lu us, "
+                   "secure stack peak %lu\n",
                    L.cloud.port, (unsigned long)(now - L.started_ms),
                    tls_client_suite(&L.tls) == TLS_SUITE_CHACHA20_POLY1305_SHA256
                        ? "CHACHA20_POLY1305" : "AES_128_GCM",
                    resumed ? "resumed" : "full", (unsigned long)L.steps,
-                   (unsigned long)L.longest_us);
+                   (unsigned long)L.longest_us, (unsigned long)sstack_peak());
     if (L.longest_us > L.stats.longest_step_us)
         L.stats.longest_step_us = L.longest_us;
 }

@@ -38,7 +38,7 @@ import cloudtest as ct  # noqa: E402
 import harness  # noqa: E402
 import interop_tls as it  # noqa: E402
 
-CONNECTED = r"^\[link\] connected to localhost \(10\.0\.2\.100:\d+\) in \d+ ms, TLS 1\.3 \w+, (full|resumed) handshake, \d+ steps, longest \d+ us"
+CONNECTED = r"^\[link\] connected to localhost \(10\.0\.2\.100:\d+\) in \d+ ms, TLS 1\.3 \w+, (full|resumed) handshake, \d+ steps, longest \d+ us, secure stack peak (\d+)"
 RETRY = re.compile(r"^\[link\] (\S+): (.*), retry in (\d+) ms")
 
 
