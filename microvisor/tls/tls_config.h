@@ -9,9 +9,11 @@
 
 /* The largest record plaintext in either direction. Below 16384 it is
  * negotiated with max_fragment_length (RFC 6066 section 4): 512, 1024,
- * 2048 or 4096. 16384 sends no such extension. */
+ * 2048 or 4096. 16384 sends no such extension. 2048 is the device's
+ * size (docs/cloud-link.md, RAM) and the default everywhere, so that the
+ * host tests, the recorded bench handshake and the firmware agree. */
 #ifndef TLS_MAX_FRAG
-#define TLS_MAX_FRAG 4096u
+#define TLS_MAX_FRAG 2048u
 #endif
 
 /* The largest handshake message accepted (type and length header

@@ -13,17 +13,11 @@
 #include "fixture.h"
 #include "tls.h"
 
-/* fixture.h's store was recorded before tickets carried their chain's
- * validity window: its slots are this layout, converted on load. */
-typedef struct {
-    uint64_t received_ms;
-    uint32_t lifetime_s, age_add;
-    uint16_t suite, len;
-    uint8_t psk[32];
-    uint8_t ticket[TLS_TICKET_MAX];
-} replay_ticket_v1_t;
-_Static_assert(sizeof(FIXTURE_TICKETS) == TLS_TICKETS_N * sizeof(replay_ticket_v1_t),
-               "fixture.h's ticket store was made with another TLS_TICKETS_N/TLS_TICKET_MAX");
+/* fixture.h's ticket store is tls_peer's store file: the layout of
+ * tls_ticket_store_t when it was recorded. */
+_Static_assert(sizeof(FIXTURE_TICKETS) == sizeof(tls_ticket_store_t),
+               "fixture.h's ticket store was made with another tls_ticket_store_t: "
+               "run make_fixture.py again");
 /* The recorded server chain's window (its notBefore, notAfter), which the
  * full handshake of the fixture computes (test_replay.c checks it). */
 #define REPLAY_NOT_BEFORE 1577836800ll /* 2020-01-01 */
@@ -35,19 +29,7 @@ static tls_ticket_store_t replay_store;
 /* Loads fixture.h's recorded ticket store into *store. */
 static void replay_load_tickets(tls_ticket_store_t *store)
 {
-    replay_ticket_v1_t v1;
-    for (unsigned i = 0; i < TLS_TICKETS_N; i++) {
-        tls_ticket_t *t = &store->t[i];
-        memcpy(&v1, FIXTURE_TICKETS + i * sizeof(v1), sizeof(v1));
-        memset(t, 0, sizeof(*t));
-        t->received_ms = v1.received_ms;
-        t->lifetime_s = v1.lifetime_s, t->age_add = v1.age_add;
-        t->suite = v1.suite, t->len = v1.len;
-        memcpy(t->psk, v1.psk, sizeof(t->psk));
-        memcpy(t->ticket, v1.ticket, sizeof(t->ticket));
-        t->window.not_before = REPLAY_NOT_BEFORE;
-        t->window.not_after = REPLAY_NOT_AFTER;
-    }
+    memcpy(store, FIXTURE_TICKETS, sizeof(*store));
 }
 
 /* The client configuration of the fixture; tickets NULL for the full

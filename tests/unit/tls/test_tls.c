@@ -89,7 +89,9 @@ static void test_client_hello(void)
     CHECK_EQ(p[43], 0);                       /* empty legacy_session_id */
     CHECK(p[44] == 0 && p[45] == 4 && p[46] == 0x13 && p[47] == 0x03 && p[49] == 0x01);
     CHECK(memmem(p, len, "cloud.keel.test", 15) != NULL); /* SNI */
-    static const uint8_t mfl[] = {0, 1, 0, 1, 4};          /* 4096 */
+    /* max_fragment_length: 1..4 for 2^9..2^12 (RFC 6066 section 4) */
+    static const uint8_t mfl[] = {0, 1, 0, 1, TLS_MAX_FRAG == 4096u ? 4 : TLS_MAX_FRAG == 2048u ? 3
+                                              : TLS_MAX_FRAG == 1024u ? 2 : 1};
     CHECK(memmem(p, len, mfl, sizeof(mfl)) != NULL);
     static const uint8_t sig[] = {0, 13, 0, 4, 0, 2, 8, 7};
     CHECK(memmem(p, len, sig, sizeof(sig)) != NULL);
