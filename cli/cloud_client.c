@@ -187,6 +187,11 @@ int kc_call(struct kc *k, const char *method, const char *path, const void *body
     }
     json_t *o = b.n ? json_loadb(b.p, b.n, 0, NULL) : NULL;
     free(b.p);
+    k->status = status;
+    if (status == k->quiet_status) { /* the caller handles this answer itself */
+        json_decref(o);
+        return KC_EXIT_FAIL;
+    }
     if (status < 200 || status > 299) {
         int ec = report(status, o);
         json_decref(o);

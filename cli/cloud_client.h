@@ -25,6 +25,8 @@ struct kc {
     char url[512];
     char token[128];
     bool json;          /* -o json */
+    long quiet_status;  /* an HTTP status kc_call returns 1 for without a word */
+    long status;        /* the last answer's HTTP status */
 };
 
 /* Loads the login; 0, or KC_EXIT_AUTH after telling the user to log in. */

@@ -244,20 +244,24 @@ static int run_dev_ca(const char *fw, X509 **ca, EVP_PKEY **key)
  * certificate from the development CA, or the cloud's fleet CA), unless it
  * already has one: a device keeps its identity across runs. With a cloud,
  * the cloud page is (re)written each run. 0 or -1. */
-static int run_provision(int fd, const char *fw, const struct run_cloud *cloud)
+static int run_provision(int fd, const char *fw, const struct run_cloud *cloud,
+                         char id[PROVISION_ID_LEN + 1])
 {
     static uint8_t bitmap[FLASH_SIM_BITMAP_SIZE(RUN_PROVISION_SIZE, 16)];
     struct provision_record rec;
     if (flash_file_read(fd, FLASH_PROVISION, &rec, sizeof(rec)) != 0)
         return -1;
     bool have_id = provision_record_check(&rec) == 0;
+    if (have_id) {
+        memcpy(id, rec.device_id, PROVISION_ID_LEN);
+        id[PROVISION_ID_LEN] = 0;
+    }
     if (have_id && !cloud)
         return 0;
 
     X509 *ca = NULL;
     EVP_PKEY *ca_key = NULL;
     uint8_t *mem = malloc(RUN_PROVISION_SIZE);
-    char id[PROVISION_ID_LEN + 1];
     flash_sim_t sim;
     flash_t fl;
     int rc = -1;
@@ -434,6 +438,9 @@ static const char run_usage[] =
     "  --cloud DIR     connect the device to the keel-cloud instance in DIR\n"
     "                  (keel-cloud init DIR): its identity comes from DIR's fleet\n"
     "                  CA and the only network it reaches is DIR's broker\n"
+    "  --register      with --cloud: register the device with keel-cloud (the\n"
+    "                  keel login, or KEEL_URL / KEEL_TOKEN; deploy scope) before\n"
+    "                  it boots; one already registered is left as it is\n"
     "  --update-socket PATH\n"
     "                  put the device's update port (UART2, Secure only) on a\n"
     "                  unix socket at PATH, for keel update --uart PATH\n";
@@ -461,7 +468,7 @@ static int cmd_run(int argc, char **argv)
 {
     const char *flash = NULL, *fw = getenv("KEEL_FW_DIR"), *mv = NULL, *app = NULL;
     const char *key = NULL, *update_sock = NULL, *cloud_dir = NULL;
-    int install = 1, icount = 0, gdb = 0, noreboot = 0, timeout = 0;
+    int install = 1, icount = 0, gdb = 0, noreboot = 0, timeout = 0, reg = 0;
     int i = 1;
     char **extra = NULL;
     int nextra = 0;
@@ -481,6 +488,8 @@ static int cmd_run(int argc, char **argv)
             mv = argv[++i];
         } else if (!strcmp(a, "--key") && i + 1 < argc) {
             key = argv[++i];
+        } else if (!strcmp(a, "--register")) {
+            reg = 1;
         } else if (!strcmp(a, "--cloud") && i + 1 < argc) {
             cloud_dir = argv[++i];
         } else if (!strcmp(a, "--update-socket") && i + 1 < argc) {
@@ -529,6 +538,10 @@ static int cmd_run(int argc, char **argv)
     snprintf(mvpath, sizeof(mvpath), "%s", mv ? mv : "");
     if (!mv)
         snprintf(mvpath, sizeof(mvpath), "%s/microvisor/microvisor.elf", fw);
+    if (reg && !cloud_dir) {
+        fprintf(stderr, "keel run: --register needs --cloud DIR\n");
+        return 2;
+    }
     if (access(bootrom, R_OK) != 0) {
         fprintf(stderr, "keel run: no boot ROM at %s (build first: make, or pass --fw)\n", bootrom);
         return 1;
@@ -556,8 +569,14 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "keel run: cannot connect the device to %s\n", cloud_dir);
         return 1;
     }
-    int rc = run_provision(fd, fw, cloud_dir ? &cloud : NULL);
+    char id[PROVISION_ID_LEN + 1] = "";
+    int rc = run_provision(fd, fw, cloud_dir ? &cloud : NULL, id);
     run_cloud_free(&cloud);
+    if (rc == 0 && reg && run_cloud_register(id) != 0) {
+        close(fd);
+        fprintf(stderr, "keel run: device %s not registered\n", id);
+        return 1;
+    }
     if (rc == 0 && install)
         rc = run_install(fd, fw, key, mvpath, app);
     close(fd);

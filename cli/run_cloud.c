@@ -13,6 +13,10 @@
  */
 #include "run_cloud.h"
 
+#include <jansson.h>
+
+#include "cloud_client.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <openssl/pem.h>
@@ -157,4 +161,28 @@ int cmd_relay(int argc, char **argv)
     }
     close(s);
     return 0;
+}
+
+int run_cloud_register(const char *id)
+{
+    struct kc k;
+    memset(&k, 0, sizeof(k));
+    if (kc_load(&k) != 0)
+        return -1;
+    json_t *body = json_pack("{s:s}", "id", id), *out = NULL;
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text)
+        return -1;
+    k.quiet_status = 409; /* registered before: the flash kept its identity */
+    int rc = kc_call(&k, "POST", "/v1/devices", text, strlen(text), "application/json", false,
+                     &out);
+    free(text);
+    json_decref(out);
+    memset(k.token, 0, sizeof(k.token));
+    if (rc == 0)
+        fprintf(stderr, "keel: registered device %s with %s\n", id, k.url);
+    else if (k.status == 409)
+        fprintf(stderr, "keel: device %s is already registered with %s\n", id, k.url);
+    return rc == 0 || k.status == 409 ? 0 : -1;
 }

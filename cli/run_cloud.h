@@ -41,4 +41,8 @@ int run_cloud_identity_from(const uint8_t *page, size_t len, X509 *ca);
  * connection to stdout until either side closes. */
 int cmd_relay(int argc, char **argv);
 
+/* Registers device id with the keel-cloud of the saved login (POST
+ * /v1/devices); one already registered counts as done. 0 or -1. */
+int run_cloud_register(const char *id);
+
 #endif /* KEEL_RUN_CLOUD_H */

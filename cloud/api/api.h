@@ -96,6 +96,7 @@ void api_apps_delete(struct req *r);
 void api_devices_list(struct req *r);
 void api_devices_show(struct req *r);
 void api_devices_update(struct req *r);
+void api_devices_register(struct req *r);
 void api_devices_revoke(struct req *r);
 void api_deployments_list(struct req *r);
 void api_deployments_create(struct req *r);

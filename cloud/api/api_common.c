@@ -20,6 +20,7 @@ const struct route api_routes[] = {
     {"GET", "/v1/apps/*", SCOPE_READ, false, api_apps_show},
     {"DELETE", "/v1/apps/*", SCOPE_DEPLOY, false, api_apps_delete},
     {"GET", "/v1/devices", SCOPE_READ, false, api_devices_list},
+    {"POST", "/v1/devices", SCOPE_DEPLOY, false, api_devices_register},
     {"GET", "/v1/devices/*", SCOPE_READ, false, api_devices_show},
     {"PATCH", "/v1/devices/*", SCOPE_DEPLOY, false, api_devices_update},
     {"POST", "/v1/devices/*/revoke", SCOPE_ADMIN, false, api_devices_revoke},

@@ -123,6 +123,49 @@ void api_devices_show(struct req *r)
     store_result_free(&res);
 }
 
+/* POST /v1/devices {"id", "name"?}: registration at provisioning (keel run
+ * --register), into the caller's account; a device that connects unregistered
+ * lands in the operator account instead (mqtt.c). Until it connects, its
+ * first and last seen times are the registration's. */
+void api_devices_register(struct req *r)
+{
+    json_t *o = api_body_object(r);
+    if (!o)
+        return;
+    const char *id = api_get_string(r, o, "id", 34, true);
+    json_t *jn = json_object_get(o, "name");
+    const char *name = jn ? api_get_string(r, o, "name", 100, false) : "";
+    if (!id || !name)
+        goto out;
+    if (!api_valid_device_id(id)) {
+        api_error(r, 400, "id_invalid", "a device id is UV and 32 hex digits");
+        goto out;
+    }
+    int64_t now = cloud_now_ms();
+    struct store_val v[5] = {SV_TEXT(id), SV_INT(r->account), SV_TEXT(name), SV_INT(now),
+                             SV_INT(now)};
+    int rc = store_exec(r->db, "INSERT INTO devices (id, account_id, name, online, first_seen_ms, "
+                               "last_seen_ms) VALUES (?, ?, ?, 0, ?, ?)", v, 5, NULL);
+    if (rc) {
+        api_store_error(r, rc); /* a unique violation: 409 already_exists */
+        goto out;
+    }
+    struct store_result res;
+    struct store_val q[2] = {SV_TEXT(id), SV_INT(r->account)};
+    if (store_exec(r->db, "SELECT " DEV_COLS " FROM devices WHERE id = ? AND account_id = ?", q,
+                   2, &res) == 0) {
+        if (res.nrows == 1)
+            api_reply(r, 201, api_device_json(&res, 0));
+        else
+            api_error(r, 500, "internal", "the registered device is not there");
+        store_result_free(&res);
+    } else {
+        api_error(r, 500, "internal", "the registered device could not be read back");
+    }
+out:
+    json_decref(o);
+}
+
 void api_devices_update(struct req *r)
 {
     struct store_result res;

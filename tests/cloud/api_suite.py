@@ -330,6 +330,33 @@ try:
     js = expect("list by tag", call("GET", "/v1/devices?tag=lab"), 200)
     if [d["id"] for d in js["items"]] != [D]:
         fail(f"by tag: {js}")
+    # registration at provisioning (keel run --register): into the caller's account
+    R = "UV" + "AB" * 16
+    js = expect("register a device", call("POST", "/v1/devices", {"id": R, "name": "bench 1"},
+                                          token=OTHER), 201)
+    if js["id"] != R or js["name"] != "bench 1" or js["online"] or js["revoked"]:
+        fail(f"registered: {js}")
+    expect("the registered device, in its account", call("GET", f"/v1/devices/{R}", token=OTHER),
+           200)
+    expect("the registered device, not in another", call("GET", f"/v1/devices/{R}"), 404,
+           "not_found")
+    expect("register it again", call("POST", "/v1/devices", {"id": R}, token=OTHER), 409,
+           "already_exists")
+    expect("register a connected device", call("POST", "/v1/devices", {"id": D}, token=OTHER),
+           409, "already_exists")
+    expect("register with a read token", call("POST", "/v1/devices", {"id": "UV" + "CD" * 16},
+                                              token=READ), 403)
+    for bad in ["UV123", "uv" + "ab" * 16, "UV" + "AB" * 15 + "G0", "UV" + "AB" * 16 + "00",
+                "'; DROP TABLE devices; --", "../../etc/passwd"]:
+        expect(f"register id {bad!r}", call("POST", "/v1/devices", {"id": bad}, token=OTHER), 400)
+    expect("register without an id", call("POST", "/v1/devices", {"name": "x"}, token=OTHER), 400)
+    expect("register, id of the wrong type", call("POST", "/v1/devices", {"id": 7}, token=OTHER),
+           400, "field_type")
+    expect("register, name of the wrong type",
+           call("POST", "/v1/devices", {"id": "UV" + "CD" * 16, "name": []}, token=OTHER), 400,
+           "field_type")
+    expect("register, not JSON", call("POST", "/v1/devices", raw=b"{id", token=OTHER), 400,
+           "bad_json")
     logs = expect("device logs", call("GET", f"/v1/devices/{D}/logs", token=READ), 200)
     if [r["seq"] for r in logs["items"]] != list(range(1, 11)) or \
             logs["items"][0]["text"] != f"sim {D} record 1" or not logs["items"][0]["received_ms"]:
