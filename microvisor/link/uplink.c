@@ -18,6 +18,22 @@
 
 #define REC_HDR 12u
 
+/* What one record costs in the encoded batch besides its text: its array
+ * head (1), device_ms (up to 9), level (1) and text head (up to 3). A
+ * batch is bounded by text plus this per record, so it always encodes into
+ * payload[] (whose 64 bytes beyond UPLINK_BATCH_MAX hold the message head,
+ * first_seq and the array head): bounding the text alone let some 30 short
+ * records make a batch that did not encode, and nothing was sent again. */
+#define REC_CBOR_MAX 14u
+_Static_assert(PROTO_MAX_LOG_TEXT + REC_CBOR_MAX <= UPLINK_BATCH_MAX,
+               "the largest record fits a batch on its own");
+
+/* Whether a record of len bytes of text still fits the batch being built. */
+static bool batch_fits(const struct proto_logs *b, uint32_t staged, uint32_t len)
+{
+    return staged + len + (b->n + 1u) * REC_CBOR_MAX <= UPLINK_BATCH_MAX;
+}
+
 static void set_topic(struct uplink *u, const char *kind)
 {
     size_t n = 0;
@@ -186,7 +202,7 @@ static bool build_batch(struct uplink *u)
         struct logspool_cursor c = logspool_cursor(u->spool);
         while (b->n < PROTO_MAX_LOGS && logspool_next(u->spool, &c, &u->rec) == LOGSPOOL_OK) {
             if ((b->n && u->rec.seq != b->first_seq + b->n) ||
-                staged + u->rec.len > UPLINK_BATCH_MAX)
+                !batch_fits(b, staged, u->rec.len))
                 break;
             if (b->n == 0)
                 b->first_seq = u->rec.seq;
@@ -205,7 +221,7 @@ static bool build_batch(struct uplink *u)
         uint8_t level;
         uint64_t ms;
         uint32_t sz = ring_rec(u, off, &len, &level, &ms);
-        if (staged + len > UPLINK_BATCH_MAX)
+        if (!batch_fits(b, staged, len))
             break;
         ring_get(u, off + REC_HDR, u->stage + staged, len);
         b->rec[b->n] = (struct proto_log){ ms, level, { (const char *)u->stage + staged, len } };

@@ -35,7 +35,7 @@
 #define UPLINK_RAM_LOG 2048u      /* bytes of the RAM log queue */
 #endif
 #ifndef UPLINK_BATCH_MAX
-#define UPLINK_BATCH_MAX 1024u    /* bytes of log text in one batch */
+#define UPLINK_BATCH_MAX 1024u    /* bytes of one batch's records: text and CBOR */
 #endif
 #define UPLINK_RESEND_MS 3000u
 #define UPLINK_HELLO_MS 3000u

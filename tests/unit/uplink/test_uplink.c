@@ -8,7 +8,8 @@
  * reconnect; an outage is spooled to flash after 5 s, survives a reboot
  * and is sent first, in order, numbers increasing across the reboot; a
  * full RAM queue refuses records until an ack frees it; bad downlink
- * messages are counted and change nothing.
+ * messages are counted and change nothing; short records (hello's
+ * heartbeats) fill a batch that still encodes, from RAM and from flash.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -252,10 +253,72 @@ static void test_outage_and_reboot(void)
     CHECK(!logspool_pending(&spool));
 }
 
+/* Records like hello's heartbeats ("heartbeat 123 at 123456 ms", device
+ * times past 65535 ms): short texts, so 1 KiB of them is some 38 records
+ * whose CBOR (about 9 bytes each beyond the text) did not fit payload[];
+ * the batch failed to encode and nothing was sent again, neither from RAM
+ * nor from the spool. Every record must go out, in order, once. */
+static void beat(unsigned i, uint32_t now)
+{
+    char t[48];
+    int len = snprintf(t, sizeof(t), "heartbeat %u at %u ms", i, 100000u + i * 1000u);
+    CHECK_EQ(uplink_log(&up, t, (size_t)len, 1, 100000u + i * 1000u, now), 0);
+}
+
+static unsigned drain_beats(uint32_t *now, unsigned next)
+{
+    static struct proto_logs m;
+    uint32_t end = *now + 60000;
+    while (uplink_logs_pending(&up) && *now < end) {
+        unsigned before = published;
+        *now += 10;
+        uplink_poll(&up, *now, publish, NULL);
+        if (published == before || strcmp(last_topic, "devices/" ID "/up/logs") != 0)
+            continue;
+        CHECK_EQ(proto_logs_decode(last_payload, last_len, &m), PROTO_OK);
+        for (uint32_t i = 0; i < m.n; i++) {
+            char t[48];
+            int len = snprintf(t, sizeof(t), "heartbeat %u at %u ms", next,
+                               100000u + next * 1000u);
+            CHECK(m.rec[i].text.n == (size_t)len && memcmp(m.rec[i].text.p, t, (size_t)len) == 0);
+            next++;
+        }
+        answer_logack(m.first_seq, m.n, *now);
+    }
+    return next;
+}
+
+static void test_short_records(void)
+{
+    uint32_t now = 200000;
+    flash_sim_init(&sim, &fl, mem, bitmap, BASE, sizeof(mem), PAGE, 16);
+    boot();
+    uplink_session_up(&up, now);
+    uplink_poll(&up, now, publish, NULL); /* the hello */
+    answer_time(now, 1764633600000ull);
+    for (unsigned i = 0; i < 45; i++) /* the RAM queue holds 45 */
+        beat(i, now);
+    unsigned next = drain_beats(&now, 0);
+    CHECK_EQ(next, 45);
+    CHECK(!uplink_logs_pending(&up));
+
+    /* an outage of a minute: spooled, sent from flash when back */
+    uplink_session_down(&up, now);
+    for (unsigned i = 45; i < 105; i++)
+        beat(i, now + 6000 + (i - 45) * 1000u);
+    CHECK(up.stats.logs_spooled >= 55);
+    now += 70000;
+    uplink_session_up(&up, now);
+    next = drain_beats(&now, 45);
+    CHECK_EQ(next, 105);
+    CHECK(!uplink_logs_pending(&up));
+}
+
 int main(void)
 {
     test_hello_and_time();
     test_batches();
     test_outage_and_reboot();
+    test_short_records();
     return keel_test_done("test_uplink");
 }
