@@ -443,7 +443,10 @@ static const char run_usage[] =
     "                  it boots; one already registered is left as it is\n"
     "  --update-socket PATH\n"
     "                  put the device's update port (UART2, Secure only) on a\n"
-    "                  unix socket at PATH, for keel update --uart PATH\n";
+    "                  unix socket at PATH, for keel update --uart PATH\n"
+    "  --qmp PATH      QEMU's QMP control socket at PATH (a unix socket), for\n"
+    "                  tests: with --cloud, {\"execute\": \"set_link\", \"arguments\":\n"
+    "                  {\"name\": \"cloud\", \"up\": false}} cuts the device's network\n";
 
 static pid_t qemu_pid;
 
@@ -467,7 +470,7 @@ static void on_stop(int sig)
 static int cmd_run(int argc, char **argv)
 {
     const char *flash = NULL, *fw = getenv("KEEL_FW_DIR"), *mv = NULL, *app = NULL;
-    const char *key = NULL, *update_sock = NULL, *cloud_dir = NULL;
+    const char *key = NULL, *update_sock = NULL, *cloud_dir = NULL, *qmp = NULL;
     int install = 1, icount = 0, gdb = 0, noreboot = 0, timeout = 0, reg = 0;
     int i = 1;
     char **extra = NULL;
@@ -498,6 +501,13 @@ static int cmd_run(int argc, char **argv)
                 /* QEMU's option syntax splits at commas; sun_path holds 108 */
                 fprintf(stderr, "keel run: --update-socket: a path without commas, "
                                 "shorter than 108 bytes\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--qmp") && i + 1 < argc) {
+            qmp = argv[++i];
+            if (strchr(qmp, ',') || strlen(qmp) >= 108) {
+                fprintf(stderr, "keel run: --qmp: a path without commas, shorter than 108 "
+                                "bytes\n");
                 return 2;
             }
         } else if (!strcmp(a, "--timeout") && i + 1 < argc) {
@@ -588,7 +598,7 @@ static int cmd_run(int argc, char **argv)
     static struct console_relay relay;
     if (console_relay_open(&relay) != 0)
         return 1;
-    char loader[4200], backend[4200], port[4200];
+    char loader[4200], backend[4200], port[4200], qmparg[4200];
     snprintf(loader, sizeof(loader), "loader,file=%s,addr=0x%08x,force-raw=on", bootrom,
              BOOTROM_CODE_BASE);
     snprintf(backend, sizeof(backend),
@@ -609,6 +619,12 @@ static int cmd_run(int argc, char **argv)
         snprintf(port, sizeof(port), "unix:%s,server=on,wait=off", update_sock);
         args[n++] = "-serial";
         args[n++] = port;
+    }
+    if (qmp) {
+        /* wait=off: the device boots without anyone on the socket */
+        snprintf(qmparg, sizeof(qmparg), "unix:%s,server=on,wait=off", qmp);
+        args[n++] = "-qmp";
+        args[n++] = qmparg;
     }
     if (icount) {
         args[n++] = "-icount";

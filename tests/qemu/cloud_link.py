@@ -45,10 +45,13 @@ RETRY = re.compile(r"^\[link\] (\S+): (.*), retry in (\d+) ms")
 class Device:
     """keel run --cloud in the background, its console lines collected."""
 
-    def __init__(self, a, inst, flash, timeout=120):
+    def __init__(self, a, inst, flash, timeout=120, app=None, run_args=(), qemu_args=()):
         self.lines = []
         cmd = [a.keel, "run", "--fw", a.fw, "--timeout", str(timeout), "--flash", flash,
-               "--cloud", inst.dir, os.path.join(a.fw, "apps", "hello", "hello.elf")]
+               "--cloud", inst.dir, *run_args,
+               app or os.path.join(a.fw, "apps", "hello", "hello.elf")]
+        if qemu_args:
+            cmd += ["--", *qemu_args]
         self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   text=True, bufsize=1)
         os.set_blocking(self.p.stdout.fileno(), False)
@@ -110,6 +113,21 @@ def restore_broker_cert(inst):
         shutil.copy(orig + ".orig", orig)
 
 
+def stored_logs(inst, dev_id):
+    """Every log record keel-cloud stored for the device, in its order
+    (the API's pages, 500 at a time): dicts with seq and text."""
+    items, after = [], None
+    while True:
+        q = f"/v1/devices/{dev_id}/logs?limit=500" + (f"&after={after}" if after else "")
+        st, body, _ = ct.http(inst.http_port, "GET", q, token=inst.token)
+        if st != 200:
+            return items
+        items += body["items"]
+        after = body.get("next")
+        if not after:
+            return items
+
+
 def check_cloud(c, inst, dev, dev_id):
     """Online with versions; every heartbeat the device logged while the
     cloud could see it stored once, in order, with consecutive numbers."""
@@ -131,16 +149,7 @@ def check_cloud(c, inst, dev, dev_id):
     deadline = time.monotonic() + 15
     items = []
     while time.monotonic() < deadline:
-        items, after = [], None
-        while True:
-            q = f"/v1/devices/{dev_id}/logs?limit=500" + (f"&after={after}" if after else "")
-            st, body, _ = ct.http(inst.http_port, "GET", q, token=inst.token)
-            if st != 200:
-                break
-            items += body["items"]
-            after = body.get("next")
-            if not after:
-                break
+        items = stored_logs(inst, dev_id)
         got = [int(m.group(1)) for m in (re.search(r"^heartbeat (\d+) ", x["text"]) for x in items) if m]
         if want is not None and want in got:
             break
