@@ -22,6 +22,11 @@ order, without a gap.
      flash with the broker back: the spooled records arrive after the
      reboot, the new boot's after them, none twice.
 
+--part loss (apps/hello): 20% of the Ethernet frames dropped each way
+(FrameLoss: QEMU's filter-redirector through this script) from the first
+frame on: the device connects (DHCP, TCP, TLS, MQTT through the loss) and
+40 heartbeats later every one is stored, once, in order.
+
 --part apps (tests/qemu/apps/cloud_abuse): an application that crashes in a
 loop, then hangs with interrupts masked, then floods mvServerLog, then logs
 "beat N": the device keeps its one connection throughout (one "[link]
@@ -34,10 +39,13 @@ accepted is lost, and the link is not starved: the beats after it arrive).
 import argparse
 import json
 import os
+import random
 import re
 import signal
 import socket
+import struct
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -318,11 +326,125 @@ def part_apps(c, a, inst, tmp):
         dev.stop()
 
 
+class FrameLoss:
+    """Real frame loss between the device's NIC and slirp: QEMU's
+    filter-redirector on keel run's netdev "cloud" hands every frame of each
+    direction (queue=rx: the device's, queue=tx: slirp's) to a unix socket
+    as [length u32 big-endian][frame], and takes back from a second socket
+    the frames to pass on; a thread per direction passes each on or drops
+    it with probability `rate` (seeded: the same frames go each run).
+    Whole Ethernet frames are dropped, ARP and DHCP included: not bytes of
+    a stream, which is all `keel relay` could drop."""
+
+    def __init__(self, tmp, seed=13):
+        self.rate = 0.0
+        self.seed = seed
+        self.paths = {k: os.path.join(tmp, f"loss-{k}.sock") for k in ("rxo", "rxi", "txo", "txi")}
+        self.frames = {"rx": 0, "tx": 0}
+        self.dropped = {"rx": 0, "tx": 0}
+
+    def qemu_args(self):
+        args = []
+        for k, path in self.paths.items():
+            args += ["-chardev", f"socket,id={k},path={path},server=on,wait=off"]
+        for q in ("rx", "tx"):
+            args += ["-object", f"filter-redirector,id=loss{q},netdev=cloud,queue={q},"
+                                f"outdev={q}o,indev={q}i"]
+        return args
+
+    def start(self, seconds=30):
+        for q in ("rx", "tx"):
+            out, back = (self._connect(self.paths[q + k], seconds) for k in ("o", "i"))
+            threading.Thread(target=self._pass, args=(q, out, back), daemon=True).start()
+
+    @staticmethod
+    def _connect(path, seconds):
+        end = time.monotonic() + seconds
+        while True:
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(path)
+                return s
+            except OSError:
+                s.close()
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.02)
+
+    def _pass(self, q, out, back):
+        rnd = random.Random(f"{self.seed}-{q}")
+        buf = b""
+        while True:
+            try:
+                data = out.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            while len(buf) >= 4:
+                n = struct.unpack(">I", buf[:4])[0]
+                if len(buf) < 4 + n:
+                    break
+                frame, buf = buf[:4 + n], buf[4 + n:]
+                self.frames[q] += 1
+                if rnd.random() < self.rate:
+                    self.dropped[q] += 1
+                    continue
+                try:
+                    back.sendall(frame)
+                except OSError:
+                    return
+
+
+def part_loss(c, a, inst, tmp):
+    loss = FrameLoss(tmp)
+    loss.rate = 0.2
+    dev = cl.Device(a, inst, os.path.join(tmp, "flash.img"), timeout=240,
+                    qemu_args=loss.qemu_args())
+    try:
+        # from the first frame on: DHCP, TCP, the TLS handshake and MQTT
+        # all go through the loss
+        loss.start()
+        i = dev.wait_for(cl.CONNECTED, 90)
+        c.that(i is not None, "the device connected through 20% frame loss"
+               + (f" ({dev.lines[i]})" if i is not None else ":\n" + dev.tail()))
+        dev_id = device_id(dev)
+        if i is None or not dev_id:
+            return
+        start = printed(dev, "heartbeat")
+        start = start[-1] if start else 0
+        j = dev.wait_for(rf"^\[app\] heartbeat {start + 40} ", 60)
+        c.that(j is not None, f"40 heartbeats logged under the loss (to {start + 40})")
+        last = printed(dev, "heartbeat")[-1]
+        items, ok = wait_stored(inst, dev_id, "heartbeat", last, 60)
+        frames, dropped = dict(loss.frames), dict(loss.dropped)
+        loss.rate = 0.0
+        got = numbers(items, "heartbeat")
+        c.that(ok and consecutive(got) and last in got,
+               f"under 20% frame loss every heartbeat is stored, none twice, in order "
+               f"({got[:1]}..{got[-1:]}, {len(got)} stored; {last} logged at the check)")
+        check_once_in_order(c, items, "frame loss")
+        share = {q: dropped[q] / frames[q] if frames[q] else 0 for q in frames}
+        # some 120 frames a direction: the share drawn is 20% within a few sigma
+        c.that(all(0.1 <= share[q] <= 0.3 and frames[q] > 100 for q in frames),
+               f"frames dropped: device to slirp {dropped['rx']} of {frames['rx']}, "
+               f"slirp to device {dropped['tx']} of {frames['tx']}")
+        dev.pump()
+        links = [x for x in dev.lines if x.startswith("[link] connected to")]
+        fails = [x for x in dev.lines if LINK_FAIL.search(x)]
+        print(f"info: under the loss: {len(links)} connection(s), {len(fails)} failure(s)"
+              + (f" (first: {fails[0]})" if fails else "")
+              + f"; mosquitto saw {connections(inst, dev_id)}", flush=True)
+    finally:
+        dev.stop()
+
+
 def main():
     p = argparse.ArgumentParser()
     harness.common_args(p)
     p.add_argument("--cloud", required=True, help="the keel-cloud binary")
-    p.add_argument("--part", choices=("link", "apps"), required=True)
+    p.add_argument("--part", choices=("link", "apps", "loss"), required=True)
     a = p.parse_args()
     c = harness.Check(f"cloud_resilience {a.part}")
     t0 = time.monotonic()
@@ -330,7 +452,7 @@ def main():
     inst = ct.Instance(a.cloud, tmp)
     inst.serve()
     try:
-        (part_link if a.part == "link" else part_apps)(c, a, inst, tmp)
+        {"link": part_link, "apps": part_apps, "loss": part_loss}[a.part](c, a, inst, tmp)
     finally:
         inst.stop()
     print(f"info: {a.part}: {time.monotonic() - t0:.0f} s", flush=True)
