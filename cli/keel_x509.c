@@ -6,7 +6,45 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#define VALID_S (20L * 365 * 86400)
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int keel_x509_device_serial(const char *id, unsigned char serial[KEEL_X509_DEVICE_SERIAL_LEN])
+{
+    if (!id || strlen(id) != 34 || id[0] != 'U' || id[1] != 'V')
+        return -1;
+    serial[0] = 0x01; /* leading byte keeps the INTEGER positive and 17 bytes long */
+    for (int i = 0; i < 16; i++) {
+        int hi = hexval(id[2 + 2 * i]), lo = hexval(id[3 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        serial[1 + i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+/* The certificate's serial: the device id's for a device, random otherwise. */
+static int set_serial(X509 *x, const char *cn, enum keel_x509_kind kind)
+{
+    unsigned char dev[KEEL_X509_DEVICE_SERIAL_LEN];
+    BIGNUM *bn = NULL;
+    int ok;
+    if (kind == KEEL_X509_CLIENT && keel_x509_device_serial(cn, dev) == 0)
+        ok = (bn = BN_bin2bn(dev, sizeof(dev), NULL)) != NULL;
+    else
+        ok = (bn = BN_new()) != NULL && BN_rand(bn, 64, 0, 0) == 1;
+    ok = ok && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
+    BN_free(bn);
+    return ok ? 0 : -1;
+}
 
 EVP_PKEY *keel_x509_new_key(void)
 {
@@ -33,12 +71,10 @@ X509 *keel_x509_make_cert(EVP_PKEY *key, const char *cn, X509 *ca, EVP_PKEY *ca_
                           enum keel_x509_kind kind)
 {
     X509 *x = X509_new();
-    BIGNUM *bn = BN_new();
     X509 *issuer = ca ? ca : x;
-    int ok = x && bn && X509_set_version(x, 2) == 1 && BN_rand(bn, 64, 0, 0) == 1 &&
-             BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) &&
+    int ok = x && X509_set_version(x, 2) == 1 && set_serial(x, cn, kind) == 0 &&
              X509_gmtime_adj(X509_getm_notBefore(x), 0) &&
-             X509_gmtime_adj(X509_getm_notAfter(x), 20L * 365 * 86400) &&
+             X509_gmtime_adj(X509_getm_notAfter(x), VALID_S) &&
              X509_set_pubkey(x, key) == 1 &&
              X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
                                         (const unsigned char *)cn, -1, -1, 0) == 1 &&
@@ -55,7 +91,6 @@ X509 *keel_x509_make_cert(EVP_PKEY *key, const char *cn, X509 *ca, EVP_PKEY *ca_
         ok = add_ext(x, issuer, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost") == 0;
     if (ok)
         ok = X509_sign(x, ca_key, NULL) > 0; /* Ed25519: no separate digest */
-    BN_free(bn);
     if (!ok) {
         X509_free(x);
         return NULL;
@@ -82,4 +117,60 @@ int keel_x509_write_cert(const char *path, X509 *cert)
     if (f && fclose(f) != 0)
         ok = 0;
     return ok ? 0 : -1;
+}
+
+/* One revoked entry: the device's serial, revoked at the CRL's issue time
+ * (keel-cloud's own record has the real time; the broker needs only the
+ * serial). */
+static int crl_add(X509_CRL *crl, const char *id, const ASN1_TIME *when)
+{
+    unsigned char serial[KEEL_X509_DEVICE_SERIAL_LEN];
+    X509_REVOKED *r = NULL;
+    BIGNUM *bn = NULL;
+    ASN1_INTEGER *ai = NULL;
+    if (keel_x509_device_serial(id, serial) != 0)
+        return 0; /* not a device id: nothing to revoke */
+    int ok = (bn = BN_bin2bn(serial, sizeof(serial), NULL)) && (ai = BN_to_ASN1_INTEGER(bn, NULL)) &&
+             (r = X509_REVOKED_new()) && X509_REVOKED_set_serialNumber(r, ai) == 1 &&
+             X509_REVOKED_set_revocationDate(r, (ASN1_TIME *)when) == 1 &&
+             X509_CRL_add0_revoked(crl, r) == 1;
+    if (ok)
+        r = NULL; /* the CRL owns it now */
+    X509_REVOKED_free(r);
+    ASN1_INTEGER_free(ai);
+    BN_free(bn);
+    return ok ? 0 : -1;
+}
+
+char *keel_x509_crl_pem(X509 *ca, EVP_PKEY *ca_key, const char *const *ids, size_t n,
+                        long long number, size_t *len)
+{
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *now = X509_gmtime_adj(NULL, 0), *next = X509_gmtime_adj(NULL, VALID_S);
+    ASN1_INTEGER *num = ASN1_INTEGER_new();
+    BIO *mem = NULL;
+    char *out = NULL;
+    int ok = crl && now && next && num && X509_CRL_set_version(crl, 1) == 1 &&
+             X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)) == 1 &&
+             X509_CRL_set1_lastUpdate(crl, now) == 1 && X509_CRL_set1_nextUpdate(crl, next) == 1 &&
+             ASN1_INTEGER_set_int64(num, number) == 1 &&
+             X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) == 1;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = crl_add(crl, ids[i], now) == 0;
+    ok = ok && X509_CRL_sort(crl) == 1 && X509_CRL_sign(crl, ca_key, NULL) > 0 &&
+         (mem = BIO_new(BIO_s_mem())) && PEM_write_bio_X509_CRL(mem, crl) == 1;
+    if (ok) {
+        char *p;
+        long l = BIO_get_mem_data(mem, &p);
+        if (l > 0 && (out = malloc((size_t)l))) {
+            memcpy(out, p, (size_t)l);
+            *len = (size_t)l;
+        }
+    }
+    BIO_free(mem);
+    ASN1_INTEGER_free(num);
+    ASN1_TIME_free(now);
+    ASN1_TIME_free(next);
+    X509_CRL_free(crl);
+    return out;
 }

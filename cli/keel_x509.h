@@ -1,7 +1,10 @@
 /*
  * keel_x509.h: the fleet's X.509 certificates (OpenSSL), shared by keel
  * provision and keel-cloud init so both make one format: Ed25519 keys,
- * 20-year validity, a random 64-bit serial, CN as the only name.
+ * 20-year validity, CN as the only name. The serial is random (64 bits),
+ * except for a device's certificate (KEEL_X509_CLIENT whose CN is a device
+ * id, "UV" + 32 hex digits): 0x01 followed by the id's 16 bytes, so that
+ * keel-cloud can revoke a device in a CRL knowing only its id.
  *   KEEL_X509_CA      self-signed fleet CA (CA:TRUE, keyCertSign, cRLSign)
  *   KEEL_X509_CLIENT  a device or keel-cloud (clientAuth)
  *   KEEL_X509_SERVER  the broker (serverAuth, SAN IP 127.0.0.1, DNS localhost)
@@ -23,5 +26,16 @@ X509 *keel_x509_make_cert(EVP_PKEY *key, const char *cn, X509 *ca, EVP_PKEY *ca_
 /* PEM files: the key with mode 0600, the certificate 0644. 0 or -1. */
 int keel_x509_write_key(const char *path, EVP_PKEY *key);
 int keel_x509_write_cert(const char *path, X509 *cert);
+
+/* A device id ("UV" + 32 upper-case hex digits) as its certificate's
+ * serial: 0x01 || the 16 bytes. 0, or -1 if id is not a device id. */
+#define KEEL_X509_DEVICE_SERIAL_LEN 17
+int keel_x509_device_serial(const char *id, unsigned char serial[KEEL_X509_DEVICE_SERIAL_LEN]);
+/* The CA's CRL in PEM (malloc'd, *len bytes) revoking the certificates of
+ * the n device ids (ids that are not device ids are skipped), with CRL
+ * number `number` (the caller keeps it increasing), issued now and valid
+ * for 20 years, as long as the certificates. NULL on failure. */
+char *keel_x509_crl_pem(X509 *ca, EVP_PKEY *ca_key, const char *const *ids, size_t n,
+                        long long number, size_t *len);
 
 #endif

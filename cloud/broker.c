@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <openssl/pem.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "cloud.h"
+#include "keel_x509.h"
 
 #define BROKER_GEN_TOPIC "keel/acl/"
 #define CONFIRM_MS 3000
@@ -132,6 +134,10 @@ struct cloud_broker {
     bool signalled;         /* the broker was told about DIR/acl as it is now */
     char failing[64];       /* the failure last logged, "" when all is well */
     char acl[CLOUD_PATH_MAX + 8], pid[CLOUD_PATH_MAX + 16], lock[CLOUD_PATH_MAX + 16];
+    char crl[CLOUD_PATH_MAX + 16];
+    char crl_gen[17];       /* the ACL generation DIR/crl.pem was last written for */
+    X509 *ca;               /* DIR/ca.pem and ca.key, which sign the CRL; */
+    EVP_PKEY *ca_key;       /* NULL when the instance has none (no CRL then) */
 };
 
 /* Logs a failure (what: a short key, msg: the line) once until it changes
@@ -291,6 +297,20 @@ out:
     return rc;
 }
 
+/* DIR/crl.pem for the revoked ids, signed by the fleet CA, so that the
+ * broker (crlfile) refuses a revoked device's certificate in the TLS
+ * handshake itself; the ACL's deny then only covers devices provisioned
+ * before serials carried the id. The CRL number is the time in ms, which
+ * only grows across instances that take over the files. 0 or -1. */
+static int write_crl(struct cloud_broker *b, const char *const *ids, size_t n)
+{
+    size_t len = 0;
+    char *pem = keel_x509_crl_pem(b->ca, b->ca_key, ids, n, cloud_now_ms(), &len);
+    int rc = pem && cloud_write_file(b->crl, pem, len, 0644) == 0 ? 0 : -1;
+    free(pem);
+    return rc;
+}
+
 static void reconcile(struct cloud_broker *b)
 {
     struct store_result res;
@@ -310,6 +330,14 @@ static void reconcile(struct cloud_broker *b)
     if (!ids || acl_text(ids, (size_t)res.nrows, &text, &len, gen)) {
         note(b, "nomem", "out of memory");
         goto out;
+    }
+    if (b->ca && strcmp(b->crl_gen, gen) != 0) { /* first, so the ACL never runs ahead */
+        b->signalled = false;
+        if (write_crl(b, ids, (size_t)res.nrows) != 0) {
+            note(b, "crl", "cannot write DIR/crl.pem");
+            goto out;
+        }
+        memcpy(b->crl_gen, gen, sizeof(b->crl_gen));
     }
     if (!file_is(b->acl, text, len)) {
         b->signalled = false;
@@ -367,6 +395,32 @@ static void *loop(void *arg)
     return NULL;
 }
 
+/* The fleet CA that signs DIR/crl.pem; an instance without DIR/ca.key
+ * (its CA kept elsewhere) revokes through the ACL alone. */
+static void load_ca(struct cloud_broker *b, const char *dir)
+{
+    char p[CLOUD_PATH_MAX + 16];
+    FILE *f;
+    snprintf(p, sizeof(p), "%s/ca.pem", dir);
+    if ((f = fopen(p, "r"))) {
+        b->ca = PEM_read_X509(f, NULL, NULL, NULL);
+        fclose(f);
+    }
+    snprintf(p, sizeof(p), "%s/ca.key", dir);
+    if ((f = fopen(p, "r"))) {
+        b->ca_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+        fclose(f);
+    }
+    if (!b->ca || !b->ca_key || X509_check_private_key(b->ca, b->ca_key) != 1) {
+        X509_free(b->ca);
+        EVP_PKEY_free(b->ca_key);
+        b->ca = NULL;
+        b->ca_key = NULL;
+        cloud_log("warning", NULL, "broker ACL: no usable DIR/ca.pem and ca.key: no CRL is "
+                                   "written; revoked devices are refused by the ACL only");
+    }
+}
+
 int cloud_broker_start(struct cloud *c)
 {
     char err[512];
@@ -380,6 +434,8 @@ int cloud_broker_start(struct cloud *c)
     snprintf(b->acl, sizeof(b->acl), "%s/acl", c->cfg.dir);
     snprintf(b->pid, sizeof(b->pid), "%s/mosquitto.pid", c->cfg.dir);
     snprintf(b->lock, sizeof(b->lock), "%s/broker.lock", c->cfg.dir);
+    snprintf(b->crl, sizeof(b->crl), "%s/crl.pem", c->cfg.dir);
+    load_ca(b, c->cfg.dir);
     if (store_open(c->cfg.database, &b->db, err, sizeof(err)) != 0) {
         cloud_log("error", NULL, "broker ACL: %s", err);
         free(b);
@@ -424,6 +480,8 @@ void cloud_broker_stop(struct cloud *c)
     if (b->lockfd >= 0)
         close(b->lockfd);
     store_close(b->db);
+    X509_free(b->ca);
+    EVP_PKEY_free(b->ca_key);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
     mosquitto_lib_cleanup();

@@ -69,6 +69,13 @@ static int make_pki(const char *dir)
              path(p, dir, "broker.pem") || keel_x509_write_cert(p, bc) ||
              path(p, dir, "cloud.key") || keel_x509_write_key(p, ck) ||
              path(p, dir, "cloud.pem") || keel_x509_write_cert(p, cc) ? -1 : 0;
+    /* mosquitto will not start without its crlfile: an empty CRL until
+     * keel-cloud's broker keeper writes the revocations into it. */
+    size_t crl_len = 0;
+    char *crl = rc == 0 ? keel_x509_crl_pem(ca, ca_key, NULL, 0, 1, &crl_len) : NULL;
+    if (rc == 0 && (!crl || path(p, dir, "crl.pem") || cloud_write_file(p, crl, crl_len, 0644)))
+        rc = -1;
+    free(crl);
     X509_free(ca);
     X509_free(bc);
     X509_free(cc);
@@ -108,8 +115,9 @@ static int write_broker_conf(const char *dir, int port)
             "keyfile %s/broker.key\n"
             "require_certificate true\n"
             "use_identity_as_username true\n"
+            "crlfile %s/crl.pem\n"
             "tls_version tlsv1.3\n",
-            pw ? pw->pw_name : "root", dir, acl, port, dir, dir, dir);
+            pw ? pw->pw_name : "root", dir, acl, port, dir, dir, dir, dir);
     if (fclose(f) != 0)
         return -1;
     return broker_acl_write(acl, NULL, 0);

@@ -2,8 +2,10 @@
 """The broker keel-cloud init configures (Debian's mosquitto): a device
 certificate cannot publish or subscribe to another device's topics; a
 certificate from another CA gets no session; a device revoked through the
-API is denied every topic once keel-cloud has rewritten the ACL and
-signalled the broker, and keel-cloud drops what it still sends.
+API is refused in the TLS handshake (DIR/crl.pem, which openssl verify
+checks independently) and denied every topic once keel-cloud has rewritten
+the CRL and the ACL and signalled the broker, and keel-cloud drops what it
+still sends.
 
 Revocation end to end: a device revoked while it is connected and
 subscribed gets nothing more and nothing it publishes is stored; its
@@ -95,6 +97,34 @@ try:
                             ca, "-verify_return_error", *args], input="", capture_output=True,
                            text=True, timeout=20)
         return p.returncode, p.stdout + p.stderr
+    # revocation in the handshake itself (KEEL-SA-2026-22): DIR/crl.pem,
+    # checked by OpenSSL's own verifier and by the broker through s_client
+    def verify_crl(i):
+        p = subprocess.run(["openssl", "verify", "-crl_check", "-CAfile", ca, "-CRLfile",
+                            j("instance", "crl.pem"), j(f"dev{i}.pem")], capture_output=True,
+                           text=True)
+        return p.returncode == 0, p.stdout + p.stderr
+
+    def revoked_in_tls(i):
+        good, out = verify_crl(i)
+        if good or "certificate revoked" not in out:
+            fail(f"openssl verify -crl_check device {i}: {out}")
+        for k in (0, 1):
+            good, out = verify_crl(k)
+            if not good:
+                fail(f"openssl verify -crl_check device {k}: {out}")
+        rc, out = s_client("-tls1_3", "-ign_eof", "-cert", j(f"dev{i}.pem"), "-key",
+                           j(f"dev{i}.key"))
+        if rc == 0 or "alert certificate revoked" not in out:
+            fail(f"the broker completed TLS with revoked device {i}: {out[-500:]}")
+    for i in range(5):
+        serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in",
+                                 j(f"dev{i}.pem")], capture_output=True, text=True).stdout
+        if serial.strip() != "serial=01" + ids[i][2:]:
+            fail(f"device {i}'s certificate serial {serial.strip()} is not 01 || its id")
+        good, out = verify_crl(i)
+        if not good:
+            fail(f"the empty CRL of keel-cloud init: device {i}: {out}")
     rc, out = s_client("-tls1_3", "-cert", j("dev0.pem"), "-key", j("dev0.key"))
     if rc != 0 or "TLSv1.3" not in out:
         fail(f"TLS 1.3 with a device certificate: {out[-500:]}")
@@ -160,6 +190,9 @@ try:
     ok("its batches from before the revocation are stored, the ones from after are not")
     devsim("probe", "--port", port, "--ca", ca, "--refused", j("dev2"))
     ok("after revocation the broker denies device 2 every topic when it reconnects")
+    revoked_in_tls(2)
+    ok("and refuses it in the TLS handshake: s_client sees 'certificate revoked'; openssl "
+       "verify -crl_check finds device 2 in DIR/crl.pem and devices 0 and 1 not")
     devsim("probe", "--port", port, "--ca", ca, "--a", j("dev0"), "--b", j("dev1"))
     ok("the other devices are unaffected")
 
@@ -226,7 +259,9 @@ try:
     inst.stop_broker()
     inst.start_broker()
     devsim("probe", "--port", port, "--ca", ca, "--refused", j("dev2"))
-    ok("the revocation survives a broker restart")
+    for i in (2, 3, 4):
+        revoked_in_tls(i)
+    ok("the revocation survives a broker restart, in the TLS handshake too (devices 2, 3, 4)")
 finally:
     if real_pid:  # so that keel-broker stop stops the real broker
         open(pidfile, "w").write(real_pid)
