@@ -19,7 +19,10 @@ the device reaches the broker and nothing else). Checks:
   6. through all of 1-3, keel-cloud (serving the instance) sees the device
      online with its versions, and stores the application's log lines
      (hello's "heartbeat N") in order, none lost and none twice, the
-     broker outage included (spooled on the device, sent when back).
+     broker outage included (spooled on the device, sent when back);
+  7. the device, revoked through keel-cloud's API, is refused by the
+     broker in the TLS handshake (the CRL keel-cloud keeps: the alert
+     certificate_revoked) when it boots again.
 """
 import argparse
 import os
@@ -177,6 +180,7 @@ def main():
     inst.serve()
     flash = os.path.join(tmp, "flash.img")
     dev = Device(a, inst, flash)
+    dev_id = None
     try:
         # 1. connect
         i = dev.wait_for(CONNECTED, 60)
@@ -229,7 +233,8 @@ def main():
                                        dev.lines) if m]
         c.that(len(ids) == 1, f"the device named itself once: {ids}")
         if ids:
-            check_cloud(c, inst, dev, ids[0])
+            dev_id = ids[0]
+            check_cloud(c, inst, dev, dev_id)
     finally:
         dev.stop()
 
@@ -271,6 +276,22 @@ def main():
                "keel run warned that the flash's identity is from another CA")
     finally:
         dev.stop()
+
+    # 7. the first device revoked: refused in the handshake when it boots
+    # again (the broker's CRL, docs/cloud.md Revocation)
+    if dev_id:
+        st, js, _ = ct.http(inst.http_port, "POST", f"/v1/devices/{dev_id}/revoke",
+                            token=inst.token)
+        c.that(st == 200 and js and js.get("broker_denied"),
+               f"the device revoked through the API, the broker told: {st} {js}")
+        dev = Device(a, inst, flash, timeout=60)
+        try:
+            j = dev.wait_for(r"^\[link\] \w+: tls alert certificate_revoked, retry in", 40)
+            c.that(j is not None, "the revoked device is refused in the TLS handshake"
+                   + (f" ({dev.lines[j]})" if j is not None else ":\n" + dev.tail()))
+            c.that(dev.wait_for(CONNECTED, 0) is None, "no connection for the revoked device")
+        finally:
+            dev.stop()
     inst.stop()
     return c.done()
 
