@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VALID_S (20L * 365 * 86400)
@@ -142,11 +143,32 @@ static int crl_add(X509_CRL *crl, const char *id, const ASN1_TIME *when)
     return ok ? 0 : -1;
 }
 
-char *keel_x509_crl_pem(X509 *ca, EVP_PKEY *ca_key, const char *const *ids, size_t n,
-                        long long number, size_t *len)
+time_t keel_x509_crl_next_issue(time_t previous)
 {
+    time_t t = time(NULL) - 3600;
+    return t > previous ? t : previous + 1;
+}
+
+time_t keel_x509_crl_issued(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509_CRL *crl = f ? PEM_read_X509_CRL(f, NULL, NULL, NULL) : NULL;
+    struct tm tm;
+    time_t t = 0;
+    if (crl && ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &tm) == 1)
+        t = timegm(&tm);
+    X509_CRL_free(crl);
+    if (f)
+        fclose(f);
+    return t > 0 ? t : 0;
+}
+
+char *keel_x509_crl_pem(X509 *ca, EVP_PKEY *ca_key, const char *const *ids, size_t n,
+                        time_t issued, size_t *len)
+{
+    long long number = (long long)issued;
     X509_CRL *crl = X509_CRL_new();
-    ASN1_TIME *now = X509_gmtime_adj(NULL, 0), *next = X509_gmtime_adj(NULL, VALID_S);
+    ASN1_TIME *now = ASN1_TIME_set(NULL, issued), *next = ASN1_TIME_adj(NULL, issued, 0, VALID_S);
     ASN1_INTEGER *num = ASN1_INTEGER_new();
     BIO *mem = NULL;
     char *out = NULL;

@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <time.h>
 
 enum keel_x509_kind { KEEL_X509_CA, KEEL_X509_CLIENT, KEEL_X509_SERVER };
 
@@ -32,10 +33,18 @@ int keel_x509_write_cert(const char *path, X509 *cert);
 #define KEEL_X509_DEVICE_SERIAL_LEN 17
 int keel_x509_device_serial(const char *id, unsigned char serial[KEEL_X509_DEVICE_SERIAL_LEN]);
 /* The CA's CRL in PEM (malloc'd, *len bytes) revoking the certificates of
- * the n device ids (ids that are not device ids are skipped), with CRL
- * number `number` (the caller keeps it increasing), issued now and valid
- * for 20 years, as long as the certificates. NULL on failure. */
+ * the n device ids (ids that are not device ids are skipped), issued at
+ * `issued` (its lastUpdate, the entries' revocation date and its CRL
+ * number) and valid for 20 years after, as long as the certificates. The
+ * caller keeps `issued` strictly increasing: OpenSSL keeps the CRL it
+ * already has when a new one's lastUpdate is not later. NULL on failure. */
 char *keel_x509_crl_pem(X509 *ca, EVP_PKEY *ca_key, const char *const *ids, size_t n,
-                        long long number, size_t *len);
+                        time_t issued, size_t *len);
+/* The lastUpdate of the CRL in the PEM file at path, or 0. */
+time_t keel_x509_crl_issued(const char *path);
+/* When a CRL made now should say it was issued: an hour back, so that a
+ * broker whose clock is behind ours does not find it not yet valid (and
+ * refuse every device), but always after `previous`. */
+time_t keel_x509_crl_next_issue(time_t previous);
 
 #endif

@@ -135,7 +135,10 @@ struct cloud_broker {
     char failing[64];       /* the failure last logged, "" when all is well */
     char acl[CLOUD_PATH_MAX + 8], pid[CLOUD_PATH_MAX + 16], lock[CLOUD_PATH_MAX + 16];
     char crl[CLOUD_PATH_MAX + 16];
-    char crl_gen[17];       /* the ACL generation DIR/crl.pem was last written for */
+    char *crl_pem;          /* what this instance last wrote to DIR/crl.pem */
+    size_t crl_len;
+    char crl_gen[17];       /* the ACL generation crl_pem is for */
+    time_t crl_issued;      /* its lastUpdate, which every new CRL must pass */
     X509 *ca;               /* DIR/ca.pem and ca.key, which sign the CRL; */
     EVP_PKEY *ca_key;       /* NULL when the instance has none (no CRL then) */
 };
@@ -300,15 +303,26 @@ out:
 /* DIR/crl.pem for the revoked ids, signed by the fleet CA, so that the
  * broker (crlfile) refuses a revoked device's certificate in the TLS
  * handshake itself; the ACL's deny then only covers devices provisioned
- * before serials carried the id. The CRL number is the time in ms, which
- * only grows across instances that take over the files. 0 or -1. */
+ * before serials carried the id. mosquitto adds each CRL it rereads to
+ * the ones it has and OpenSSL uses the one with the latest lastUpdate, so
+ * each new CRL's must be later than the file's, whoever wrote it (read
+ * back from the file, not only remembered: another instance may have
+ * held the lock). 0 or -1. */
 static int write_crl(struct cloud_broker *b, const char *const *ids, size_t n)
 {
     size_t len = 0;
-    char *pem = keel_x509_crl_pem(b->ca, b->ca_key, ids, n, cloud_now_ms(), &len);
-    int rc = pem && cloud_write_file(b->crl, pem, len, 0644) == 0 ? 0 : -1;
-    free(pem);
-    return rc;
+    time_t was = keel_x509_crl_issued(b->crl);
+    time_t issued = keel_x509_crl_next_issue(was > b->crl_issued ? was : b->crl_issued);
+    char *pem = keel_x509_crl_pem(b->ca, b->ca_key, ids, n, issued, &len);
+    if (!pem || cloud_write_file(b->crl, pem, len, 0644) != 0) {
+        free(pem);
+        return -1;
+    }
+    free(b->crl_pem);
+    b->crl_pem = pem;
+    b->crl_len = len;
+    b->crl_issued = issued;
+    return 0;
 }
 
 static void reconcile(struct cloud_broker *b)
@@ -331,7 +345,9 @@ static void reconcile(struct cloud_broker *b)
         note(b, "nomem", "out of memory");
         goto out;
     }
-    if (b->ca && strcmp(b->crl_gen, gen) != 0) { /* first, so the ACL never runs ahead */
+    /* first, so the ACL never runs ahead; checked against the file each
+     * pass like the ACL, so a removed or damaged file is written again */
+    if (b->ca && (strcmp(b->crl_gen, gen) != 0 || !file_is(b->crl, b->crl_pem, b->crl_len))) {
         b->signalled = false;
         if (write_crl(b, ids, (size_t)res.nrows) != 0) {
             note(b, "crl", "cannot write DIR/crl.pem");
@@ -438,6 +454,8 @@ int cloud_broker_start(struct cloud *c)
     load_ca(b, c->cfg.dir);
     if (store_open(c->cfg.database, &b->db, err, sizeof(err)) != 0) {
         cloud_log("error", NULL, "broker ACL: %s", err);
+        X509_free(b->ca);
+        EVP_PKEY_free(b->ca_key);
         free(b);
         return -1;
     }
@@ -446,6 +464,8 @@ int cloud_broker_start(struct cloud *c)
     pthread_cond_init(&b->cv, NULL);
     if (pthread_create(&b->thread, NULL, loop, b) != 0) {
         store_close(b->db);
+        X509_free(b->ca);
+        EVP_PKEY_free(b->ca_key);
         free(b);
         return -1;
     }
@@ -482,6 +502,7 @@ void cloud_broker_stop(struct cloud *c)
     store_close(b->db);
     X509_free(b->ca);
     EVP_PKEY_free(b->ca_key);
+    free(b->crl_pem);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
     mosquitto_lib_cleanup();

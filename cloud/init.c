@@ -72,7 +72,7 @@ static int make_pki(const char *dir)
     /* mosquitto will not start without its crlfile: an empty CRL until
      * keel-cloud's broker keeper writes the revocations into it. */
     size_t crl_len = 0;
-    char *crl = rc == 0 ? keel_x509_crl_pem(ca, ca_key, NULL, 0, 1, &crl_len) : NULL;
+    char *crl = rc == 0 ? keel_x509_crl_pem(ca, ca_key, NULL, 0, keel_x509_crl_next_issue(0), &crl_len) : NULL;
     if (rc == 0 && (!crl || path(p, dir, "crl.pem") || cloud_write_file(p, crl, crl_len, 0644)))
         rc = -1;
     free(crl);

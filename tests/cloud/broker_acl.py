@@ -17,6 +17,7 @@ edited by hand) and within a second when the file goes.
 
     broker_acl.py CLOUD DEVSIM sqlite|postgres
 """
+import calendar
 import os
 import signal
 import subprocess
@@ -105,7 +106,23 @@ try:
                            text=True)
         return p.returncode == 0, p.stdout + p.stderr
 
+    crl_times = []
+
+    def crl_issued():
+        """DIR/crl.pem's lastUpdate (epoch seconds)."""
+        p = subprocess.run(["openssl", "crl", "-noout", "-lastupdate", "-dateopt", "iso_8601",
+                            "-in", j("instance", "crl.pem")], capture_output=True, text=True)
+        t = p.stdout.strip().split("=", 1)[-1]
+        return calendar.timegm(time.strptime(t, "%Y-%m-%d %H:%M:%SZ"))
+
     def revoked_in_tls(i):
+        # each CRL is issued after the last (the broker keeps the one with
+        # the latest lastUpdate) and an hour back (a broker clock behind
+        # ours must not find it not yet valid)
+        t = crl_issued()
+        if (crl_times and t < crl_times[-1]) or t > time.time() - 3000:
+            fail(f"DIR/crl.pem's lastUpdate {t}: after {crl_times}, an hour back from now")
+        crl_times.append(t)
         good, out = verify_crl(i)
         if good or "certificate revoked" not in out:
             fail(f"openssl verify -crl_check device {i}: {out}")
@@ -252,6 +269,13 @@ try:
     os.remove(acl)
     until("DIR/acl written again", lambda: os.path.exists(acl), seconds=5)
     ok("a removed DIR/acl is written again within a second")
+    issued = crl_issued()
+    os.remove(j("instance", "crl.pem"))
+    until("DIR/crl.pem written again", lambda: os.path.exists(j("instance", "crl.pem")),
+          seconds=5)
+    if crl_issued() <= issued:
+        fail("the rewritten DIR/crl.pem is not issued after the one it replaces")
+    ok("a removed DIR/crl.pem is written again within a second, issued later")
     devsim("probe", "--port", port, "--ca", ca, "--a", j("dev0"), "--b", j("dev1"))
     ok("devices 0 and 1 still work")
 
