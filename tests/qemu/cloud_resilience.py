@@ -149,16 +149,21 @@ def device_id(dev):
     return ids[0] if ids else None
 
 
+def connected_id(c, dev):
+    """The device's id once it has connected (checked), else None."""
+    i = dev.wait_for(cl.CONNECTED, 60)
+    c.that(i is not None, "the device connected" + ("" if i is not None else ":\n" + dev.tail()))
+    return device_id(dev) if i is not None else None
+
+
 def part_link(c, a, inst, tmp):
     flash = os.path.join(tmp, "flash.img")
     qmp_path = os.path.join(tmp, "qmp.sock")
     dev = cl.Device(a, inst, flash, timeout=400, run_args=["--qmp", qmp_path])
     qmp = None
     try:
-        i = dev.wait_for(cl.CONNECTED, 60)
-        c.that(i is not None, "the device connected" + ("" if i is not None else ":\n" + dev.tail()))
-        dev_id = device_id(dev)
-        if i is None or not dev_id:
+        dev_id = connected_id(c, dev)
+        if not dev_id:
             return
         qmp = Qmp(qmp_path)
         first = printed(dev, "heartbeat")
@@ -275,10 +280,8 @@ def part_apps(c, a, inst, tmp):
     app = os.path.join(a.apps, "cloud_abuse", "cloud_abuse.elf")
     dev = cl.Device(a, inst, os.path.join(tmp, "flash.img"), timeout=240, app=app)
     try:
-        i = dev.wait_for(cl.CONNECTED, 60)
-        c.that(i is not None, "the device connected" + ("" if i is not None else ":\n" + dev.tail()))
-        dev_id = device_id(dev)
-        if i is None or not dev_id:
+        dev_id = connected_id(c, dev)
+        if not dev_id:
             return
         j = dev.wait_for(r"^\[app\] flood done: ", 150)
         c.that(j is not None, "the application crashed, hung and flooded, and said so"
