@@ -266,15 +266,16 @@ out:
     return rc;
 }
 
-/* Ends the session of client id `id` (a device's id is its client id,
- * docs/protocol.md) by taking it over: a CONNECT with that client id and
- * clean start makes mosquitto close the old connection (MQTT 5 DISCONNECT
- * 0x8E) and discard its session, subscriptions and queued messages, and
- * the DISCONNECT that follows ends ours with no session kept. The ACL
- * already mutes the device whatever its client id (a hostile one may use
- * another; the broker has no way to end a session by user name without a
- * plugin); this only tidies a device that follows the protocol. 0 when the
- * takeover connected, -1 otherwise (logged by the caller only as absent). */
+/* Ends the session of client id `id` by taking it over: a CONNECT with
+ * that client id and clean start makes mosquitto close the old connection
+ * (MQTT 5 DISCONNECT 0x8E) and discard its session, subscriptions and
+ * queued messages, and the DISCONNECT that follows ends ours with no
+ * session kept. A device's client id is always its id: the devices'
+ * listener replaces whatever it sends with its certificate's CN, and
+ * client ids are one namespace across listeners, so this CONNECT on
+ * keel-cloud's own listener finds the device's session. The ACL mutes the
+ * device meanwhile. 0 when the takeover connected, -1 otherwise (logged by
+ * the caller only as absent). */
 static int kick(struct cloud_broker *b, const char *id)
 {
     const struct cloud_config *cfg = &b->c->cfg;

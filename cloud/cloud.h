@@ -55,7 +55,7 @@ int cloud_unseal(const uint8_t key[32], const char *aad, const uint8_t *in, size
 
 /* ---- init.c ---------------------------------------------------------------- */
 
-int cloud_init_dir(const char *dir, int mqtt_port, int http_port);
+int cloud_init_dir(const char *dir, int device_port, int mqtt_port, int http_port);
 /* A new API token for account with scope, stored as its hash; the token
  * text (keel_ + 64 hex) written to out. 0 or a STORE_E_*. */
 int cloud_token_create(struct store *s, int64_t account, const char *name, const char *scope,

@@ -81,7 +81,7 @@ void cloud_config_defaults(struct cloud_config *c, const char *dir)
     snprintf(c->http_address, sizeof(c->http_address), "127.0.0.1");
     c->http_port = 8080;
     snprintf(c->mqtt_host, sizeof(c->mqtt_host), "127.0.0.1");
-    c->mqtt_port = 8883;
+    c->mqtt_port = 8884; /* keel-cloud init: the devices' listener (8883) + 1 */
     snprintf(c->mqtt_ca, sizeof(c->mqtt_ca), "%s/ca.pem", dir);
     snprintf(c->mqtt_cert, sizeof(c->mqtt_cert), "%s/cloud.pem", dir);
     snprintf(c->mqtt_key, sizeof(c->mqtt_key), "%s/cloud.key", dir);

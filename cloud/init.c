@@ -9,6 +9,16 @@
  * and the database with the first account and its admin token. The token
  * is printed once; only its SHA-256 is stored. init refuses a DIR that
  * already holds an instance rather than overwrite a CA.
+ *
+ * The broker has two listeners (KEEL-SA-2026-21). Devices connect to the
+ * first, where the broker replaces the client id a device sends with its
+ * certificate's CN, so no certificate can take over another device's
+ * session. keel-cloud connects to the second, with client ids of its own
+ * choosing (one per instance, and the device's id when it ends a revoked
+ * device's session); that listener trusts only the services CA, which
+ * signs keel-cloud's certificate and nothing else: its key is thrown away
+ * once cloud.pem is signed, so no device certificate can ever reach the
+ * listener where client ids are free.
  */
 #include <errno.h>
 #include <limits.h>
@@ -56,15 +66,18 @@ static int make_pki(const char *dir)
 {
     char p[CLOUD_PATH_MAX];
     EVP_PKEY *ca_key = keel_x509_new_key(), *bk = keel_x509_new_key(), *ck = keel_x509_new_key();
+    EVP_PKEY *sk = keel_x509_new_key(); /* the services CA's key: never written */
     X509 *ca = ca_key ? keel_x509_make_cert(ca_key, "Keel fleet CA", NULL, ca_key,
                                             KEEL_X509_CA) : NULL;
+    X509 *sca = sk ? keel_x509_make_cert(sk, "Keel services CA", NULL, sk, KEEL_X509_CA) : NULL;
     X509 *bc = ca && bk ? keel_x509_make_cert(bk, "keel-broker", ca, ca_key, KEEL_X509_SERVER)
                         : NULL;
-    X509 *cc = ca && ck ? keel_x509_make_cert(ck, CLOUD_MQTT_USER, ca, ca_key,
-                                              KEEL_X509_CLIENT) : NULL;
+    X509 *cc = sca && ck ? keel_x509_make_cert(ck, CLOUD_MQTT_USER, sca, sk,
+                                               KEEL_X509_CLIENT) : NULL;
     int rc = !bc || !cc ||
              path(p, dir, "ca.key") || keel_x509_write_key(p, ca_key) ||
              path(p, dir, "ca.pem") || keel_x509_write_cert(p, ca) ||
+             path(p, dir, "services-ca.pem") || keel_x509_write_cert(p, sca) ||
              path(p, dir, "broker.key") || keel_x509_write_key(p, bk) ||
              path(p, dir, "broker.pem") || keel_x509_write_cert(p, bc) ||
              path(p, dir, "cloud.key") || keel_x509_write_key(p, ck) ||
@@ -77,15 +90,17 @@ static int make_pki(const char *dir)
         rc = -1;
     free(crl);
     X509_free(ca);
+    X509_free(sca);
     X509_free(bc);
     X509_free(cc);
     EVP_PKEY_free(ca_key);
     EVP_PKEY_free(bk);
     EVP_PKEY_free(ck);
+    EVP_PKEY_free(sk);
     return rc;
 }
 
-static int write_broker_conf(const char *dir, int port)
+static int write_broker_conf(const char *dir, int port, int cloud_port)
 {
     char p[CLOUD_PATH_MAX], acl[CLOUD_PATH_MAX];
     struct passwd *pw = getpwuid(getuid());
@@ -108,6 +123,7 @@ static int write_broker_conf(const char *dir, int port)
             "acl_file %s\n"
             "max_packet_size 65536\n"
             "max_queued_messages 10000\n"
+            "\n# devices (keel run --cloud reads the first listener's port)\n"
             "listener %d 127.0.0.1\n"
             "protocol mqtt\n"
             "cafile %s/ca.pem\n"
@@ -115,15 +131,26 @@ static int write_broker_conf(const char *dir, int port)
             "keyfile %s/broker.key\n"
             "require_certificate true\n"
             "use_identity_as_username true\n"
+            "use_username_as_clientid true\n"
             "crlfile %s/crl.pem\n"
+            "tls_version tlsv1.3\n"
+            "\n# keel-cloud: only the services CA, free client ids\n"
+            "listener %d 127.0.0.1\n"
+            "protocol mqtt\n"
+            "cafile %s/services-ca.pem\n"
+            "certfile %s/broker.pem\n"
+            "keyfile %s/broker.key\n"
+            "require_certificate true\n"
+            "use_identity_as_username true\n"
             "tls_version tlsv1.3\n",
-            pw ? pw->pw_name : "root", dir, acl, port, dir, dir, dir, dir);
+            pw ? pw->pw_name : "root", dir, acl, port, dir, dir, dir, dir, cloud_port, dir, dir,
+            dir);
     if (fclose(f) != 0)
         return -1;
     return broker_acl_write(acl, NULL, 0);
 }
 
-int cloud_init_dir(const char *given, int mqtt_port, int http_port)
+int cloud_init_dir(const char *given, int device_port, int mqtt_port, int http_port)
 {
     char p[CLOUD_PATH_MAX], err[512], dir[PATH_MAX];
     struct cloud_config cfg;
@@ -147,7 +174,7 @@ int cloud_init_dir(const char *given, int mqtt_port, int http_port)
     if (db)
         snprintf(cfg.database, sizeof(cfg.database), "%s", db);
     uint8_t key[32];
-    if (make_pki(dir) != 0 || write_broker_conf(dir, mqtt_port) != 0 ||
+    if (make_pki(dir) != 0 || write_broker_conf(dir, device_port, mqtt_port) != 0 ||
         cloud_random(key, sizeof(key)) != 0 ||
         cloud_write_file(cfg.secrets_key, key, sizeof(key), 0600) != 0 ||
         path(p, dir, "keel-cloud.conf") || cloud_config_write(&cfg, p) != 0) {
@@ -180,11 +207,11 @@ int cloud_init_dir(const char *given, int mqtt_port, int http_port)
     printf("keel-cloud instance in %s\n"
            "  fleet CA      %s/ca.pem (key ca.key; keel provision --ca %s/ca.pem --ca-key "
            "%s/ca.key)\n"
-           "  broker        %s/mosquitto.conf (port %d)\n"
+           "  broker        %s/mosquitto.conf (devices' port %d, keel-cloud's %d)\n"
            "  config        %s/keel-cloud.conf (API port %d)\n"
            "  database      %s\n"
            "admin token (shown once, only its hash is stored):\n%s\n",
-           dir, dir, dir, dir, dir, mqtt_port, dir, http_port, cfg.database, token);
+           dir, dir, dir, dir, dir, device_port, mqtt_port, dir, http_port, cfg.database, token);
     memset(token, 0, sizeof(token));
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * keel-cloud: the self-hosted cloud that keeps a fleet (docs/cloud.md).
  *
- *   keel-cloud init DIR [--mqtt-port N] [--http-port N]
+ *   keel-cloud init DIR [--device-port N] [--mqtt-port N] [--http-port N]
  *   keel-cloud serve DIR            (config DIR/keel-cloud.conf + environment)
  *   keel-cloud migrate DIR          (apply schema migrations and exit)
  *
@@ -25,15 +25,17 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
 static const char usage[] =
-    "usage: keel-cloud init DIR [--mqtt-port N] [--http-port N]\n"
+    "usage: keel-cloud init DIR [--device-port N] [--mqtt-port N] [--http-port N]\n"
     "       keel-cloud serve DIR\n"
     "       keel-cloud migrate DIR\n"
     "init makes a working instance in DIR (fleet CA, broker certificate and\n"
     "config, keel-cloud's client certificate, secrets key, database, config file)\n"
-    "and prints the admin API token once; its ports default to KEEL_CLOUD_MQTT_PORT\n"
-    "and KEEL_CLOUD_HTTP_PORT, else 8883 and 8080. serve runs it: the REST API and the\n"
-    "broker link. Configuration: DIR/keel-cloud.conf, each key overridable by\n"
-    "KEEL_CLOUD_<KEY> (docs/cloud.md).\n"
+    "and prints the admin API token once. Ports: the broker's listener for devices\n"
+    "(--device-port, else KEEL_CLOUD_DEVICE_PORT, else 8883), its listener for\n"
+    "keel-cloud (--mqtt-port, else KEEL_CLOUD_MQTT_PORT, else the devices' port + 1;\n"
+    "0 for none) and the API (--http-port, else KEEL_CLOUD_HTTP_PORT, else 8080).\n"
+    "serve runs it: the REST API and the broker link. Configuration:\n"
+    "DIR/keel-cloud.conf, each key overridable by KEEL_CLOUD_<KEY> (docs/cloud.md).\n"
     "exit codes: 0 ok, 1 failure, 2 usage\n";
 
 static int load(struct cloud *c, const char *dir)
@@ -127,10 +129,15 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "init") && argc >= 3) {
-        const char *em = getenv("KEEL_CLOUD_MQTT_PORT"), *eh = getenv("KEEL_CLOUD_HTTP_PORT");
-        int mqtt = em ? atoi(em) : 8883, http = eh ? atoi(eh) : 8080;
+        /* KEEL_CLOUD_MQTT_PORT is also serve's override of mqtt_port: the
+         * port init writes there is the one serve would read */
+        const char *ed = getenv("KEEL_CLOUD_DEVICE_PORT"), *em = getenv("KEEL_CLOUD_MQTT_PORT"),
+                   *eh = getenv("KEEL_CLOUD_HTTP_PORT");
+        int dev = ed ? atoi(ed) : 8883, mqtt = em ? atoi(em) : -1, http = eh ? atoi(eh) : 8080;
         for (int i = 3; i < argc; i++) {
-            if (!strcmp(argv[i], "--mqtt-port") && i + 1 < argc)
+            if (!strcmp(argv[i], "--device-port") && i + 1 < argc)
+                dev = atoi(argv[++i]);
+            else if (!strcmp(argv[i], "--mqtt-port") && i + 1 < argc)
                 mqtt = atoi(argv[++i]);
             else if (!strcmp(argv[i], "--http-port") && i + 1 < argc)
                 http = atoi(argv[++i]);
@@ -139,11 +146,15 @@ int main(int argc, char **argv)
                 return 2;
             }
         }
-        if (mqtt < 0 || mqtt > 65535 || http < 1 || http > 65535) {
-            fprintf(stderr, "keel-cloud init: ports are 1..65535\n");
+        if (mqtt < 0) /* an instance without a broker has neither listener */
+            mqtt = dev ? dev + 1 : 0;
+        if (dev < 0 || dev > 65535 || mqtt > 65535 || http < 1 || http > 65535 ||
+            (dev && dev == mqtt)) {
+            fprintf(stderr, "keel-cloud init: ports are 1..65535 (0: no broker), the "
+                            "devices' and keel-cloud's listeners apart\n");
             return 2;
         }
-        return cloud_init_dir(argv[2], mqtt, http);
+        return cloud_init_dir(argv[2], dev, mqtt, http);
     }
     if (!strcmp(argv[1], "serve") && argc == 3)
         return serve(argv[2]);

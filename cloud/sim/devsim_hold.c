@@ -3,20 +3,25 @@
  * is revoked, to show what revocation does to a live session:
  *
  *   keel-devsim hold --port P --ca CA.pem --device PREFIX --cloud PREFIX
- *                    [--seq N] [--client-id ID] [--kicked 0|1]
+ *                    [--cloud-port P] [--seq N] [--client-id ID] [--kicked 0|1]
+ *                    [--intruder PREFIX]
  *
  * Device D (PREFIX.pem/.key) connects and subscribes to devices/D/down/#;
  * a watcher with keel-cloud's certificate (--cloud, CN keel-cloud, the one
- * user the ACL lets at every device's topics; its own client id) subscribes
+ * user the ACL lets at every device's topics; its own client id; on the
+ * broker's listener for keel-cloud, --cloud-port, else --port) subscribes
  * to devices/D/up/#. Before: what the watcher publishes to D reaches D,
  * what D publishes reaches the watcher, and a log batch (seq N..N+2) gets
- * keel-cloud's log ack. Then it prints "ready" and waits for a line on
+ * keel-cloud's log ack. With --intruder, another device's certificate then
+ * asks for D's client id (KEEL-SA-2026-21): D's session must survive
+ * it and still get what the watcher sends. Then it prints "ready" and waits for a line on
  * stdin (the caller revokes D meanwhile), keeping both sessions alive.
  * After: the watcher publishes to D again (the broker accepts it from the
  * watcher), D publishes again and sends a log batch N+100..N+102; nothing
  * may reach D, nothing of D's may reach the watcher, no log ack may come.
  * D's client id is its device id, as the protocol says, unless --client-id
- * gives another (as a hostile device may). --kicked 1 / 0 also checks that
+ * asks for another (as a hostile device may; keel-cloud's broker replaces
+ * it with the id). --kicked 1 / 0 also checks that
  * the broker ended / kept D's session after the revocation; without it the
  * outcome is printed as "info". Prints one line per check; exit 0 only if
  * every check holds.
@@ -98,12 +103,13 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Runs both clients for up to ms, or until *until (when given) is nonzero. */
+/* Runs the clients (ms[0..2], NULL-ended) for up to ms, or until *until
+ * (when given) is nonzero. */
 static void pump(struct mosquitto *const *ms, int ms_total, const int *until)
 {
     int64_t end = mono_ms() + ms_total;
     while (mono_ms() < end && !(until && *until)) {
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 3 && ms[i]; i++)
             mosquitto_loop(ms[i], 5, 1);
     }
 }
@@ -173,7 +179,7 @@ static void wait_stdin(struct mosquitto *const *ms)
     struct pollfd p = {.fd = 0, .events = POLLIN};
     char line[64];
     for (;;) {
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 3 && ms[i]; i++)
             mosquitto_loop(ms[i], 5, 1);
         if (poll(&p, 1, 20) > 0) {
             if (!fgets(line, sizeof(line), stdin) || strchr(line, '\n'))
@@ -182,23 +188,60 @@ static void wait_stdin(struct mosquitto *const *ms)
     }
 }
 
+/* Another device's certificate connects asking for the client id d asked
+ * for (cid) and stays connected a while: before KEEL-SA-2026-21 the broker
+ * ended d's session (a takeover); now it gives each its certificate's CN. */
+static int intrude(struct mosquitto **ms, const char *host, int port, const char *ca,
+                   const char *prefix, struct side *d, const char *cid)
+{
+    struct side x = {.connack = -1, .suback = -1, .disconnected = -1, .puback_rc = -1};
+    char cert[4096], key[4096], t[96];
+    bool refused;
+    int fails = 0;
+    snprintf(cert, sizeof(cert), "%s.pem", prefix);
+    snprintf(key, sizeof(key), "%s.key", prefix);
+    if (devsim_cert_id(cert, x.id) != 0 ||
+        !(ms[2] = devsim_connect(host, port, ca, cert, key, x.id, cid, &x, &refused))) {
+        return check(false, "the intruder connects");
+    }
+    set_callbacks(ms[2]);
+    pump(ms, 2000, NULL);
+    fails += check(x.connack == 0, "an intruder certificate connects asking for the device's "
+                                   "client id");
+    fails += check(d->disconnected < 0, "the device's session survives it (no takeover)");
+    d->got = 0;
+    snprintf(t, sizeof(t), "devices/%s/down/probe", d->id);
+    mosquitto_publish_v5(ms[1], NULL, t, 8, "intruded", 1, false, NULL);
+    pump(ms, 3000, &d->got);
+    fails += check(d->got == 1, "and still gets what the watcher publishes to it");
+    mosquitto_disconnect(ms[2]);
+    mosquitto_loop(ms[2], 50, 1);
+    mosquitto_destroy(ms[2]);
+    ms[2] = NULL;
+    return fails;
+}
+
 int devsim_hold(int argc, char **argv)
 {
-    const char *host = "127.0.0.1", *ca = NULL, *dev = NULL, *cloud = NULL, *cid = NULL;
-    int port = 0, fails = 0, kicked = -1;
+    const char *host = "127.0.0.1", *ca = NULL, *dev = NULL, *cloud = NULL, *cid = NULL,
+               *intruder = NULL;
+    int port = 0, cloud_port = 0, fails = 0, kicked = -1;
     uint64_t seq = 1000;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--ca")) ca = argv[i + 1];
         else if (!strcmp(argv[i], "--device")) dev = argv[i + 1];
         else if (!strcmp(argv[i], "--cloud")) cloud = argv[i + 1];
+        else if (!strcmp(argv[i], "--cloud-port")) cloud_port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--seq")) seq = strtoull(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--client-id")) cid = argv[i + 1];
         else if (!strcmp(argv[i], "--kicked")) kicked = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--intruder")) intruder = argv[i + 1];
     }
     if (!port || !ca || !dev || !cloud) {
         fprintf(stderr, "usage: keel-devsim hold --port P --ca CA.pem --device PREFIX "
-                        "--cloud PREFIX [--seq N] [--client-id ID] [--kicked 0|1]   "
+                        "--cloud PREFIX [--cloud-port P] [--seq N] [--client-id ID] "
+                        "[--kicked 0|1] [--intruder PREFIX]   "
                         "(PREFIX.pem, PREFIX.key)\n");
         return 2;
     }
@@ -209,11 +252,11 @@ int devsim_hold(int argc, char **argv)
     bool refused;
     snprintf(cert, sizeof(cert), "%s.pem", dev);
     snprintf(key, sizeof(key), "%s.key", dev);
-    struct mosquitto *ms[2] = {NULL, NULL};
+    struct mosquitto *ms[3] = {NULL, NULL, NULL};
     if (devsim_cert_id(cert, d.id) != 0 ||
         !(ms[0] = devsim_connect(host, port, ca, cert, key, d.id, cid ? cid : d.id, &d,
                                  &refused)) ||
-        !(ms[1] = watcher(host, port, ca, cloud, &w))) {
+        !(ms[1] = watcher(host, cloud_port ? cloud_port : port, ca, cloud, &w))) {
         fprintf(stderr, "hold: cannot connect\n");
         return 1;
     }
@@ -243,6 +286,8 @@ int devsim_hold(int argc, char **argv)
     send_logs(ms[0], d.id, seq);
     pump(ms, 5000, &d.logacks);
     fails += check(d.logacks == 1, "before: keel-cloud acknowledges the device's log batch");
+    if (intruder)
+        fails += intrude(ms, host, port, ca, intruder, &d, cid ? cid : d.id);
 
     printf("ready\n");
     fflush(stdout);

@@ -129,14 +129,17 @@ class Instance:
         self.pg = pg
         database = database or (pg.url if pg else None)
         self.dir = os.path.join(tmp, "instance")
+        # mqtt_port: the broker's listener for devices; cloud_port: the one
+        # for keel-cloud (only the services CA, free client ids)
         self.mqtt_port = free_port() if broker else 0
+        self.cloud_port = free_port() if broker else 0
         self.http_port = free_port()
         env = dict(os.environ)
         if database:
             env["KEEL_CLOUD_DATABASE"] = database
-        p = subprocess.run([cloud_bin, "init", self.dir, "--mqtt-port", str(self.mqtt_port),
-                            "--http-port", str(self.http_port)], capture_output=True, text=True,
-                           env=env)
+        p = subprocess.run([cloud_bin, "init", self.dir, "--device-port", str(self.mqtt_port),
+                            "--mqtt-port", str(self.cloud_port), "--http-port",
+                            str(self.http_port)], capture_output=True, text=True, env=env)
         if p.returncode != 0:
             fail(f"keel-cloud init: {p.stderr}")
         self.token = p.stdout.strip().splitlines()[-1]

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """README.md's self-hosting block, run as written: each command line of
 the sh block after "Self-hosting:", with HOME in a temp dir (so ~/keel is
-there), the ports picked free through KEEL_CLOUD_MQTT_PORT /
-KEEL_CLOUD_HTTP_PORT, the URL's port 8080 replaced by the one picked, the
+there), the ports picked free through KEEL_CLOUD_DEVICE_PORT,
+KEEL_CLOUD_MQTT_PORT and KEEL_CLOUD_HTTP_PORT, the URL's port 8080 replaced by the one picked, the
 token keel-cloud init printed pasted into keel login, and key.pem and
 app.kbundle made first as the comments say.
 
@@ -25,9 +25,10 @@ if not m:
 lines = [l.split("#")[0].strip() for l in m.group(1).splitlines()]
 lines = [l for l in lines if l]
 tmp = tempdir("readme")
-http_port, mqtt_port = free_port(), free_port()
+http_port, device_port, mqtt_port = free_port(), free_port(), free_port()
 env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
-env.update(HOME=tmp, KEEL_CLOUD_HTTP_PORT=str(http_port), KEEL_CLOUD_MQTT_PORT=str(mqtt_port))
+env.update(HOME=tmp, KEEL_CLOUD_HTTP_PORT=str(http_port), KEEL_CLOUD_MQTT_PORT=str(mqtt_port),
+           KEEL_CLOUD_DEVICE_PORT=str(device_port))
 keel = os.path.join(BUILD, "cli", "keel")
 subprocess.run([keel, "keygen", "key.pem"], cwd=tmp, check=True, capture_output=True)
 payload = bytes(range(256)) * 8

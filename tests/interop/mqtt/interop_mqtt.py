@@ -168,9 +168,11 @@ def ref_pub(port, topic, text, tls):
         fail(f"mqtt_ref pub {topic}: {r.stderr.strip()}")
 
 
-def session_checks(name, port, peer_args, dev, tls, other=None, restart=None):
+def session_checks(name, port, peer_args, dev, tls, other=None, restart=None, ref_port=None):
+    # ref_port: where the cloud's side connects (keel-cloud's own listener)
+    ref_port = ref_port or port
     up, down = f"devices/{dev}/up", f"devices/{dev}/down"
-    sub = Sub(port, up + "/#", tls)
+    sub = Sub(ref_port, up + "/#", tls)
     p = Peer(["--port", str(port), "--id", dev, "--keepalive", "1"] + peer_args)
     p.expect("connect", "ok connack sp=0 rc=0")
     p.expect(f"sub {down}/# 1", "ok suback granted=1")
@@ -180,7 +182,7 @@ def session_checks(name, port, peer_args, dev, tls, other=None, restart=None):
         # 2.0.11 grants a 3.1.1 subscription to another device's topics
         # (SUBACK 1) and then delivers nothing on it
         p.expect(f"sub devices/{other}/down/# 1", "ok suback granted=")
-        ref_pub(port, f"devices/{other}/down/command", "not-yours", tls)
+        ref_pub(ref_port, f"devices/{other}/down/command", "not-yours", tls)
         p.expect("wait 700", "ok waited")
         if any("not-yours" in e for e in p.events):
             fail(f"{name}: a device received another device's message")
@@ -192,13 +194,13 @@ def session_checks(name, port, peer_args, dev, tls, other=None, restart=None):
     sub.wait_line(f"msg {up}/status qos=0 status-0")
     ok(f"{name}: QoS 1 publish PUBACKed and seen by the subscriber; QoS 0 too")
 
-    ref_pub(port, f"{down}/command", "cmd-1", tls)
+    ref_pub(ref_port, f"{down}/command", "cmd-1", tls)
     p.expect(f"expect {down}/command cmd-1", "ok message qos=1 dup=0")
     ok(f"{name}: QoS 1 downlink delivered")
 
     # persistent session: a message sent while offline waits in the broker
     p.expect("disconnect", "ok closed")
-    ref_pub(port, f"{down}/command", "while-offline", tls)
+    ref_pub(ref_port, f"{down}/command", "while-offline", tls)
     p.expect("connect", "ok connack sp=1 rc=0")
     p.expect(f"expect {down}/command while-offline", "ok message qos=1")
     ok(f"{name}: offline message delivered after reconnecting with the session present")
@@ -219,7 +221,7 @@ def session_checks(name, port, peer_args, dev, tls, other=None, restart=None):
        f"delivered ({before + 1}+ copies are allowed at QoS 1)")
 
     # an oversized downlink: dropped, acknowledged, not redelivered
-    ref_pub(port, f"{down}/big", "B" * 6000, tls)
+    ref_pub(ref_port, f"{down}/big", "B" * 6000, tls)
     p.expect("wait 700", "ok waited")
     if not any(e.startswith("event dropped qos=1") for e in p.events):
         fail(f"{name}: the oversized message was not reported dropped")
@@ -243,7 +245,7 @@ def session_checks(name, port, peer_args, dev, tls, other=None, restart=None):
         p.expect(f"pub-cut {up}/logs across-restart", "ok cut id=")
         sub.stop()
         restart()
-        sub = Sub(port, up + "/#", tls)
+        sub = Sub(ref_port, up + "/#", tls)
         p.expect("connect", "ok connack sp=0 rc=0 resent=1")
         p.expect("wait 500", "ok waited")
         sub.wait_line(f"msg {up}/logs qos=1 across-restart")
@@ -303,10 +305,11 @@ def der(src, dst, kind="x509"):
 
 
 def tls(tmp):
-    port = free_port()
+    port, cloud_port = free_port(), free_port()
     d = os.path.join(tmp, "cloud")
-    r = subprocess.run([CLOUD, "init", d, "--mqtt-port", str(port), "--http-port",
-                        str(free_port())], capture_output=True, text=True,
+    r = subprocess.run([CLOUD, "init", d, "--device-port", str(port), "--mqtt-port",
+                        str(cloud_port), "--http-port", str(free_port())],
+                       capture_output=True, text=True,
                        env=dict(os.environ, KEEL_CLOUD_DATABASE="sqlite:" + os.path.join(tmp, "db.sqlite")))
     if r.returncode != 0:
         fail(f"keel-cloud init: {r.stderr}")
@@ -331,7 +334,7 @@ def tls(tmp):
                  "--cert", prefix + "0.der", "--seed", prefix + "0.seed"]
     cloud_tls = ["--tls", os.path.join(d, "ca.pem"), os.path.join(d, "cloud.pem"),
                  os.path.join(d, "cloud.key")]
-    session_checks("tls", port, peer_args, ids[0], cloud_tls, other=ids[1])
+    session_checks("tls", port, peer_args, ids[0], cloud_tls, other=ids[1], ref_port=cloud_port)
     b.kill()
     b.wait()
 
