@@ -148,7 +148,8 @@ static const struct col app_cols[] = {{"id", "ID"}, {"name", "NAME"}, {"version"
                                       {"size", "SIZE"}, {"hash", "SHA-256"}};
 static const struct col dev_cols[] = {{"id", "ID"}, {"name", "NAME"}, {"tags", "TAGS"},
                                       {"app_version", "APP"}, {"online", "ONLINE"},
-                                      {"update_status", "UPDATE"}, {"revoked", "REVOKED"}};
+                                      {"update_status", "UPDATE"}, {"revoked", "REVOKED"},
+                                      {"logs_dropped", "LOGS_LOST"}};
 static const struct col dep_cols[] = {{"id", "ID"}, {"app_id", "APP"}, {"device_id", "DEVICE"},
                                       {"tag", "TAG"}, {"state", "STATE"}};
 static const struct col cfg_cols[] = {{"key", "KEY"}, {"value", "VALUE"}};

@@ -276,16 +276,18 @@ static void on_status(struct cloud_mqtt *q, const char *dev, uint32_t type, cons
         return;
     }
     int64_t now = cloud_now_ms();
-    struct store_val v[8] = {SV_TEXT(dev), SV_INT(s.app_version), SV_INT(s.mv_version),
+    struct store_val v[9] = {SV_TEXT(dev), SV_INT(s.app_version), SV_INT(s.mv_version),
                              SV_TEXT(upd[s.update_status]), SV_INT((int64_t)s.uptime_s),
-                             SV_INT(now), SV_INT(now), SV_INT(1)};
+                             SV_INT(s.logs_dropped), SV_INT(now), SV_INT(now), SV_INT(1)};
     /* registered on first connect, to the operator account */
     rc = store_exec(q->db, "INSERT INTO devices (id, account_id, app_version, mv_version, "
-                           "update_status, uptime_s, online, first_seen_ms, last_seen_ms) VALUES "
-                           "(?, 1, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                           "update_status, uptime_s, logs_dropped, online, first_seen_ms, "
+                           "last_seen_ms) VALUES (?, 1, ?, ?, ?, ?, ?, 1, ?, ?) "
+                           "ON CONFLICT (id) DO UPDATE SET "
                            "app_version = excluded.app_version, mv_version = excluded.mv_version, "
                            "update_status = excluded.update_status, uptime_s = excluded.uptime_s, "
-                           "online = ?, last_seen_ms = excluded.last_seen_ms", v, 8, NULL);
+                           "logs_dropped = excluded.logs_dropped, "
+                           "online = ?, last_seen_ms = excluded.last_seen_ms", v, 9, NULL);
     if (rc) {
         cloud_log("error", NULL, "device %s: %s", dev, store_errmsg(q->db));
         return;

@@ -20,7 +20,7 @@
 #include "broker.h"
 
 #define DEV_COLS "id, name, tags, app_version, mv_version, update_status, uptime_s, online, " \
-                 "first_seen_ms, last_seen_ms, revoked_ms, acl_applied_ms"
+                 "first_seen_ms, last_seen_ms, revoked_ms, acl_applied_ms, logs_dropped"
 
 static json_t *version_json(const char *v)
 {
@@ -46,7 +46,7 @@ json_t *api_device_json(const struct store_result *res, int i)
         t = end;
     }
     const char *us = store_cell(res, i, 5);
-    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:b,s:b}", "id",
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:b,s:b,s:o}", "id",
                      store_cell(res, i, 0), "name", store_cell(res, i, 1), "tags", tags,
                      "app_version", version_json(store_cell(res, i, 3)), "mv_version",
                      version_json(store_cell(res, i, 4)), "update_status",
@@ -56,7 +56,9 @@ json_t *api_device_json(const struct store_result *res, int i)
                      (json_int_t)store_cell_int(res, i, 8), "last_seen_ms",
                      (json_int_t)store_cell_int(res, i, 9), "revoked",
                      store_cell(res, i, 10) != NULL, "broker_denied",
-                     store_cell(res, i, 11) != NULL);
+                     store_cell(res, i, 11) != NULL, "logs_dropped",
+                     store_cell(res, i, 12) ? json_integer(store_cell_int(res, i, 12))
+                                            : json_null());
 }
 
 void api_devices_list(struct req *r)

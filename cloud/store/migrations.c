@@ -49,6 +49,8 @@ const struct store_migration store_migrations[] = {
      " UNIQUE (device_id, uptime_ms, code, pc));"},
     {7, "when the broker was told to deny a revoked device",
      "ALTER TABLE devices ADD COLUMN acl_applied_ms BIGINT;"},
+    {8, "log records a device lost (its flash spool full), since it booted",
+     "ALTER TABLE devices ADD COLUMN logs_dropped BIGINT;"},
 };
 
 const int store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

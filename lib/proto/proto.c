@@ -5,8 +5,9 @@
  * Every decoder walks its map once through lib/cbor's bounded cursor:
  * open() checks the header keys 0 (version) and 1 (type) and hands back the
  * number of pairs left; next_key() enforces strictly increasing keys and
- * skips extensions (64 and up); each decoder's switch takes the keys it
- * knows and rejects the rest. Required fields are tracked in a bit mask.
+ * skips extensions (64 and up) other than the one its decoder asked for
+ * (w->ext, an optional field older peers may skip); each decoder's switch
+ * takes the keys it knows and rejects the rest. Required fields are tracked in a bit mask.
  * Nothing is allocated and nothing is recursive; arrays are bounded by
  * the PROTO_MAX_* sizes before any element is read.
  */
@@ -23,6 +24,7 @@ struct walk {
     cbor_dec_t d;
     size_t left;       /* pairs not yet read */
     uint64_t last;     /* last key read */
+    uint64_t ext;      /* the one extension key the decoder reads, 0 none */
 };
 
 static int open_msg(struct walk *w, const uint8_t *buf, size_t len, uint32_t type)
@@ -41,11 +43,12 @@ static int open_msg(struct walk *w, const uint8_t *buf, size_t len, uint32_t typ
         return PROTO_E_TYPE;
     w->left = pairs - 2;
     w->last = 1;
+    w->ext = 0;
     return (int)v;
 }
 
-/* The next known key (< 64) in *k; 1 when the map is done, or an error.
- * Extensions are skipped. */
+/* The next known key (< 64, or w->ext) in *k; 1 when the map is done, or an
+ * error. Other extensions are skipped. */
 static int next_key(struct walk *w, uint64_t *k)
 {
     while (w->left) {
@@ -55,7 +58,7 @@ static int next_key(struct walk *w, uint64_t *k)
         if (*k <= w->last)
             return PROTO_E_ORDER;
         w->last = *k;
-        if (*k < EXT_KEY)
+        if (*k < EXT_KEY || (w->ext && *k == w->ext))
             return 0;
         if (cbor_skip(&w->d))
             return PROTO_E_CBOR;
@@ -148,7 +151,8 @@ int proto_peek_type(const uint8_t *buf, size_t len)
 }
 
 /* ---- hello / status: {2: app_version, 3: mv_version, 4: update_status,
- *      5: uptime_s, 6: [ [code, pc, uptime_ms], ... ] (optional)} ---------- */
+ *      5: uptime_s, 6: [ [code, pc, uptime_ms], ... ] (optional),
+ *      64: logs_dropped (optional, omitted when 0)} ----------------------- */
 
 int proto_status_encode(uint32_t type, const struct proto_status *m, uint8_t *buf, size_t cap,
                         size_t *len)
@@ -156,7 +160,7 @@ int proto_status_encode(uint32_t type, const struct proto_status *m, uint8_t *bu
     cbor_enc_t e;
     if ((type != PROTO_HELLO && type != PROTO_STATUS) || m->n_faults > PROTO_MAX_FAULTS)
         return PROTO_E_FIELD;
-    head(&e, buf, cap, m->n_faults ? 5 : 4, type);
+    head(&e, buf, cap, 4u + (m->n_faults ? 1u : 0u) + (m->logs_dropped ? 1u : 0u), type);
     cbor_put_uint(&e, 2); cbor_put_uint(&e, m->app_version);
     cbor_put_uint(&e, 3); cbor_put_uint(&e, m->mv_version);
     cbor_put_uint(&e, 4); cbor_put_uint(&e, m->update_status);
@@ -171,6 +175,10 @@ int proto_status_encode(uint32_t type, const struct proto_status *m, uint8_t *bu
             cbor_put_uint(&e, m->faults[i].uptime_ms);
         }
     }
+    if (m->logs_dropped) {
+        cbor_put_uint(&e, PROTO_KEY_LOGS_DROPPED);
+        cbor_put_uint(&e, m->logs_dropped);
+    }
     return finish(&e, len);
 }
 
@@ -183,9 +191,14 @@ int proto_status_decode(uint32_t type, const uint8_t *buf, size_t len, struct pr
     memset(m, 0, sizeof(*m));
     if (rc < 0)
         return rc;
+    w.ext = PROTO_KEY_LOGS_DROPPED;
     while ((rc = next_key(&w, &k)) == 0) {
         size_t n;
         switch (k) {
+        case PROTO_KEY_LOGS_DROPPED: /* optional, and past the mask's bits */
+            if (get_u32(&w.d, &m->logs_dropped))
+                return PROTO_E_FIELD;
+            continue;
         case 2: rc = get_u32(&w.d, &m->app_version); break;
         case 3: rc = get_u32(&w.d, &m->mv_version); break;
         case 4:

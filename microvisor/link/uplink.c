@@ -266,6 +266,10 @@ void uplink_poll(struct uplink *u, uint32_t now_ms, uplink_publish_fn publish, v
         memset(&st, 0, sizeof(st));
         if (u->status)
             u->status(u->status_ctx, &st, now_ms);
+        /* what the spool erased unsent this boot: the cloud is told how many
+         * of the gaps in the sequence numbers are losses */
+        if (u->spool)
+            st.logs_dropped = u->spool->dropped;
         set_topic(u, "hello");
         if (proto_status_encode(PROTO_HELLO, &st, u->payload, sizeof(u->payload), &len) ==
                 PROTO_OK &&

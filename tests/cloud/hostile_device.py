@@ -180,6 +180,29 @@ try:
         fail("a record stored twice")
     ok("keel-cloud alive; each good record stored exactly once, no bad one")
 
+    # ---- a hello's logs_dropped (key 64): kept; a malformed one changes nothing ---------
+    def hello(tail, pairs):
+        return (head(5, pairs) + b"\x00\x01\x01\x01\x02\x1a\x00\x01\x00\x00\x03\x1a\x00\x01"
+                b"\x00\x00\x04\x03\x05\x01" + tail)
+
+    def dropped_becomes(want):
+        for _ in range(50):
+            st, js, _ = http(inst.http_port, "GET", f"/v1/devices/{H}", token=inst.token)
+            if st == 200 and js.get("logs_dropped") == want:
+                return
+            time.sleep(0.1)
+        fail(f"device {H}'s logs_dropped: {st} {js}, want {want}")
+    raw(0, ("hello", write("hello64", hello(b"\x18\x40" + head(0, 70000), 7))), wait=200)
+    dropped_becomes(70000)
+    raw(0, ("hello", write("hello64bad", hello(b"\x18\x40\x61x", 7))),
+        ("hello", write("hello64big", hello(b"\x18\x40" + head(0, 1 << 32), 7))), wait=200)
+    time.sleep(1)
+    dropped_becomes(70000)
+    raw(0, ("hello", write("hello0", hello(b"", 6))), wait=200)
+    dropped_becomes(0)
+    ok("a hello's logs_dropped (key 64) is kept as the device's; one that is not a uint32 "
+       "is dropped whole; a hello without it means 0")
+
     # ---- one device's refused record does not cost the others (KEEL-SA-2026-15) ---------
     if pg:
         pg.sql("CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "

@@ -32,6 +32,7 @@
 #define PROTO_MAX_FAULTS 4u
 #define PROTO_MAX_CONFIG 16u      /* entries per config message */
 #define PROTO_MAX_SIZE 40960u     /* largest payload either side sends */
+#define PROTO_KEY_LOGS_DROPPED 64u /* hello / status: optional, skippable */
 
 #define PROTO_OK 0
 #define PROTO_E_CBOR (-1)     /* malformed or non-deterministic CBOR */
@@ -78,6 +79,9 @@ struct proto_status {
     uint64_t uptime_s;
     uint32_t n_faults;
     struct proto_fault faults[PROTO_MAX_FAULTS];
+    /* log records the device's flash spool erased before they were
+     * delivered, since it booted (key 64: older peers skip it) */
+    uint32_t logs_dropped;
 };
 
 struct proto_log {

@@ -3,7 +3,8 @@
  * of a hello are the ones docs/protocol.md shows; every prefix of a valid
  * message is rejected; another version, another type, keys out of order,
  * unknown critical keys, missing fields and over-long arrays are rejected;
- * extension keys (64 and up) are skipped; text fields that are not
+ * extension keys (64 and up) are skipped, except the one a decoder reads
+ * (a hello's logs_dropped, 64), which must then be valid; text fields that are not
  * well-formed UTF-8 or hold NUL are refused (PROTO_E_TEXT).
  */
 #include <string.h>
@@ -17,7 +18,8 @@ static void test_status(void)
 {
     struct proto_status s = {.app_version = 0x01020003, .mv_version = 0x00010000,
                              .update_status = PROTO_UPD_TRIAL, .uptime_s = 4000, .n_faults = 1,
-                             .faults = {{.code = 3, .pc = 0x00201234, .uptime_ms = 99}}}, d;
+                             .faults = {{.code = 3, .pc = 0x00201234, .uptime_ms = 99}},
+                             .logs_dropped = 300}, d;
     size_t n;
     CHECK_EQ(proto_status_encode(PROTO_HELLO, &s, buf, sizeof(buf), &n), PROTO_OK);
     CHECK_EQ(proto_peek_type(buf, n), PROTO_HELLO);
@@ -51,13 +53,32 @@ static void test_status(void)
     memcpy(v2, doc, sizeof(doc));
     v2[0] = 0xA5;
     CHECK_EQ(proto_status_decode(PROTO_HELLO, v2, sizeof(doc) - 2, &d), PROTO_E_FIELD);
-    /* an extension key (64) with a nested value is skipped */
+    /* an extension key (65) with a nested value is skipped */
     uint8_t ext[sizeof(doc) + 5];
     memcpy(ext, doc, sizeof(doc));
     ext[0] = 0xA7;
-    memcpy(ext + sizeof(doc), (const uint8_t[]){0x18, 0x40, 0x82, 0x01, 0x02}, 5);
+    memcpy(ext + sizeof(doc), (const uint8_t[]){0x18, 0x41, 0x82, 0x01, 0x02}, 5);
     CHECK_EQ(proto_status_decode(PROTO_HELLO, ext, sizeof(ext), &d), PROTO_OK);
     CHECK_EQ(d.uptime_s, 1);
+    CHECK_EQ(d.logs_dropped, 0);
+    /* key 64, logs_dropped: read (7), and refused when not a uint32 */
+    memcpy(ext + sizeof(doc), (const uint8_t[]){0x18, 0x40, 0x07}, 3);
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, ext, sizeof(doc) + 3, &d), PROTO_OK);
+    CHECK_EQ(d.logs_dropped, 7);
+    memcpy(ext + sizeof(doc), (const uint8_t[]){0x18, 0x40, 0x82, 0x01, 0x02}, 5);
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, ext, sizeof(ext), &d), PROTO_E_FIELD);
+    uint8_t big[sizeof(doc) + 11];
+    memcpy(big, doc, sizeof(doc));
+    big[0] = 0xA7;
+    memcpy(big + sizeof(doc), (const uint8_t[]){0x18, 0x40, 0x1B, 0, 0, 0, 1, 0, 0, 0, 0}, 11);
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, big, sizeof(big), &d), PROTO_E_FIELD);
+    /* 64 then 65: both after the required keys, the unknown one skipped */
+    uint8_t both[sizeof(doc) + 6];
+    memcpy(both, doc, sizeof(doc));
+    both[0] = 0xA8;
+    memcpy(both + sizeof(doc), (const uint8_t[]){0x18, 0x40, 0x02, 0x18, 0x41, 0x00}, 6);
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, both, sizeof(both), &d), PROTO_OK);
+    CHECK_EQ(d.logs_dropped, 2);
     /* trailing bytes */
     memcpy(ext, doc, sizeof(doc));
     ext[sizeof(doc)] = 0x00;

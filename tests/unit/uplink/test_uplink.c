@@ -253,6 +253,48 @@ static void test_outage_and_reboot(void)
     CHECK(!logspool_pending(&spool));
 }
 
+/* Offline long enough to fill the spool: its oldest pages go, and the
+ * hello after reconnecting says how many records were lost; those and the
+ * ones delivered are every record logged. */
+static void test_spool_full_dropped(void)
+{
+    static struct proto_logs m;
+    uint32_t now = 1000;
+    flash_sim_init(&sim, &fl, mem, bitmap, BASE, sizeof(mem), PAGE, 16);
+    boot();
+    uplink_session_up(&up, now);
+    uplink_poll(&up, now, publish, NULL);
+    struct proto_status st;
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, last_payload, last_len, &st), PROTO_OK);
+    CHECK_EQ(st.logs_dropped, 0);
+    answer_time(now, 1764633600000ull);
+    uplink_session_down(&up, now);
+    uplink_poll(&up, now + 5100, publish, NULL); /* to the flash from now on */
+    const unsigned total = 3000;                  /* several times the 32 KiB ring */
+    log_n(0, total, now + 6000);
+    CHECK(spool.dropped > 0);
+    uplink_session_up(&up, now + 7000);
+    uplink_poll(&up, now + 7000, publish, NULL);
+    CHECK(strcmp(last_topic, "devices/" ID "/up/hello") == 0);
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, last_payload, last_len, &st), PROTO_OK);
+    CHECK_EQ(st.logs_dropped, spool.dropped);
+    answer_time(now + 7000, 1764633700000ull);
+    unsigned got = 0;
+    uint64_t next = 0;
+    for (now += 7010; uplink_logs_pending(&up) && now < 400000; now += 10) {
+        unsigned before = published;
+        uplink_poll(&up, now, publish, NULL);
+        if (published == before || strcmp(last_topic, "devices/" ID "/up/logs") != 0)
+            continue;
+        CHECK_EQ(proto_logs_decode(last_payload, last_len, &m), PROTO_OK);
+        CHECK(m.first_seq >= next); /* in order, none twice */
+        next = m.first_seq + m.n;
+        got += m.n;
+        answer_logack(m.first_seq, m.n, now);
+    }
+    CHECK_EQ(got + st.logs_dropped, total);
+}
+
 /* Records like hello's heartbeats ("heartbeat 123 at 123456 ms", device
  * times past 65535 ms): short texts, so 1 KiB of them is some 38 records
  * whose CBOR (about 9 bytes each beyond the text) did not fit payload[];
@@ -320,5 +362,6 @@ int main(void)
     test_batches();
     test_outage_and_reboot();
     test_short_records();
+    test_spool_full_dropped();
     return keel_test_done("test_uplink");
 }
