@@ -22,10 +22,22 @@ else()
   find_program(KEEL_PYTHON python3 REQUIRED)
 endif()
 
-# The build's time (seconds since 1970; SOURCE_DATE_EPOCH when set, so a
-# reproducible build gets a fixed value): TLS refuses certificates that
-# expired before it while wall time is unknown (docs/tls.md).
-string(TIMESTAMP KEEL_BUILD_TIME "%s" UTC)
+# The build's time (seconds since 1970): TLS refuses certificates that
+# expired before it while wall time is unknown (docs/tls.md). It must be
+# a true lower bound of "now" and stable between configures (the clock at
+# configure time changed every compile line that uses it, so each `make`
+# rebuilt the TLS engine and everything linking it): SOURCE_DATE_EPOCH
+# when set, else the time of the commit checked out, else the clock.
+if(DEFINED ENV{SOURCE_DATE_EPOCH})
+  set(KEEL_BUILD_TIME "$ENV{SOURCE_DATE_EPOCH}")
+else()
+  execute_process(COMMAND git -C ${CMAKE_CURRENT_LIST_DIR}/.. log -1 --format=%ct
+                  OUTPUT_VARIABLE KEEL_BUILD_TIME OUTPUT_STRIP_TRAILING_WHITESPACE
+                  RESULT_VARIABLE keel_git_rc ERROR_QUIET)
+  if(NOT keel_git_rc EQUAL 0 OR NOT KEEL_BUILD_TIME MATCHES "^[0-9]+$")
+    string(TIMESTAMP KEEL_BUILD_TIME "%s" UTC)
+  endif()
+endif()
 
 set(KEEL_ROOT ${CMAKE_CURRENT_LIST_DIR}/..)
 get_filename_component(KEEL_ROOT ${KEEL_ROOT} ABSOLUTE)
