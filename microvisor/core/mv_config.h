@@ -79,7 +79,7 @@
  * once: 12 bytes of secure RAM each. A request only watches the link the
  * microvisor keeps anyway, so an application needs one, a few at most. */
 #ifndef MV_NET_REQUESTS_MAX
-#define MV_NET_REQUESTS_MAX 4u
+#define MV_NET_REQUESTS_MAX 4u /* the SDK says so: MV_NETWORK_MAX_REQUESTS */
 #endif
 
 /* Fast interrupts the application may declare. */

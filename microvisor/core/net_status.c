@@ -20,6 +20,11 @@
 
 #include "mv_syscalls.h"
 
+_Static_assert(MV_NET_REQUESTS_MAX == MV_NETWORK_MAX_REQUESTS,
+               "the table is as large as the SDK tells applications");
+_Static_assert(MV_NOTIFICATION_MAX_CENTERS < 0x80u,
+               "a center's handle never has bit 7 set in its low byte");
+
 struct net_request {
     uint32_t generation; /* 0: free */
     uint32_t notify_handle;
