@@ -22,6 +22,7 @@
 #include "mv_syscalls.h"
 #include "notify.h"
 #include "nvic.h"
+#include "net_status.h"
 #include "ns_mem.h"
 #include "provision.h"
 #include "sched.h"
@@ -53,6 +54,7 @@ void gateway_init(void)
 void gateway_app_reset(void)
 {
     notify_reset();
+    net_status_reset();
     server_log_reset();
     bufreg_clear();
     for (uint32_t irq = 0; irq < board_irq_count(); irq++)
@@ -243,6 +245,85 @@ uint32_t gw_temp_trigger_notification(GW_ARGS)
 {
     (void)a3;
     return notify_post(a0, a1, a2);
+}
+
+/* --- network (net_status.c) ----------------------------------------- */
+
+static void gw_post_network(void *ctx, uint32_t notify_handle, uint32_t tag)
+{
+    (void)ctx;
+    /* A center closed since the request: the record has nowhere to go. */
+    (void)notify_post(notify_handle, MV_EVENTTYPE_NETWORKSTATUSCHANGED, tag);
+}
+
+void gateway_network_changed(uint32_t status, bool calm)
+{
+    (void)net_status_link(status, calm, gw_post_network, NULL);
+}
+
+uint32_t gw_request_network(GW_ARGS)
+{
+    (void)a2, (void)a3;
+    struct MvRequestNetworkParams params;
+    uint32_t handle;
+
+    if (ns_copy_in(&params, a0, sizeof(params), 4) != 0)
+        return MV_STATUS_PARAMETERFAULT;
+    if (!gw_out_ok(a1, 4, 4))
+        return MV_STATUS_PARAMETERFAULT;
+    if (params.version != 1)
+        return MV_STATUS_UNSUPPORTEDSTRUCTUREVERSION;
+    /* 0: the application polls (docs/twilio-compat.md); anything else
+     * must name an open center now, so no record is ever aimed at a
+     * handle the application made up. */
+    uint32_t center = (uint32_t)(uintptr_t)params.v1.notification_handle;
+    if (center != 0 && !notify_handle_ok(center))
+        return MV_STATUS_INVALIDHANDLE;
+    uint32_t status = net_status_request(center, params.v1.notification_tag, &handle);
+    if (status != MV_STATUS_OKAY)
+        return status;
+    return gw_out(a1, &handle, sizeof(handle), 4);
+}
+
+uint32_t gw_release_network(GW_ARGS)
+{
+    (void)a1, (void)a2, (void)a3;
+    uint32_t handle;
+    if (ns_copy_in(&handle, a0, sizeof(handle), 4) != 0 || !gw_out_ok(a0, 4, 4))
+        return MV_STATUS_PARAMETERFAULT;
+    uint32_t status = net_status_release(handle);
+    if (status != MV_STATUS_OKAY)
+        return status;
+    handle = 0;
+    return gw_out(a0, &handle, sizeof(handle), 4);
+}
+
+uint32_t gw_get_network_status(GW_ARGS)
+{
+    (void)a2, (void)a3;
+    uint32_t status_out;
+    /* The handle is a scalar: checked first, as the peripheral address of
+     * mvPeriphPeek32 is. */
+    if (net_status_get(a0, &status_out) != MV_STATUS_OKAY)
+        return MV_STATUS_INVALIDHANDLE;
+    if (!gw_out_ok(a1, 4, 4))
+        return MV_STATUS_PARAMETERFAULT;
+    return gw_out(a1, &status_out, sizeof(status_out), 4);
+}
+
+uint32_t gw_get_network_reasons(GW_ARGS)
+{
+    (void)a2, (void)a3;
+    uint32_t reasons, count;
+    if (!gw_out_ok(a0, 4, 4) || !gw_out_ok(a1, 4, 4))
+        return MV_STATUS_PARAMETERFAULT;
+    if (a0 - a1 < 4u || a1 - a0 < 4u)
+        return MV_STATUS_PARAMETERFAULT; /* two outputs in one word */
+    net_status_reasons(wall_time_set, &reasons, &count);
+    uint32_t status = gw_out(a0, &reasons, sizeof(reasons), 4);
+    if (status != MV_STATUS_OKAY)
+        return status;
+    return gw_out(a1, &count, sizeof(count), 4);
 }
 
 /* --- fast interrupts ------------------------------------------------ */

@@ -75,6 +75,13 @@
 #define MV_NOTIFY_MAX 8u
 #endif
 
+/* Network requests (mvRequestNetwork handles) the application may hold at
+ * once: 12 bytes of secure RAM each. A request only watches the link the
+ * microvisor keeps anyway, so an application needs one, a few at most. */
+#ifndef MV_NET_REQUESTS_MAX
+#define MV_NET_REQUESTS_MAX 4u /* the SDK says so: MV_NETWORK_MAX_REQUESTS */
+#endif
+
 /* Fast interrupts the application may declare. */
 #ifndef MV_FAST_IRQ_MAX
 #define MV_FAST_IRQ_MAX 4u
@@ -118,6 +125,8 @@ _Static_assert(MV_RESTART_MIN_MS > 0u && MV_RESTART_MIN_MS <= MV_RESTART_MAX_MS,
                "restart back-off bounds");
 _Static_assert(MV_RESTART_MAX_MS < MV_RESTART_RESET_MS,
                "back-off must be able to decay");
+_Static_assert(MV_NET_REQUESTS_MAX >= 1u && MV_NET_REQUESTS_MAX <= 127u,
+               "a network handle's low 7 bits hold its slot");
 _Static_assert(MV_WORK_MAX <= 32u, "pending-work set is one 32-bit word");
 
 #endif /* MV_CONFIG_H */

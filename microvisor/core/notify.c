@@ -49,6 +49,11 @@ static struct notify_center *notify_lookup(uint32_t handle)
     return c;
 }
 
+int notify_handle_ok(uint32_t handle)
+{
+    return notify_lookup(handle) != 0;
+}
+
 int notify_irq_in_use(uint32_t irq)
 {
     for (uint32_t i = 0; i < MV_NOTIFICATION_MAX_CENTERS; i++)

@@ -15,6 +15,8 @@ uint32_t notify_setup(uint32_t irq, uint32_t buffer, uint32_t size, uint32_t *ha
 uint32_t notify_close(uint32_t handle);
 /* Posts one record; MV_STATUS_INVALIDHANDLE if the handle is unknown. */
 uint32_t notify_post(uint32_t handle, uint32_t event_type, uint32_t tag);
+/* True if handle names an open center. */
+int notify_handle_ok(uint32_t handle);
 /* True if a center uses irq. */
 int notify_irq_in_use(uint32_t irq);
 /* Forgets every center (application restart). */

@@ -29,6 +29,7 @@
 #include "logspool.h"
 #include "memory_map.h"
 #include "mqtt.h"
+#include "mv_syscalls.h"
 #include "provision.h"
 #include "server_log.h"
 #include "sstack.h"
@@ -67,6 +68,9 @@ static struct {
     bool spool_ok;
     struct uplink up;
     char topic[MQTT_TOPIC_MAX + 1];
+    /* what the application's network handles were last told */
+    uint8_t app_status;
+    bool app_calm;
 } L;
 
 static const char *const state_names[] = {
@@ -166,6 +170,8 @@ int link_init(uint32_t mv_version)
     };
     L.provisioned = true;
     L.st = LINK_WAIT_NETWORK;
+    L.app_status = MV_NETWORKSTATUS_CONNECTING;
+    gateway_network_changed(L.app_status, false);
     return 0;
 }
 
@@ -361,12 +367,35 @@ static bool link_step(struct net *n, uint32_t now);
 static void link_time_known(uint32_t now);
 static int link_publish(void *ctx, const char *topic, const uint8_t *payload, size_t len);
 
+/* The status the application's network handles see (docs/twilio-compat.md):
+ * CONNECTED only while the MQTT session is up and the carrier and an
+ * address are there (no packet moves without them, whatever TCP still
+ * believes); DISCONNECTEDWITHLINKUP while waiting out a back-off on a
+ * working local network; CONNECTING otherwise. Runs after every step, so
+ * it is a compare, and the gateway hears only of changes. */
+static void link_report(const struct net *n)
+{
+    bool carrier = n->link_up && n->ip != 0;
+    uint8_t st = MV_NETWORKSTATUS_CONNECTING;
+    if (carrier && L.st == LINK_CONNECTED)
+        st = MV_NETWORKSTATUS_CONNECTED;
+    else if (carrier && L.st == LINK_BACKOFF)
+        st = MV_NETWORKSTATUS_DISCONNECTEDWITHLINKUP;
+    bool calm = L.st == LINK_BACKOFF;
+    if (st == L.app_status && calm == L.app_calm)
+        return;
+    L.app_status = st;
+    L.app_calm = calm;
+    gateway_network_changed(st, calm);
+}
+
 bool link_poll(struct net *n, uint32_t now)
 {
     if (L.st == LINK_OFF)
         return false;
     uint64_t t0 = board_time_us();
     bool more = link_step(n, now);
+    link_report(n);
     uint64_t took = board_time_us() - t0;
     L.steps++;
     if (took > L.longest_us)

@@ -78,6 +78,9 @@
 #define MV_NOTIFICATION_MIN_BUFFER_SIZE    32u
 /* Notification centers that may exist at once. */
 #define MV_NOTIFICATION_MAX_CENTERS        32u
+/* Network requests (mvRequestNetwork handles) held at once (Keel; Twilio
+ * documents a maximum without giving it). */
+#define MV_NETWORK_MAX_REQUESTS            4u
 /* Notification buffer alignment (Keel: natural alignment of the record). */
 #define MV_NOTIFICATION_BUFFER_ALIGNMENT   8u
 /* mvServerLoggingInit: buffer alignment and size granule. */

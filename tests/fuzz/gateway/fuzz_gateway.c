@@ -28,7 +28,14 @@
  *     mvGetWakeReason, mvRestart and mvConfirmApplicationUpdate; mvRestart
  *     parks only on success; mvGetUpdateStatus writes exactly its 32 bytes;
  *   - registered buffers never overlap; the NVIC is touched only for
- *     application IRQs (host_board.c aborts otherwise).
+ *     application IRQs (host_board.c aborts otherwise);
+ *   - network calls: mvRequestNetwork succeeds only with version 1, a
+ *     center that is open (or 0) and a free slot, and writes a new
+ *     non-zero handle; mvGetNetworkStatus answers only for live handles,
+ *     with the link's status; mvGetNetworkReasons' count is the number of
+ *     live requests; a link change (a harness action) writes only into the
+ *     rings of centers that live requests named, one record each, with
+ *     their tags, and only when the status changed.
  * Bytes near each argument are compared with a shadow copy after every
  * call; the whole 4 MiB are compared at the end of each input, which
  * catches a write anywhere else.
@@ -48,6 +55,7 @@
 #include "memory_map.h"
 #include "mv_syscalls.h"
 #include "trial.h"
+#include "net_status.h"
 #include "notify.h"
 #include "ns_mem.h"
 #include "server_log.h"
@@ -148,6 +156,23 @@ static bool spool_live;
 static uint32_t spool_base, spool_size;
 static uint32_t last_handle;
 
+/* Live network requests, as the harness saw them granted. */
+struct netreq {
+    uint32_t handle, center, tag;
+};
+static struct netreq netreqs[MV_NET_REQUESTS_MAX];
+static unsigned nnetreqs;
+static uint32_t last_net_handle;
+static uint32_t link_now = MV_NETWORKSTATUS_DELIBERATELYOFFLINE;
+
+static struct netreq *netreq_by_handle(uint32_t h)
+{
+    for (unsigned i = 0; i < nnetreqs; i++)
+        if (netreqs[i].handle == h)
+            return &netreqs[i];
+    return NULL;
+}
+
 static struct ring *ring_by_handle(uint32_t h)
 {
     for (unsigned i = 0; i < nrings; i++)
@@ -223,6 +248,10 @@ static uint32_t gen_arg(uint8_t sel, uint32_t r)
     case 6: return PICK(secure_addrs, r) + ((r >> 8) & 0xFCu);
     case 7: return PICK(irqs, r);
     case 8:
+        if (nnetreqs && (r & 0x200u))
+            return netreqs[(r >> 10) % nnetreqs].handle ^ ((r & 0x100u) ? (r >> 20) & 0xFFu : 0);
+        if (last_net_handle && (r & 0x400u))
+            return last_net_handle;
         if (nrings == 0)
             return (r & 1) ? last_handle : r;
         return rings[r % nrings].handle ^ ((r & 0x100u) ? (r >> 12) & 0x3FFu : 0);
@@ -346,6 +375,17 @@ static uint32_t run_call(const struct call *c, uint32_t a0, uint32_t a1, uint32_
     if (c->fn == gw_setup_notifications && setup_readable)
         memcpy(&setup, host(a0), sizeof(setup));
 
+    /* What mvRequestNetwork and mvReleaseNetwork read. */
+    struct MvRequestNetworkParams np;
+    memset(&np, 0, sizeof(np));
+    bool np_readable = region_of(a0, sizeof(np)) != NULL && (a0 & 3u) == 0;
+    if (c->fn == gw_request_network && np_readable)
+        memcpy(&np, host(a0), sizeof(np));
+    uint32_t rel_handle = 0;
+    if (c->fn == gw_release_network && region_of(a0, 4) && (a0 & 3u) == 0)
+        rel_handle = read32(a0);
+    unsigned nreq_before = nnetreqs;
+
     memcpy(periph_before, host(FAKE_PERIPH_PAGE), PERIPH_SIZE);
     uint32_t restarts = fake_restart_requests;
 
@@ -450,8 +490,60 @@ static uint32_t run_call(const struct call *c, uint32_t a0, uint32_t a1, uint32_
         } else if (c->fn == gw_confirm_application_update) {
             if (fake_handler_mode)
                 fail("mvConfirmApplicationUpdate from handler mode", status, 0);
+        } else if (c->fn == gw_request_network) {
+            add_range(&allowed, a1, 4);
+            uint32_t h = read32(a1);
+            uint32_t center = (uint32_t)(uintptr_t)np.v1.notification_handle;
+            if (!np_readable || np.version != 1)
+                fail("mvRequestNetwork accepted bad params", status, a0);
+            if (center != 0 && !ring_by_handle(center))
+                fail("mvRequestNetwork accepted a center that is not open", status, center);
+            if (h == 0 || netreq_by_handle(h) || ring_by_handle(h))
+                fail("mvRequestNetwork: zero, live or center-like handle", status, h);
+            if (nnetreqs >= MV_NET_REQUESTS_MAX)
+                fail("more network requests than MV_NET_REQUESTS_MAX", status, 0);
+            netreqs[nnetreqs++] = (struct netreq){ h, center, np.v1.notification_tag };
+            last_net_handle = h;
+        } else if (c->fn == gw_release_network) {
+            add_range(&allowed, a0, 4);
+            struct netreq *q = netreq_by_handle(rel_handle);
+            if (read32(a0) != 0 || !q)
+                fail("mvReleaseNetwork: not a live handle, or 0 not written", status, a0);
+            *q = netreqs[--nnetreqs];
+        } else if (c->fn == gw_get_network_status) {
+            add_range(&allowed, a1, 4);
+            if (!netreq_by_handle(a0))
+                fail("mvGetNetworkStatus answered for a handle not live", status, a0);
+            if (read32(a1) != link_now)
+                fail("mvGetNetworkStatus wrote the wrong status", status, a1);
+        } else if (c->fn == gw_get_network_reasons) {
+            add_range(&allowed, a0, 4);
+            add_range(&allowed, a1, 4);
+            if (a0 == a1)
+                fail("mvGetNetworkReasons with both outputs in one word", status, a0);
+            if (read32(a1) != nnetreqs)
+                fail("mvGetNetworkReasons wrote the wrong count", status, a1);
+            uint32_t r = read32(a0);
+            if (((r & MV_NETWORKREASON_USINGNETWORK) != 0) != (nnetreqs != 0))
+                fail("mvGetNetworkReasons: USINGNETWORK disagrees with the count", status, a0);
         }
     }
+    /* The request table changes only through a successful request or
+     * release; a full table refuses with PARAMETERFAULT. */
+    if (c->fn == gw_request_network && status != MV_STATUS_OKAY && np_readable &&
+        np.version == 1 && status == MV_STATUS_INVALIDHANDLE &&
+        ((uint32_t)(uintptr_t)np.v1.notification_handle == 0 ||
+         ring_by_handle((uint32_t)(uintptr_t)np.v1.notification_handle)))
+        fail("mvRequestNetwork: INVALIDHANDLE for an open center (or 0)", status, a0);
+    if (c->fn == gw_release_network && status == MV_STATUS_INVALIDHANDLE &&
+        netreq_by_handle(rel_handle))
+        fail("mvReleaseNetwork refused a live handle", status, rel_handle);
+    if (c->fn == gw_get_network_status && status == MV_STATUS_INVALIDHANDLE &&
+        netreq_by_handle(a0))
+        fail("mvGetNetworkStatus refused a live handle", status, a0);
+    if (nnetreqs != nreq_before + (c->fn == gw_request_network && status == MV_STATUS_OKAY) -
+                        (c->fn == gw_release_network && status == MV_STATUS_OKAY))
+        fail("network requests changed without a successful call", status, 0);
     /* A failed call changes no service state: logging set up earlier
      * keeps working after a refused mvServerLoggingInit. */
     if (c->fn == gw_server_log && status == MV_STATUS_UNAVAILABLE && spool_live)
@@ -506,7 +598,7 @@ static const struct call *call_by_fn(uint32_t (*fn)(GW_ARGS))
 
 static void run_special(uint8_t op, uint8_t x, const uint32_t a[4])
 {
-    switch ((op - 0xC0u) % 8u) {
+    switch ((op - 0xC0u) % 10u) {
     case 0: { /* the application stores into its own memory */
         uint8_t buf[16];
         uint32_t len = 1u << (x % 5u);
@@ -557,7 +649,50 @@ static void run_special(uint8_t op, uint8_t x, const uint32_t a[4])
         gateway_app_reset();
         nrings = 0;
         spool_live = false;
+        nnetreqs = 0;
         break;
+    case 9: { /* mvRequestNetwork with a well-formed structure */
+        struct MvRequestNetworkParams p;
+        memset(&p, 0, sizeof(p));
+        p.version = (x & 0x40u) ? a[3] : 1u;
+        uint32_t center = 0;
+        if (x & 0x20u)
+            center = a[2];
+        else if (nrings && (x & 0x10u))
+            center = rings[x % nrings].handle;
+        p.v1.notification_handle = (MvNotificationHandle)(uintptr_t)center;
+        p.v1.notification_tag = a[3] ^ 0x5A5A0000u;
+        app_store(a[0], &p, sizeof(p));
+        run_call(call_by_fn(gw_request_network), a[0], a[1], 0, 0);
+        break;
+    }
+    case 8: { /* the cloud link's status changes (from deferred work) */
+        uint32_t st = a[1] % 4u;
+        bool calm = (x & 1u) != 0;
+        struct ranges win = { .n = 0 }, allowed = { .n = 0 };
+        uint32_t posted_before = notify_stats()->posted + notify_stats()->dropped_full;
+        uint32_t want = 0;
+        for (unsigned i = 0; i < nrings; i++)
+            add_window(&win, rings[i].base, rings[i].size);
+        for (unsigned i = 0; i < nnetreqs; i++) {
+            const struct ring *g = ring_by_handle(netreqs[i].center);
+            if (g) {
+                add_range(&allowed, g->base, g->size);
+                want++;
+            }
+        }
+        bool changed = st != link_now;
+        cur_call = NULL;
+        gateway_network_changed(st, calm);
+        link_now = st;
+        uint32_t posted = notify_stats()->posted + notify_stats()->dropped_full - posted_before;
+        if (posted != (changed ? want : 0))
+            fail("link change: wrong number of NETWORKSTATUSCHANGED records", posted, st);
+        check_windows(&win, &allowed, 0);
+        if (net_status_current() != st)
+            fail("link change: status not taken", net_status_current(), st);
+        break;
+    }
     case 6: { /* mvServerLog of a message the application wrote */
         uint8_t msg[64];
         for (unsigned i = 0; i < sizeof(msg); i++)
@@ -625,6 +760,10 @@ static void reset_input(void)
     nrings = 0;
     spool_live = false;
     last_handle = 0;
+    nnetreqs = 0;
+    last_net_handle = 0;
+    gateway_network_changed(MV_NETWORKSTATUS_DELIBERATELYOFFLINE, false);
+    link_now = MV_NETWORKSTATUS_DELIBERATELYOFFLINE;
     for (int i = 0; i < 2; i++) {
         struct region *r = &regions[i];
         if (r->dirty_hi > r->dirty_lo) {

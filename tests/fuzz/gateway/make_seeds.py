@@ -24,7 +24,7 @@ def rec(op, x=0, *args):
 def call(name, *args, x=0):
     return rec(slot[name], x, *args)
 
-STORE, WORK, TIME, SETUP, VECTOR, RESET, LOG, TRIGGER = range(0xC0, 0xC8)
+STORE, WORK, TIME, SETUP, VECTOR, RESET, LOG, TRIGGER, LINK, NETREQ = range(0xC0, 0xCA)
 seeds = {
     'basic': b''.join([
         call('mvNoOp'),
@@ -79,6 +79,33 @@ seeds = {
         rec(TIME, 0, arg(RAW, 5)),
         call('mvRestart', arg(RAW, 0)),
         rec(RESET),
+    ]),
+    'network': b''.join([
+        rec(SETUP, 2, arg(RAM8, 0x1000), arg(RAM8, 0x2000), arg(RAM8, 0x3000), arg(SIZE, SIZES.index(64))),
+        rec(NETREQ, 0x10, arg(RAM8, 0x4000), arg(RAM8, 0x4100), arg(RAW, 0), arg(RAW, 0x77)),
+        rec(NETREQ, 0, arg(RAM8, 0x4200), arg(RAM8, 0x4300), arg(RAW, 0), arg(RAW, 0x78)),
+        call('mvGetNetworkStatus', arg(HANDLE, 0x400), arg(RAM8, 0x4400)),
+        call('mvGetNetworkReasons', arg(RAM8, 0x4500), arg(RAM8, 0x4508)),
+        call('mvGetNetworkReasons', arg(RAM8, 0x4500), arg(RAM8, 0x4500)),
+        rec(LINK, 0, arg(RAW, 0), arg(RAW, 2)),
+        rec(LINK, 0, arg(RAW, 0), arg(RAW, 1)),
+        rec(LINK, 0, arg(RAW, 0), arg(RAW, 1)),
+        rec(LINK, 1, arg(RAW, 0), arg(RAW, 3)),
+        call('mvGetNetworkStatus', arg(HANDLE, 0x400), arg(RAM8, 0x4400)),
+        call('mvReleaseNetwork', arg(RAM8, 0x4300)),
+        call('mvReleaseNetwork', arg(RAM8, 0x4300)),
+        call('mvGetNetworkStatus', arg(HANDLE, 0x400), arg(RAM8, 0x4400)),
+        rec(NETREQ, 0x40, arg(RAM8, 0x4600), arg(RAM8, 0x4700), arg(RAW, 0), arg(RAW, 2)),
+        rec(NETREQ, 0x20, arg(RAM8, 0x4600), arg(RAM8, 0x4700), arg(RAW, 0x12345), arg(RAW, 0)),
+        call('mvCloseNotifications', arg(RAM8, 0x2000)),
+        rec(LINK, 0, arg(RAW, 0), arg(RAW, 2)),
+        rec(NETREQ, 0, arg(RAM8, 0x4800), arg(RAM8, 0x4900)),
+        rec(NETREQ, 0, arg(RAM8, 0x4800), arg(RAM8, 0x4908)),
+        rec(NETREQ, 0, arg(RAM8, 0x4800), arg(RAM8, 0x4910)),
+        rec(NETREQ, 0, arg(RAM8, 0x4800), arg(RAM8, 0x4918)),
+        call('mvGetNetworkReasons', arg(RAM8, 0x4500), arg(RAM8, 0x4508)),
+        rec(RESET),
+        call('mvGetNetworkStatus', arg(HANDLE, 0x400), arg(RAM8, 0x4400)),
     ]),
 }
 out = os.path.join(keel, 'tests/fuzz/corpus/gateway')

@@ -207,6 +207,55 @@ static uint32_t c_close(uint32_t p) { return mvCloseNotifications((MvNotificatio
 static uint32_t c_log(uint32_t p) { return mvServerLog((const uint8_t *)p, 32); }
 static uint32_t c_log_init(uint32_t p) { return mvServerLoggingInit((uint8_t *)p, 1024); }
 
+/* The network calls: a live request (center 0) the attacks must leave
+ * alive, and where the calls' other outputs go (outside the arena). */
+static MvNetworkHandle net_victim, net_scratch;
+static uint32_t net_word_a, net_word_b;
+
+static uint32_t net_count(void)
+{
+    enum MvNetworkReason r;
+    uint32_t n = 0xFFFFFFFFu;
+    if (mvGetNetworkReasons(&r, &n) != MV_STATUS_OKAY)
+        return 0xFFFFFFFFu;
+    return n;
+}
+
+/* A refused request created nothing, a refused release killed nothing. */
+static int net_one_request(void)
+{
+    enum MvNetworkStatus st;
+    return net_count() == 1u && mvGetNetworkStatus(net_victim, &st) == MV_STATUS_OKAY;
+}
+
+static uint32_t c_netreq_params(uint32_t p)
+{
+    return mvRequestNetwork((const struct MvRequestNetworkParams *)p, &net_scratch);
+}
+
+static uint32_t c_netreq_handle(uint32_t p)
+{
+    struct MvRequestNetworkParams np = { .version = 1 };
+    return mvRequestNetwork(&np, (MvNetworkHandle *)p);
+}
+
+static uint32_t c_netrel(uint32_t p) { return mvReleaseNetwork((MvNetworkHandle *)p); }
+
+static uint32_t c_netstatus(uint32_t p)
+{
+    return mvGetNetworkStatus(net_victim, (enum MvNetworkStatus *)p);
+}
+
+static uint32_t c_netreasons_a(uint32_t p)
+{
+    return mvGetNetworkReasons((enum MvNetworkReason *)p, &net_word_b);
+}
+
+static uint32_t c_netreasons_b(uint32_t p)
+{
+    return mvGetNetworkReasons((enum MvNetworkReason *)&net_word_a, (uint32_t *)p);
+}
+
 static uint32_t c_setup_struct(uint32_t p)
 {
     return mvSetupNotifications((const struct MvNotificationSetup *)p, &scratch_handle);
@@ -270,6 +319,15 @@ static const struct target targets[] = {
     { "mvServerLoggingInit", 1024, 512, MV_STATUS_INVALIDBUFFERALIGNMENT, c_log_init, 0 },
     { "mvServerLog", 32, 1, MV_STATUS_PARAMETERFAULT, c_log, 0 },
     { "mvGetWakeReason", 1, 1, MV_STATUS_PARAMETERFAULT, c_wake, 0 },
+    { "mvRequestNetwork.params", 12, 4, MV_STATUS_PARAMETERFAULT, c_netreq_params,
+      net_one_request },
+    { "mvRequestNetwork.handle_out", 4, 4, MV_STATUS_PARAMETERFAULT, c_netreq_handle,
+      net_one_request },
+    { "mvReleaseNetwork", 4, 4, MV_STATUS_PARAMETERFAULT, c_netrel, net_one_request },
+    { "mvGetNetworkStatus.status", 4, 4, MV_STATUS_PARAMETERFAULT, c_netstatus, 0 },
+    { "mvGetNetworkReasons.reasons", 4, 4, MV_STATUS_PARAMETERFAULT, c_netreasons_a, 0 },
+    { "mvGetNetworkReasons.request_ref_count", 4, 4, MV_STATUS_PARAMETERFAULT, c_netreasons_b,
+      0 },
 };
 
 static void attack_pointers(const struct target *t)
@@ -766,6 +824,175 @@ static void outputs_into_registered(void)
     testapp_expect_status(mvCloseNotifications(&h), MV_STATUS_OKAY, "the ring closes normally");
 }
 
+/* ---- the network calls (no cloud in this test: the link stays off) ---------- */
+
+static struct MvNotification net_ring[4] __attribute__((aligned(8)));
+
+static uint32_t net_request(uint32_t version, uint32_t center, uint32_t tag, MvNetworkHandle *h)
+{
+    struct MvRequestNetworkParams np = { .version = version };
+    np.v1.notification_handle = (MvNotificationHandle)(uintptr_t)center;
+    np.v1.notification_tag = tag;
+    return mvRequestNetwork(&np, h);
+}
+
+static uint32_t ring_count_events(const struct MvNotification *r, uint32_t n)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (r[i].event_type != MV_EVENTTYPE_NOEVENT)
+            k++;
+    return k;
+}
+
+static void network_calls(void)
+{
+    uint32_t got;
+    MvNetworkHandle h[MV_NETWORK_MAX_REQUESTS + 1];
+    MvNotificationHandle center = 0, closed = 0;
+
+    testapp_expect_status(setup(83, net_ring, sizeof(net_ring), &center), MV_STATUS_OKAY,
+                          "center on IRQ 83 for the network requests");
+    testapp_expect_status(setup(88, probe_ring, sizeof(probe_ring), &closed), MV_STATUS_OKAY,
+                          "a center to close");
+    uint32_t closed_value = (uint32_t)(uintptr_t)closed;
+    testapp_expect_status(mvCloseNotifications(&closed), MV_STATUS_OKAY, "closed again");
+
+    /* Versions other than 1, and centers that are not open. */
+    static const uint32_t versions[] = { 0, 2, 0x100u, 0xFFFFFFFFu };
+    for (uint32_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+        MvNetworkHandle x = (MvNetworkHandle)(uintptr_t)0xA5A5A5A5u;
+        got = net_request(versions[i], 0, 1, &x);
+        testapp_check(got == MV_STATUS_UNSUPPORTEDSTRUCTUREVERSION &&
+                      (uint32_t)(uintptr_t)x == 0xA5A5A5A5u && net_count() == 1,
+                      "attack mvRequestNetwork [version] %lu -> %s (want "
+                      "UNSUPPORTEDSTRUCTUREVERSION), nothing written",
+                      (unsigned long)versions[i], testapp_status_name(got));
+    }
+    MvNetworkHandle probe = 0;
+    testapp_expect_status(net_request(1, 0, 0, &probe), MV_STATUS_OKAY, "a request to release");
+    uint32_t released = (uint32_t)(uintptr_t)probe;
+    testapp_expect_status(mvReleaseNetwork(&probe), MV_STATUS_OKAY, "released");
+    const uint32_t bad_centers[] = {
+        0x12345u, 1u, 0xFFFFFFFFu, (uint32_t)(uintptr_t)center ^ 0x100u, closed_value,
+        (uint32_t)(uintptr_t)net_victim, /* a network handle is not a center */
+    };
+    for (uint32_t i = 0; i < sizeof(bad_centers) / sizeof(bad_centers[0]); i++) {
+        MvNetworkHandle x = (MvNetworkHandle)(uintptr_t)0xA5A5A5A5u;
+        got = net_request(1, bad_centers[i], 2, &x);
+        testapp_check(got == MV_STATUS_INVALIDHANDLE && (uint32_t)(uintptr_t)x == 0xA5A5A5A5u &&
+                      net_count() == 1,
+                      "attack mvRequestNetwork [bad handle] center %08lx -> %s (want "
+                      "INVALIDHANDLE), nothing written",
+                      (unsigned long)bad_centers[i], testapp_status_name(got));
+    }
+
+    /* The table: the victim plus MAX - 1 more, then PARAMETERFAULT. */
+    uint32_t n = 0;
+    for (; n + 1u < MV_NETWORK_MAX_REQUESTS; n++) {
+        h[n] = 0;
+        got = net_request(1, (uint32_t)(uintptr_t)center, 0x7000u + n, &h[n]);
+        testapp_check(got == MV_STATUS_OKAY && h[n] != 0 && h[n] != net_victim,
+                      "mvRequestNetwork %lu -> %s, handle %08lx", (unsigned long)n,
+                      testapp_status_name(got), (unsigned long)(uintptr_t)h[n]);
+    }
+    h[n] = (MvNetworkHandle)(uintptr_t)0xA5A5A5A5u;
+    got = net_request(1, 0, 0, &h[n]);
+    testapp_check(got == MV_STATUS_PARAMETERFAULT && (uint32_t)(uintptr_t)h[n] == 0xA5A5A5A5u,
+                  "attack mvRequestNetwork [table full] %u live -> %s (want PARAMETERFAULT)",
+                  (unsigned)MV_NETWORK_MAX_REQUESTS, testapp_status_name(got));
+    enum MvNetworkReason reasons = 0;
+    uint32_t count = 0;
+    got = mvGetNetworkReasons(&reasons, &count);
+    testapp_check(got == MV_STATUS_OKAY && count == MV_NETWORK_MAX_REQUESTS &&
+                  reasons == MV_NETWORKREASON_USINGNETWORK,
+                  "mvGetNetworkReasons with the table full -> %s, reasons %lx count %lu "
+                  "(want USINGNETWORK only: no cloud, so none of the microvisor's own)",
+                  testapp_status_name(got), (unsigned long)reasons, (unsigned long)count);
+
+    /* Every live handle sees the link: off, since this device has no cloud. */
+    for (uint32_t i = 0; i < n; i++) {
+        enum MvNetworkStatus st = (enum MvNetworkStatus)0xEE;
+        got = mvGetNetworkStatus(h[i], &st);
+        testapp_check(got == MV_STATUS_OKAY && st == MV_NETWORKSTATUS_DELIBERATELYOFFLINE,
+                      "mvGetNetworkStatus %lu -> %s, status %lu (want DELIBERATELYOFFLINE)",
+                      (unsigned long)i, testapp_status_name(got), (unsigned long)st);
+    }
+
+    /* Handles that are not live: nothing written. */
+    const uint32_t bad_handles[] = {
+        0, 1, 0x80u, 0xFFFFFFFFu, (uint32_t)(uintptr_t)center, released,
+        (uint32_t)(uintptr_t)h[0] ^ 0x100u, (uint32_t)(uintptr_t)h[0] + 1u,
+    };
+    for (uint32_t i = 0; i < sizeof(bad_handles) / sizeof(bad_handles[0]); i++) {
+        arena_fill();
+        got = mvGetNetworkStatus((MvNetworkHandle)(uintptr_t)bad_handles[i],
+                                 (enum MvNetworkStatus *)GOOD);
+        testapp_check(got == MV_STATUS_INVALIDHANDLE && arena_guarded(0, 0),
+                      "attack mvGetNetworkStatus [bad handle] %08lx -> %s (want INVALIDHANDLE), "
+                      "nothing written", (unsigned long)bad_handles[i], testapp_status_name(got));
+        arena_fill();
+        REG32(GOOD) = bad_handles[i];
+        got = mvReleaseNetwork((MvNetworkHandle *)GOOD);
+        testapp_check(got == MV_STATUS_INVALIDHANDLE && REG32(GOOD) == bad_handles[i] &&
+                      arena_guarded(GOOD, 4) && net_count() == MV_NETWORK_MAX_REQUESTS,
+                      "attack mvReleaseNetwork [bad handle] %08lx -> %s (want INVALIDHANDLE), "
+                      "nothing written", (unsigned long)bad_handles[i], testapp_status_name(got));
+    }
+    /* A bad handle with a bad output: the handle is checked first. */
+    got = mvGetNetworkStatus((MvNetworkHandle)(uintptr_t)1u, (enum MvNetworkStatus *)0x38000000u);
+    testapp_expect_status(got, MV_STATUS_INVALIDHANDLE,
+                          "mvGetNetworkStatus(bad handle, secure RAM): the handle first");
+
+    /* Both outputs of mvGetNetworkReasons in one word. */
+    arena_fill();
+    got = mvGetNetworkReasons((enum MvNetworkReason *)GOOD, (uint32_t *)GOOD);
+    testapp_check(got == MV_STATUS_PARAMETERFAULT && arena_guarded(0, 0),
+                  "attack mvGetNetworkReasons [aliased outputs] -> %s (want PARAMETERFAULT)",
+                  testapp_status_name(got));
+    arena_fill();
+    got = mvGetNetworkReasons((enum MvNetworkReason *)GOOD, (uint32_t *)(GOOD + 4u));
+    testapp_check(got == MV_STATUS_OKAY && REG32(GOOD + 4u) == MV_NETWORK_MAX_REQUESTS &&
+                  arena_guarded(GOOD, 8),
+                  "mvGetNetworkReasons into adjacent words -> %s, exactly 8 bytes written",
+                  testapp_status_name(got));
+
+    /* Releases: 0 written, the second release of the same variable
+     * refused, the others unaffected; the microvisor's link is not
+     * touched by any of it. */
+    for (uint32_t i = 0; i < n; i++) {
+        MvNetworkHandle keep = h[i];
+        got = mvReleaseNetwork(&h[i]);
+        testapp_check(got == MV_STATUS_OKAY && h[i] == 0 && net_count() == MV_NETWORK_MAX_REQUESTS - 1u - i,
+                      "mvReleaseNetwork %lu -> %s, 0 written", (unsigned long)i,
+                      testapp_status_name(got));
+        enum MvNetworkStatus st;
+        testapp_expect_status(mvGetNetworkStatus(keep, &st), MV_STATUS_INVALIDHANDLE,
+                              "a released handle is dead");
+        testapp_expect_status(mvReleaseNetwork(&h[i]), MV_STATUS_INVALIDHANDLE,
+                              "a second release (the variable now 0)");
+    }
+    testapp_check(net_count() == 1u, "only the victim request is left");
+    /* Outputs into a lent buffer (the center's own ring). */
+    uint8_t before[16];
+    memcpy(before, &net_ring[2], sizeof(before));
+    uint32_t st4[4];
+    st4[0] = net_request(1, 0, 0, (MvNetworkHandle *)&net_ring[2]);
+    st4[1] = mvGetNetworkStatus(net_victim, (enum MvNetworkStatus *)&net_ring[2]);
+    st4[2] = mvGetNetworkReasons((enum MvNetworkReason *)&net_ring[2], &net_word_b);
+    st4[3] = mvGetNetworkReasons((enum MvNetworkReason *)&net_word_a, (uint32_t *)&net_ring[2]);
+    for (int i = 0; i < 4; i++)
+        testapp_check(st4[i] == MV_STATUS_PARAMETERFAULT,
+                      "attack network call %d [registered buffer] output into a ring -> %s "
+                      "(want PARAMETERFAULT)", i, testapp_status_name(st4[i]));
+    testapp_check(memcmp(before, &net_ring[2], sizeof(before)) == 0 && net_count() == 1u,
+                  "the ring was left untouched, no request made");
+
+    testapp_check(ring_count_events(net_ring, 4) == 0,
+                  "no NETWORKSTATUSCHANGED was posted: the link never changed");
+    testapp_expect_status(mvCloseNotifications(&center), MV_STATUS_OKAY, "IRQ 83 center closed");
+}
+
 /* ---- handler mode ----------------------------------------------------------- */
 
 static volatile uint32_t h_wake_status, h_wake_bad_status, h_restart_status, h_restart5_status,
@@ -816,7 +1043,6 @@ static void handler_mode(void)
 
 #define U(fn) { #fn, (void (*)(void))fn }
 static const struct { const char *name; void (*fn)(void); } unimplemented[] = {
-    U(mvRequestNetwork), U(mvReleaseNetwork), U(mvGetNetworkStatus), U(mvGetNetworkReasons),
     U(mvOpenChannel), U(mvReadChannel), U(mvReadChannelComplete), U(mvWriteChannelStream),
     U(mvWriteChannel), U(mvCloseChannel), U(mvGetChannelClosureReason), U(mvSendHttpRequest),
     U(mvReadHttpResponseData), U(mvReadHttpResponseHeader), U(mvReadHttpResponseBody),
@@ -973,8 +1199,27 @@ void hostile_api_attacks(void)
     /* A live center for the close attacks (IRQ 84). */
     testapp_expect_status(setup(84, target_ring + 2, 32, &close_victim), MV_STATUS_OKAY,
                           "center on IRQ 84 for the mvCloseNotifications attacks");
+    /* Before any request: the application has not used the network API. */
+    {
+        enum MvNetworkReason r = 0;
+        uint32_t n = 0xEEu;
+        uint32_t got = mvGetNetworkReasons(&r, &n);
+        testapp_check(got == MV_STATUS_OKAY && r == MV_NETWORKREASON_NEVERUSEDNETWORKAPI &&
+                      n == 0, "mvGetNetworkReasons before any request -> %s, reasons %lx "
+                      "count %lu (want NEVERUSEDNETWORKAPI, 0)", testapp_status_name(got),
+                      (unsigned long)r, (unsigned long)n);
+    }
+    /* A live network request for the network attacks. */
+    {
+        struct MvRequestNetworkParams np = { .version = 1 };
+        testapp_expect_status(mvRequestNetwork(&np, &net_victim), MV_STATUS_OKAY,
+                              "network request for the network call attacks");
+    }
     for (uint32_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
         attack_pointers(&targets[i]);
+    network_calls();
+    testapp_expect_status(mvReleaseNetwork(&net_victim), MV_STATUS_OKAY,
+                          "the network request survived every refused release");
     testapp_expect_status(mvCloseNotifications(&close_victim), MV_STATUS_OKAY,
                           "the IRQ 84 center survived every refused close");
     /* The log init attacks may not have replaced the spool. */
