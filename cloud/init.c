@@ -122,29 +122,32 @@ static int write_broker_conf(const char *dir, int port, int cloud_port)
             "allow_anonymous false\n"
             "acl_file %s\n"
             "max_packet_size 65536\n"
-            "max_queued_messages 10000\n"
-            "\n# devices (keel run --cloud reads the first listener's port)\n"
-            "listener %d 127.0.0.1\n"
-            "protocol mqtt\n"
-            "cafile %s/ca.pem\n"
-            "certfile %s/broker.pem\n"
-            "keyfile %s/broker.key\n"
-            "require_certificate true\n"
-            "use_identity_as_username true\n"
-            "use_username_as_clientid true\n"
-            "crlfile %s/crl.pem\n"
-            "tls_version tlsv1.3\n"
-            "\n# keel-cloud: only the services CA, free client ids\n"
-            "listener %d 127.0.0.1\n"
-            "protocol mqtt\n"
-            "cafile %s/services-ca.pem\n"
-            "certfile %s/broker.pem\n"
-            "keyfile %s/broker.key\n"
-            "require_certificate true\n"
-            "use_identity_as_username true\n"
-            "tls_version tlsv1.3\n",
-            pw ? pw->pw_name : "root", dir, acl, port, dir, dir, dir, dir, cloud_port, dir, dir,
-            dir);
+            "max_queued_messages 10000\n",
+            pw ? pw->pw_name : "root", dir, acl);
+    /* device port 0: an instance without a broker, no listener at all */
+    if (port)
+        fprintf(f,
+                "\n# devices (keel run --cloud reads the first listener's port)\n"
+                "listener %d 127.0.0.1\n"
+                "protocol mqtt\n"
+                "cafile %s/ca.pem\n"
+                "certfile %s/broker.pem\n"
+                "keyfile %s/broker.key\n"
+                "require_certificate true\n"
+                "use_identity_as_username true\n"
+                "use_username_as_clientid true\n"
+                "crlfile %s/crl.pem\n"
+                "tls_version tlsv1.3\n"
+                "\n# keel-cloud: only the services CA, free client ids\n"
+                "listener %d 127.0.0.1\n"
+                "protocol mqtt\n"
+                "cafile %s/services-ca.pem\n"
+                "certfile %s/broker.pem\n"
+                "keyfile %s/broker.key\n"
+                "require_certificate true\n"
+                "use_identity_as_username true\n"
+                "tls_version tlsv1.3\n",
+                port, dir, dir, dir, dir, cloud_port, dir, dir, dir);
     if (fclose(f) != 0)
         return -1;
     return broker_acl_write(acl, NULL, 0);

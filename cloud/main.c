@@ -38,6 +38,14 @@ static const char usage[] =
     "DIR/keel-cloud.conf, each key overridable by KEEL_CLOUD_<KEY> (docs/cloud.md).\n"
     "exit codes: 0 ok, 1 failure, 2 usage\n";
 
+/* A port 0..65535 from text, all of it digits; -1 otherwise. */
+static int port_arg(const char *s)
+{
+    char *end;
+    long v = s && *s ? strtol(s, &end, 10) : -1;
+    return v >= 0 && v <= 65535 && s && *s >= '0' && *s <= '9' && *end == '\0' ? (int)v : -1;
+}
+
 static int load(struct cloud *c, const char *dir)
 {
     char path[CLOUD_PATH_MAX + 32], err[512];
@@ -133,25 +141,27 @@ int main(int argc, char **argv)
          * port init writes there is the one serve would read */
         const char *ed = getenv("KEEL_CLOUD_DEVICE_PORT"), *em = getenv("KEEL_CLOUD_MQTT_PORT"),
                    *eh = getenv("KEEL_CLOUD_HTTP_PORT");
-        int dev = ed ? atoi(ed) : 8883, mqtt = em ? atoi(em) : -1, http = eh ? atoi(eh) : 8080;
+        const char *sd = ed ? ed : "8883", *sm = em, *sh = eh ? eh : "8080";
         for (int i = 3; i < argc; i++) {
             if (!strcmp(argv[i], "--device-port") && i + 1 < argc)
-                dev = atoi(argv[++i]);
+                sd = argv[++i];
             else if (!strcmp(argv[i], "--mqtt-port") && i + 1 < argc)
-                mqtt = atoi(argv[++i]);
+                sm = argv[++i];
             else if (!strcmp(argv[i], "--http-port") && i + 1 < argc)
-                http = atoi(argv[++i]);
+                sh = argv[++i];
             else {
                 fputs(usage, stderr);
                 return 2;
             }
         }
-        if (mqtt < 0) /* an instance without a broker has neither listener */
-            mqtt = dev ? dev + 1 : 0;
-        if (dev < 0 || dev > 65535 || mqtt > 65535 || http < 1 || http > 65535 ||
+        int dev = port_arg(sd), http = port_arg(sh);
+        /* without --mqtt-port, the devices' port + 1; an instance without
+         * a broker (device port 0) has neither listener */
+        int mqtt = sm ? port_arg(sm) : dev > 0 && dev < 65535 ? dev + 1 : dev == 0 ? 0 : -1;
+        if (dev < 0 || mqtt < 0 || http < 1 || (dev == 0) != (mqtt == 0) ||
             (dev && dev == mqtt)) {
-            fprintf(stderr, "keel-cloud init: ports are 1..65535 (0: no broker), the "
-                            "devices' and keel-cloud's listeners apart\n");
+            fprintf(stderr, "keel-cloud init: ports are numbers 1..65535: the devices' and "
+                            "keel-cloud's listeners apart, or both 0 for no broker\n");
             return 2;
         }
         return cloud_init_dir(argv[2], dev, mqtt, http);

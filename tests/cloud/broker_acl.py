@@ -199,6 +199,24 @@ try:
             if line.startswith("ready"):
                 return h
         fail("keel-devsim hold did not get ready")
+    # a TLS session ticket device 2 holds from before its revocation (the
+    # ticket follows the handshake: s_client stays until it is written)
+    sc = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile",
+                           ca, "-tls1_3", "-ign_eof", "-cert", j("dev2.pem"), "-key",
+                           j("dev2.key"), "-sess_out", j("dev2.sess")], stdin=subprocess.PIPE,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(j("dev2.sess")) and os.path.getsize(j("dev2.sess")):
+            break
+        time.sleep(0.05)
+    sc.kill()
+    sc.wait()
+    if not os.path.exists(j("dev2.sess")) or not os.path.getsize(j("dev2.sess")):
+        fail("device 2 got no TLS session ticket from the broker")
+    rc, out = s_client("-tls1_3", "-cert", j("dev2.pem"), "-key", j("dev2.key"), "-sess_in",
+                       j("dev2.sess"))
+    if rc != 0 or "Reused" not in out:
+        fail(f"the control: device 2 could not resume with its ticket: {out[-500:]}")
     holds = [hold(1000, "--client-id", ids[2] + "-other", "--intruder", j("dev3"),
                   "--kicked", "1")]
     t0 = time.time()
@@ -231,6 +249,14 @@ try:
     revoked_in_tls(2)
     ok("and refuses it in the TLS handshake: s_client sees 'certificate revoked'; openssl "
        "verify -crl_check finds device 2 in DIR/crl.pem and devices 0 and 1 not")
+    # resumption would skip the certificate and so the CRL: the broker's
+    # reload on revocation must have made the old ticket worthless
+    rc, out = s_client("-tls1_3", "-ign_eof", "-cert", j("dev2.pem"), "-key", j("dev2.key"),
+                       "-sess_in", j("dev2.sess"))
+    if rc == 0 or "Reused" in out or "alert certificate revoked" not in out:
+        fail(f"device 2 resumed a session from before its revocation: {out[-500:]}")
+    ok("its session ticket from before the revocation is not honoured: a full handshake, "
+       "refused")
     devsim("probe", "--port", port, "--ca", ca, "--a", j("dev0"), "--b", j("dev1"))
     ok("the other devices are unaffected")
 
