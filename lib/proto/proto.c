@@ -5,8 +5,8 @@
  * Every decoder walks its map once through lib/cbor's bounded cursor:
  * open() checks the header keys 0 (version) and 1 (type) and hands back the
  * number of pairs left; next_key() enforces strictly increasing keys and
- * skips extensions (64 and up) other than the one its decoder asked for
- * (w->ext, an optional field older peers may skip); each decoder's switch
+ * skips extensions (64 and up) past the ones its decoder reads (up to
+ * w->ext, optional fields older peers may skip); each decoder's switch
  * takes the keys it knows and rejects the rest. Required fields are tracked in a bit mask.
  * Nothing is allocated and nothing is recursive; arrays are bounded by
  * the PROTO_MAX_* sizes before any element is read.
@@ -24,7 +24,7 @@ struct walk {
     cbor_dec_t d;
     size_t left;       /* pairs not yet read */
     uint64_t last;     /* last key read */
-    uint64_t ext;      /* the one extension key the decoder reads, 0 none */
+    uint64_t ext;      /* extension keys 64..ext are the decoder's; 0 none */
 };
 
 static int open_msg(struct walk *w, const uint8_t *buf, size_t len, uint32_t type)
@@ -47,8 +47,8 @@ static int open_msg(struct walk *w, const uint8_t *buf, size_t len, uint32_t typ
     return (int)v;
 }
 
-/* The next known key (< 64, or w->ext) in *k; 1 when the map is done, or an
- * error. Other extensions are skipped. */
+/* The next known key (< 64, or 64..w->ext) in *k; 1 when the map is done,
+ * or an error. Other extensions are skipped. */
 static int next_key(struct walk *w, uint64_t *k)
 {
     while (w->left) {
@@ -58,7 +58,7 @@ static int next_key(struct walk *w, uint64_t *k)
         if (*k <= w->last)
             return PROTO_E_ORDER;
         w->last = *k;
-        if (*k < EXT_KEY || (w->ext && *k == w->ext))
+        if (*k < EXT_KEY || *k <= w->ext)
             return 0;
         if (cbor_skip(&w->d))
             return PROTO_E_CBOR;
@@ -152,7 +152,8 @@ int proto_peek_type(const uint8_t *buf, size_t len)
 
 /* ---- hello / status: {2: app_version, 3: mv_version, 4: update_status,
  *      5: uptime_s, 6: [ [code, pc, uptime_ms], ... ] (optional),
- *      64: logs_dropped (optional, omitted when 0)} ----------------------- */
+ *      64: logs_dropped (optional, omitted when 0),
+ *      65: [deployment_id, state, done, total, reason] (optional)} -------- */
 
 int proto_status_encode(uint32_t type, const struct proto_status *m, uint8_t *buf, size_t cap,
                         size_t *len)
@@ -160,7 +161,12 @@ int proto_status_encode(uint32_t type, const struct proto_status *m, uint8_t *bu
     cbor_enc_t e;
     if ((type != PROTO_HELLO && type != PROTO_STATUS) || m->n_faults > PROTO_MAX_FAULTS)
         return PROTO_E_FIELD;
-    head(&e, buf, cap, 4u + (m->n_faults ? 1u : 0u) + (m->logs_dropped ? 1u : 0u), type);
+    if (m->has_update && (m->update.state < PROTO_OTA_DOWNLOADING ||
+                          m->update.state > PROTO_OTA_FAILED || m->update.done > m->update.total))
+        return PROTO_E_FIELD;
+    head(&e, buf, cap,
+         4u + (m->n_faults ? 1u : 0u) + (m->logs_dropped ? 1u : 0u) + (m->has_update ? 1u : 0u),
+         type);
     cbor_put_uint(&e, 2); cbor_put_uint(&e, m->app_version);
     cbor_put_uint(&e, 3); cbor_put_uint(&e, m->mv_version);
     cbor_put_uint(&e, 4); cbor_put_uint(&e, m->update_status);
@@ -179,7 +185,37 @@ int proto_status_encode(uint32_t type, const struct proto_status *m, uint8_t *bu
         cbor_put_uint(&e, PROTO_KEY_LOGS_DROPPED);
         cbor_put_uint(&e, m->logs_dropped);
     }
+    if (m->has_update) {
+        cbor_put_uint(&e, PROTO_KEY_UPDATE);
+        cbor_put_array(&e, 5);
+        cbor_put_uint(&e, m->update.deployment_id);
+        cbor_put_uint(&e, m->update.state);
+        cbor_put_uint(&e, m->update.done);
+        cbor_put_uint(&e, m->update.total);
+        cbor_put_int(&e, m->update.reason);
+    }
     return finish(&e, len);
+}
+
+static int get_i32(cbor_dec_t *d, int32_t *out)
+{
+    int64_t v;
+    if (cbor_get_int(d, &v) || v < INT32_MIN || v > INT32_MAX)
+        return PROTO_E_FIELD;
+    *out = (int32_t)v;
+    return 0;
+}
+
+static int get_report(cbor_dec_t *d, struct proto_ota_report *r)
+{
+    size_t five;
+    if (cbor_get_array(d, &five) || five != 5 || cbor_get_uint(d, &r->deployment_id) ||
+        get_u32(d, &r->state) || get_u32(d, &r->done) || get_u32(d, &r->total) ||
+        get_i32(d, &r->reason))
+        return PROTO_E_FIELD;
+    if (r->state < PROTO_OTA_DOWNLOADING || r->state > PROTO_OTA_FAILED || r->done > r->total)
+        return PROTO_E_FIELD;
+    return 0;
 }
 
 int proto_status_decode(uint32_t type, const uint8_t *buf, size_t len, struct proto_status *m)
@@ -191,13 +227,18 @@ int proto_status_decode(uint32_t type, const uint8_t *buf, size_t len, struct pr
     memset(m, 0, sizeof(*m));
     if (rc < 0)
         return rc;
-    w.ext = PROTO_KEY_LOGS_DROPPED;
+    w.ext = PROTO_KEY_UPDATE;
     while ((rc = next_key(&w, &k)) == 0) {
         size_t n;
         switch (k) {
         case PROTO_KEY_LOGS_DROPPED: /* optional, and past the mask's bits */
             if (get_u32(&w.d, &m->logs_dropped))
                 return PROTO_E_FIELD;
+            continue;
+        case PROTO_KEY_UPDATE:
+            if ((rc = get_report(&w.d, &m->update)) != 0)
+                return rc;
+            m->has_update = true;
             continue;
         case 2: rc = get_u32(&w.d, &m->app_version); break;
         case 3: rc = get_u32(&w.d, &m->mv_version); break;
@@ -526,4 +567,108 @@ int proto_deploy_decode(const uint8_t *buf, size_t len, struct proto_deploy *m)
     if (rc < 0)
         return rc;
     return seen == 0x3C ? PROTO_OK : PROTO_E_FIELD;
+}
+
+/* ---- fetch: {2: req_id, 3: sha256 (bstr 32), 4: offset, 5: length} -------- */
+
+int proto_fetch_encode(const struct proto_fetch *m, uint8_t *buf, size_t cap, size_t *len)
+{
+    cbor_enc_t e;
+    if (m->length < 1 || m->length > PROTO_CHUNK_MAX)
+        return PROTO_E_FIELD;
+    head(&e, buf, cap, 4, PROTO_FETCH);
+    cbor_put_uint(&e, 2); cbor_put_uint(&e, m->req_id);
+    cbor_put_uint(&e, 3); cbor_put_bstr(&e, m->sha256, 32);
+    cbor_put_uint(&e, 4); cbor_put_uint(&e, m->offset);
+    cbor_put_uint(&e, 5); cbor_put_uint(&e, m->length);
+    return finish(&e, len);
+}
+
+int proto_fetch_decode(const uint8_t *buf, size_t len, struct proto_fetch *m)
+{
+    struct walk w;
+    uint64_t k;
+    unsigned seen = 0;
+    int rc = open_msg(&w, buf, len, PROTO_FETCH);
+    memset(m, 0, sizeof(*m));
+    if (rc < 0)
+        return rc;
+    while ((rc = next_key(&w, &k)) == 0) {
+        const uint8_t *h;
+        size_t hn;
+        if (k == 2)
+            rc = get_u32(&w.d, &m->req_id);
+        else if (k == 3) {
+            rc = cbor_get_bstr(&w.d, &h, &hn) || hn != 32 ? PROTO_E_FIELD : 0;
+            if (!rc)
+                memcpy(m->sha256, h, 32);
+        } else if (k == 4)
+            rc = get_u32(&w.d, &m->offset);
+        else if (k == 5)
+            rc = get_u32(&w.d, &m->length) || m->length < 1 || m->length > PROTO_CHUNK_MAX
+                     ? PROTO_E_FIELD : 0;
+        else
+            return PROTO_E_ORDER;
+        if (rc)
+            return rc;
+        seen |= 1u << k;
+    }
+    if (rc < 0)
+        return rc;
+    return seen == 0x3C ? PROTO_OK : PROTO_E_FIELD;
+}
+
+/* ---- chunk: {2: req_id, 3: status, 4: offset, 5: total, 6: data (bstr)} ---- */
+
+int proto_chunk_encode(const struct proto_chunk *m, uint8_t *buf, size_t cap, size_t *len)
+{
+    cbor_enc_t e;
+    if (m->len > PROTO_CHUNK_MAX || (m->status != PROTO_CHUNK_OK && m->len) ||
+        (m->status == PROTO_CHUNK_OK && (uint64_t)m->offset + m->len > m->total))
+        return PROTO_E_FIELD;
+    head(&e, buf, cap, 5, PROTO_CHUNK);
+    cbor_put_uint(&e, 2); cbor_put_uint(&e, m->req_id);
+    cbor_put_uint(&e, 3); cbor_put_int(&e, m->status);
+    cbor_put_uint(&e, 4); cbor_put_uint(&e, m->offset);
+    cbor_put_uint(&e, 5); cbor_put_uint(&e, m->total);
+    cbor_put_uint(&e, 6); cbor_put_bstr(&e, m->data, m->len);
+    return finish(&e, len);
+}
+
+int proto_chunk_decode(const uint8_t *buf, size_t len, struct proto_chunk *m)
+{
+    struct walk w;
+    uint64_t k;
+    unsigned seen = 0;
+    int rc = open_msg(&w, buf, len, PROTO_CHUNK);
+    memset(m, 0, sizeof(*m));
+    if (rc < 0)
+        return rc;
+    while ((rc = next_key(&w, &k)) == 0) {
+        if (k == 2)
+            rc = get_u32(&w.d, &m->req_id);
+        else if (k == 3)
+            rc = get_i32(&w.d, &m->status);
+        else if (k == 4)
+            rc = get_u32(&w.d, &m->offset);
+        else if (k == 5)
+            rc = get_u32(&w.d, &m->total);
+        else if (k == 6)
+            rc = cbor_get_bstr(&w.d, &m->data, &m->len) || m->len > PROTO_CHUNK_MAX
+                     ? PROTO_E_FIELD : 0;
+        else
+            return PROTO_E_ORDER;
+        if (rc)
+            return rc;
+        seen |= 1u << k;
+    }
+    if (rc < 0)
+        return rc;
+    if (seen != 0x7C)
+        return PROTO_E_FIELD;
+    /* bytes only with status 0, and never past the object's end */
+    if ((m->status != PROTO_CHUNK_OK && m->len) ||
+        (m->status == PROTO_CHUNK_OK && (uint64_t)m->offset + m->len > m->total))
+        return PROTO_E_FIELD;
+    return PROTO_OK;
 }

@@ -23,6 +23,7 @@
 #ifndef KEEL_PROTO_H
 #define KEEL_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,8 @@
 #define PROTO_MAX_CONFIG 16u      /* entries per config message */
 #define PROTO_MAX_SIZE 40960u     /* largest payload either side sends */
 #define PROTO_KEY_LOGS_DROPPED 64u /* hello / status: optional, skippable */
+#define PROTO_KEY_UPDATE 65u       /* hello / status: optional, skippable */
+#define PROTO_CHUNK_MAX 1024u      /* bytes of an object in one chunk */
 
 #define PROTO_OK 0
 #define PROTO_E_CBOR (-1)     /* malformed or non-deterministic CBOR */
@@ -54,7 +57,25 @@ enum proto_type {
     PROTO_CONFIG = 7,   /* down: config entries for the device */
     PROTO_COMMAND = 8,  /* down: a command for the app or the microvisor */
     PROTO_DEPLOY = 9,   /* down: install this app (updates over the air) */
+    PROTO_FETCH = 10,   /* up: send me bytes of an object (a manifest, a layer) */
+    PROTO_CHUNK = 11,   /* down: the answer to a fetch */
 };
+
+/* How a deployment goes on the device (a status's update report). */
+enum proto_ota_state {
+    PROTO_OTA_DOWNLOADING = 1, /* done of total bytes so far */
+    PROTO_OTA_DOWNLOADED = 2,  /* every byte in, hashes checked */
+    PROTO_OTA_ACTIVATED = 3,   /* installed; runs (on trial) after the restart */
+    PROTO_OTA_CONFIRMED = 4,   /* the new version passed its trial */
+    PROTO_OTA_REVERTED = 5,    /* it failed its trial; the old one runs (reason) */
+    PROTO_OTA_FAILED = 6,      /* refused or given up (reason) */
+};
+
+/* Chunk status: 0, or why there are no bytes. */
+#define PROTO_CHUNK_OK 0
+#define PROTO_CHUNK_UNKNOWN (-1)  /* no such object in a deployment to this device */
+#define PROTO_CHUNK_RANGE (-2)    /* offset at or past the object's end */
+#define PROTO_CHUNK_BUSY (-3)     /* the cloud cannot serve it now: ask again later */
 
 enum proto_update_status {
     PROTO_UPD_IDLE = 0, PROTO_UPD_DOWNLOADING = 1, PROTO_UPD_TRIAL = 2,
@@ -82,6 +103,15 @@ struct proto_status {
     /* log records the device's flash spool erased before they were
      * delivered, since it booted (key 64: older peers skip it) */
     uint32_t logs_dropped;
+    /* the deployment the device works on, or worked on last (key 65,
+     * [deployment_id, state, done, total, reason]; absent: has_update 0) */
+    bool has_update;
+    struct proto_ota_report {
+        uint64_t deployment_id;
+        uint32_t state;   /* enum proto_ota_state */
+        uint32_t done, total; /* bytes of the download */
+        int32_t reason;   /* 0, or the engine's / manifest's error code */
+    } update;
 };
 
 struct proto_log {
@@ -126,6 +156,25 @@ struct proto_deploy {
     uint32_t size;
 };
 
+/* An object is named by its SHA-256: the deployment's bundle hash names
+ * the bundle's signed manifest envelope, a layer's digest (from that
+ * manifest) the layer's bytes. */
+struct proto_fetch {
+    uint32_t req_id;              /* echoed by the chunk */
+    uint8_t sha256[32];
+    uint32_t offset;
+    uint32_t length;              /* 1..PROTO_CHUNK_MAX */
+};
+
+struct proto_chunk {
+    uint32_t req_id;
+    int32_t status;               /* PROTO_CHUNK_* */
+    uint32_t offset;
+    uint32_t total;               /* the object's size (0 with an error) */
+    const uint8_t *data;          /* into the payload; at most PROTO_CHUNK_MAX */
+    size_t len;
+};
+
 /* True when p[0..n) is well-formed UTF-8 (RFC 3629) holding no NUL. */
 int proto_utf8_valid(const char *p, size_t n);
 /* The length (1..4) of the well-formed, non-NUL character at p[0..n), or 0. */
@@ -151,5 +200,9 @@ int proto_command_encode(const struct proto_command *m, uint8_t *buf, size_t cap
 int proto_command_decode(const uint8_t *buf, size_t len, struct proto_command *m);
 int proto_deploy_encode(const struct proto_deploy *m, uint8_t *buf, size_t cap, size_t *len);
 int proto_deploy_decode(const uint8_t *buf, size_t len, struct proto_deploy *m);
+int proto_fetch_encode(const struct proto_fetch *m, uint8_t *buf, size_t cap, size_t *len);
+int proto_fetch_decode(const uint8_t *buf, size_t len, struct proto_fetch *m);
+int proto_chunk_encode(const struct proto_chunk *m, uint8_t *buf, size_t cap, size_t *len);
+int proto_chunk_decode(const uint8_t *buf, size_t len, struct proto_chunk *m);
 
 #endif /* KEEL_PROTO_H */

@@ -56,6 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct proto_config c;
     struct proto_command cm;
     struct proto_deploy dp, dp2;
+    struct proto_fetch fe, fe2;
+    struct proto_chunk ch, ch2;
     struct proto_ack a;
     struct proto_log_ack la;
     uint64_t t;
@@ -93,6 +95,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (proto_deploy_encode(&dp, out, sizeof(out), &n) || proto_deploy_decode(out, n, &dp2) ||
          memcmp(&dp, &dp2, sizeof(dp))))
         abort();
+    if (proto_fetch_decode(data, size, &fe) == PROTO_OK &&
+        (proto_fetch_encode(&fe, out, sizeof(out), &n) || proto_fetch_decode(out, n, &fe2) ||
+         memcmp(&fe, &fe2, sizeof(fe))))
+        abort();
+    if (proto_chunk_decode(data, size, &ch) == PROTO_OK) {
+        within(ch.data, ch.len, data, size);
+        if (ch.len > PROTO_CHUNK_MAX || (ch.status == PROTO_CHUNK_OK &&
+                                         (uint64_t)ch.offset + ch.len > ch.total))
+            abort();
+        if (proto_chunk_encode(&ch, out, sizeof(out), &n) || proto_chunk_decode(out, n, &ch2) ||
+            ch2.req_id != ch.req_id || ch2.status != ch.status || ch2.offset != ch.offset ||
+            ch2.total != ch.total || ch2.len != ch.len || memcmp(ch2.data, ch.data, ch.len))
+            abort();
+    }
     proto_ack_decode(data, size, &a);
     proto_log_ack_decode(data, size, &la);
     proto_time_decode(data, size, &t);

@@ -3,8 +3,8 @@
  * of a hello are the ones docs/protocol.md shows; every prefix of a valid
  * message is rejected; another version, another type, keys out of order,
  * unknown critical keys, missing fields and over-long arrays are rejected;
- * extension keys (64 and up) are skipped, except the one a decoder reads
- * (a hello's logs_dropped, 64), which must then be valid; text fields that are not
+ * extension keys (64 and up) are skipped, except the ones a decoder reads
+ * (a hello's logs_dropped 64 and update report 65), which must then be valid; text fields that are not
  * well-formed UTF-8 or hold NUL are refused (PROTO_E_TEXT).
  */
 #include <string.h>
@@ -53,11 +53,11 @@ static void test_status(void)
     memcpy(v2, doc, sizeof(doc));
     v2[0] = 0xA5;
     CHECK_EQ(proto_status_decode(PROTO_HELLO, v2, sizeof(doc) - 2, &d), PROTO_E_FIELD);
-    /* an extension key (65) with a nested value is skipped */
+    /* an extension key no decoder reads (66) with a nested value is skipped */
     uint8_t ext[sizeof(doc) + 5];
     memcpy(ext, doc, sizeof(doc));
     ext[0] = 0xA7;
-    memcpy(ext + sizeof(doc), (const uint8_t[]){0x18, 0x41, 0x82, 0x01, 0x02}, 5);
+    memcpy(ext + sizeof(doc), (const uint8_t[]){0x18, 0x42, 0x82, 0x01, 0x02}, 5);
     CHECK_EQ(proto_status_decode(PROTO_HELLO, ext, sizeof(ext), &d), PROTO_OK);
     CHECK_EQ(d.uptime_s, 1);
     CHECK_EQ(d.logs_dropped, 0);
@@ -72,11 +72,11 @@ static void test_status(void)
     big[0] = 0xA7;
     memcpy(big + sizeof(doc), (const uint8_t[]){0x18, 0x40, 0x1B, 0, 0, 0, 1, 0, 0, 0, 0}, 11);
     CHECK_EQ(proto_status_decode(PROTO_HELLO, big, sizeof(big), &d), PROTO_E_FIELD);
-    /* 64 then 65: both after the required keys, the unknown one skipped */
+    /* 64 then 66: both after the required keys, the unknown one skipped */
     uint8_t both[sizeof(doc) + 6];
     memcpy(both, doc, sizeof(doc));
     both[0] = 0xA8;
-    memcpy(both + sizeof(doc), (const uint8_t[]){0x18, 0x40, 0x02, 0x18, 0x41, 0x00}, 6);
+    memcpy(both + sizeof(doc), (const uint8_t[]){0x18, 0x40, 0x02, 0x18, 0x42, 0x00}, 6);
     CHECK_EQ(proto_status_decode(PROTO_HELLO, both, sizeof(both), &d), PROTO_OK);
     CHECK_EQ(d.logs_dropped, 2);
     /* trailing bytes */
@@ -241,11 +241,90 @@ static void test_utf8(void)
     CHECK(l->n == 1 && l->rec[0].text.n == 11);
 }
 
+/* Updates over the air: a status's report (key 65), fetch and chunk. */
+static void test_ota(void)
+{
+    struct proto_status s = {.app_version = 1u << 16, .mv_version = 1u << 16,
+                             .update_status = PROTO_UPD_DOWNLOADING, .uptime_s = 9,
+                             .has_update = true,
+                             .update = {.deployment_id = 42, .state = PROTO_OTA_DOWNLOADING,
+                                        .done = 1024, .total = 5616, .reason = 0}}, d;
+    size_t n;
+    CHECK_EQ(proto_status_encode(PROTO_STATUS, &s, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_status_decode(PROTO_STATUS, buf, n, &d), PROTO_OK);
+    CHECK(memcmp(&s, &d, sizeof(s)) == 0);
+    for (size_t k = 0; k < n; k++)
+        CHECK(proto_status_decode(PROTO_STATUS, buf, k, &d) != PROTO_OK);
+    s.update.state = PROTO_OTA_REVERTED;
+    s.update.reason = -8;
+    CHECK_EQ(proto_status_encode(PROTO_STATUS, &s, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_status_decode(PROTO_STATUS, buf, n, &d), PROTO_OK);
+    CHECK_EQ(d.update.reason, -8);
+    s.update.state = 7; /* no such state */
+    CHECK_EQ(proto_status_encode(PROTO_STATUS, &s, buf, sizeof(buf), &n), PROTO_E_FIELD);
+    s.update.state = PROTO_OTA_DOWNLOADING;
+    s.update.done = s.update.total + 1; /* more done than there is */
+    CHECK_EQ(proto_status_encode(PROTO_STATUS, &s, buf, sizeof(buf), &n), PROTO_E_FIELD);
+    /* the report decoded from bytes: state 0, a 4-element array, done > total */
+    static const uint8_t base[] = {0xA7, 0x00, 0x01, 0x01, 0x02, 0x02, 0x00, 0x03, 0x00,
+                                   0x04, 0x01, 0x05, 0x00, 0x18, 0x41};
+    uint8_t m[sizeof(base) + 8];
+    memcpy(m, base, sizeof(base));
+    memcpy(m + sizeof(base), (const uint8_t[]){0x85, 0x07, 0x01, 0x02, 0x03, 0x20}, 6);
+    CHECK_EQ(proto_status_decode(PROTO_STATUS, m, sizeof(base) + 6, &d), PROTO_OK);
+    CHECK(d.has_update && d.update.deployment_id == 7 && d.update.done == 2 &&
+          d.update.total == 3 && d.update.reason == -1);
+    m[sizeof(base) + 1 + 1] = 0x00; /* state 0 */
+    CHECK_EQ(proto_status_decode(PROTO_STATUS, m, sizeof(base) + 6, &d), PROTO_E_FIELD);
+    memcpy(m + sizeof(base), (const uint8_t[]){0x85, 0x07, 0x01, 0x04, 0x03, 0x20}, 6);
+    CHECK_EQ(proto_status_decode(PROTO_STATUS, m, sizeof(base) + 6, &d), PROTO_E_FIELD);
+    memcpy(m + sizeof(base), (const uint8_t[]){0x84, 0x07, 0x01, 0x02, 0x03}, 5);
+    CHECK_EQ(proto_status_decode(PROTO_STATUS, m, sizeof(base) + 5, &d), PROTO_E_FIELD);
+
+    struct proto_fetch f = {.req_id = 3, .offset = 4096, .length = PROTO_CHUNK_MAX}, f2;
+    memset(f.sha256, 0xAB, 32);
+    CHECK_EQ(proto_fetch_encode(&f, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_peek_type(buf, n), PROTO_FETCH);
+    CHECK_EQ(proto_fetch_decode(buf, n, &f2), PROTO_OK);
+    CHECK(memcmp(&f, &f2, sizeof(f)) == 0);
+    for (size_t k = 0; k < n; k++)
+        CHECK(proto_fetch_decode(buf, k, &f2) != PROTO_OK);
+    f.length = PROTO_CHUNK_MAX + 1;
+    CHECK_EQ(proto_fetch_encode(&f, buf, sizeof(buf), &n), PROTO_E_FIELD);
+    f.length = 0;
+    CHECK_EQ(proto_fetch_encode(&f, buf, sizeof(buf), &n), PROTO_E_FIELD);
+
+    static uint8_t data[PROTO_CHUNK_MAX + 1];
+    memset(data, 0x5A, sizeof(data));
+    struct proto_chunk c = {.req_id = 3, .status = PROTO_CHUNK_OK, .offset = 4096,
+                            .total = 5120, .data = data, .len = PROTO_CHUNK_MAX}, c2;
+    CHECK_EQ(proto_chunk_encode(&c, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_chunk_decode(buf, n, &c2), PROTO_OK);
+    CHECK(c2.req_id == 3 && c2.status == 0 && c2.offset == 4096 && c2.total == 5120 &&
+          c2.len == PROTO_CHUNK_MAX && memcmp(c2.data, data, c2.len) == 0);
+    CHECK(c2.data > buf && c2.data + c2.len <= buf + n); /* points into the payload */
+    for (size_t k = 0; k < n; k++)
+        CHECK(proto_chunk_decode(buf, k, &c2) != PROTO_OK);
+    c.total = 5119; /* past the end */
+    CHECK_EQ(proto_chunk_encode(&c, buf, sizeof(buf), &n), PROTO_E_FIELD);
+    c.total = 5120;
+    c.len = PROTO_CHUNK_MAX + 1;
+    CHECK_EQ(proto_chunk_encode(&c, buf, sizeof(buf), &n), PROTO_E_FIELD);
+    struct proto_chunk err = {.req_id = 4, .status = PROTO_CHUNK_UNKNOWN};
+    CHECK_EQ(proto_chunk_encode(&err, buf, sizeof(buf), &n), PROTO_OK);
+    CHECK_EQ(proto_chunk_decode(buf, n, &c2), PROTO_OK);
+    CHECK(c2.status == PROTO_CHUNK_UNKNOWN && c2.len == 0);
+    err.data = data;
+    err.len = 1; /* bytes with an error */
+    CHECK_EQ(proto_chunk_encode(&err, buf, sizeof(buf), &n), PROTO_E_FIELD);
+}
+
 int main(void)
 {
     test_utf8();
     test_status();
     test_logs();
     test_small();
+    test_ota();
     return keel_test_done("test_proto");
 }
