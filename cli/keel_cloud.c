@@ -152,6 +152,9 @@ static const struct col dev_cols[] = {{"id", "ID"}, {"name", "NAME"}, {"tags", "
                                       {"logs_dropped", "LOGS_LOST"}};
 static const struct col dep_cols[] = {{"id", "ID"}, {"app_id", "APP"}, {"device_id", "DEVICE"},
                                       {"tag", "TAG"}, {"state", "STATE"}};
+static const struct col dd_cols[] = {{"device_id", "DEVICE"}, {"state", "STATE"},
+                                     {"done", "DONE"}, {"total", "TOTAL"}, {"reason", "REASON"},
+                                     {"updated_ms", "UPDATED_MS"}};
 static const struct col cfg_cols[] = {{"key", "KEY"}, {"value", "VALUE"}};
 static const struct col sig_cols[] = {{"id", "ID"}, {"name", "NAME"}, {"kid", "KID"}};
 static const struct col sec_cols[] = {{"key", "KEY"}, {"updated_ms", "UPDATED_MS"}};
@@ -372,7 +375,23 @@ static int v_deployments(struct opts *o, const char *verb)
         char *id = kc_escape(o->words[0]);
         snprintf(path, sizeof(path), "/v1/deployments/%s", id);
         free(id);
-        return call_show(o, "GET", path, NULL, dep_cols, 5, false);
+        /* the deployment, then one line per target device */
+        json_t *res = NULL;
+        int rc = kc_call(&o->k, "GET", path, NULL, 0, NULL, false, &res);
+        if (rc == KC_EXIT_OK && res && !o->k.json) {
+            json_t *a = json_array();
+            json_array_append(a, res);
+            print_rows(o, a, dep_cols, 5);
+            json_decref(a);
+            json_t *devs = json_object_get(res, "devices");
+            if (json_array_size(devs)) {
+                putchar('\n');
+                print_rows(o, devs, dd_cols, 6);
+            }
+            json_decref(res);
+            return rc;
+        }
+        return show(o, rc, res, dep_cols, 5, false);
     }
     return usage_error("keel deployments list | show ID");
 }

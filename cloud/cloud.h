@@ -67,5 +67,9 @@ int cloud_http_start(struct cloud *c);
 void cloud_http_stop(struct cloud *c);
 int cloud_mqtt_start(struct cloud *c);
 void cloud_mqtt_stop(struct cloud *c);
+/* Publishes p[0..n) QoS 1 on devices/<device>/down/<kind> from any thread
+ * (the broker link's thread writes it). 0, or -1 without a broker link. */
+int cloud_mqtt_send(struct cloud *c, const char *device, const char *kind, const void *p,
+                    size_t n);
 
 #endif /* KEEL_CLOUD_H */

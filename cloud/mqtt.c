@@ -16,7 +16,11 @@
  * own thread with its own database connection, outside the HTTP pool,
  * readied for large transactions (store_tune_bulk). The pending records'
  * texts share one buffer, reused from flush to flush, so a record costs
- * no allocation of its own.
+ * no allocation of its own. Fetches, update reports and deployment acks
+ * go to ota.c. The client is marked threaded (mosquitto_threaded_set), so
+ * a publish from an HTTP thread (cloud_mqtt_send: a new deployment) is
+ * only queued and this thread writes it: one TLS connection is never
+ * written by two threads.
  */
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
@@ -28,6 +32,7 @@
 
 #include "broker.h"
 #include "cloud.h"
+#include "ota.h"
 #include "proto.h"
 
 #define ROWS_PER_INSERT 50
@@ -59,6 +64,7 @@ struct cloud_mqtt {
     char **revoked;
     size_t nrevoked;
     bool connected;
+    struct ota *ota;
 };
 
 static bool is_revoked(struct cloud_mqtt *q, const char *id)
@@ -95,6 +101,24 @@ static void publish(struct cloud_mqtt *q, const char *device, const char *kind, 
     char topic[96];
     snprintf(topic, sizeof(topic), "devices/%s/down/%s", device, kind);
     mosquitto_publish_v5(q->m, NULL, topic, (int)n, p, 1, false, NULL);
+}
+
+static void ota_send(void *ctx, const char *dev, const char *kind, const void *p, size_t n)
+{
+    publish(ctx, dev, kind, p, n);
+}
+
+int cloud_mqtt_send(struct cloud *c, const char *device, const char *kind, const void *p,
+                    size_t n)
+{
+    struct cloud_mqtt *q = c->mqtt;
+    char topic[96];
+    if (!q)
+        return -1;
+    snprintf(topic, sizeof(topic), "devices/%s/down/%s", device, kind);
+    return mosquitto_publish_v5(q->m, NULL, topic, (int)n, p, 1, false, NULL) == MOSQ_ERR_SUCCESS
+               ? 0
+               : -1;
 }
 
 /* Inserts rows[0..n) in multi-row statements; 0 or the first error. */
@@ -302,6 +326,8 @@ static void on_status(struct cloud_mqtt *q, const char *dev, uint32_t type, cons
                               "pc) DO NOTHING", f, 5, NULL))
             cloud_log("error", NULL, "device %s: fault: %s", dev, store_errmsg(q->db));
     }
+    if (s.has_update)
+        ota_on_report(q->db, dev, &s.update);
     if (type == PROTO_HELLO) {
         uint8_t buf[32];
         size_t len;
@@ -309,6 +335,9 @@ static void on_status(struct cloud_mqtt *q, const char *dev, uint32_t type, cons
             publish(q, dev, "time", buf, len);
         cloud_log("info", NULL, "device %s connected (app %u.%u.%u)", dev, s.app_version >> 24,
                   (s.app_version >> 16) & 0xFF, s.app_version & 0xFFFF);
+        /* deployments are pushed: one the device has not finished comes
+         * again with every hello (the broker's queue may have lost it) */
+        ota_on_hello(q->db, dev, ota_send, q);
     }
 }
 
@@ -344,14 +373,18 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
         on_status(q, dev, PROTO_HELLO, p, n);
     else if (!strcmp(kind, "status"))
         on_status(q, dev, PROTO_STATUS, p, n);
+    else if (!strcmp(kind, "fetch"))
+        ota_on_fetch(q->ota, q->db, dev, p, n, ota_send, q);
     else if (!strcmp(kind, "offline")) {
         struct store_val v[1] = {SV_TEXT(dev)};
         store_exec(q->db, "UPDATE devices SET online = 0 WHERE id = ?", v, 1, NULL);
     } else if (!strcmp(kind, "ack")) {
         struct proto_ack a;
-        if (proto_ack_decode(p, n, &a) == 0)
+        if (proto_ack_decode(p, n, &a) == 0) {
             cloud_log("info", NULL, "device %s acked message %llu: %d", dev,
                       (unsigned long long)a.msg_id, a.status);
+            ota_on_ack(q->db, dev, &a);
+        }
     }
 }
 
@@ -396,8 +429,13 @@ int cloud_mqtt_start(struct cloud *c)
     if (!q)
         return -1;
     q->c = c;
+    if (!(q->ota = ota_new())) {
+        free(q);
+        return -1;
+    }
     if (store_open(c->cfg.database, &q->db, err, sizeof(err)) != 0) {
         cloud_log("error", NULL, "broker link: %s", err);
+        ota_free(q->ota);
         free(q);
         return -1;
     }
@@ -406,7 +444,8 @@ int cloud_mqtt_start(struct cloud *c)
     mosquitto_lib_init();
     snprintf(id, sizeof(id), CLOUD_MQTT_USER "-%s", c->cfg.instance);
     q->m = mosquitto_new(id, true, q);
-    if (!q->m || mosquitto_int_option(q->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5) ||
+    if (!q->m || mosquitto_threaded_set(q->m, true) ||
+        mosquitto_int_option(q->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5) ||
         mosquitto_tls_set(q->m, c->cfg.mqtt_ca, NULL, c->cfg.mqtt_cert, c->cfg.mqtt_key, NULL) ||
         mosquitto_tls_opts_set(q->m, 1, "tlsv1.3", NULL)) {
         cloud_log("error", NULL, "broker link: cannot set up TLS with %s, %s", c->cfg.mqtt_cert,
@@ -426,6 +465,7 @@ fail:
     if (q->m)
         mosquitto_destroy(q->m);
     store_close(q->db);
+    ota_free(q->ota);
     free(q);
     return -1;
 }
@@ -445,6 +485,7 @@ void cloud_mqtt_stop(struct cloud *c)
     free(q->logs);
     free(q->texts);
     free(q->acks);
+    ota_free(q->ota);
     free(q);
     c->mqtt = NULL;
     mosquitto_lib_cleanup();

@@ -9,8 +9,13 @@
  * once it has seen mosquitto enforce the new file), so a 200 means the
  * broker denies the device, and answers 503 broker_not_updated when that
  * did not happen within broker_wait_ms (the revocation stays recorded and
- * is applied as soon as the broker can be told). Deployments are records
- * with a state here; the device side comes with updates over the air.
+ * is applied as soon as the broker can be told). A deployment gets one
+ * row per target device (deployment_devices: the device, or every
+ * unrevoked device with the tag when it is created), committed with it;
+ * an older unfinished deployment to one of those devices is superseded in
+ * the same transaction. Then the deployment message is published to each
+ * (the broker queues it for a device that is offline; ota.c sends it again
+ * on the device's next hello while its row is unfinished).
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +23,7 @@
 
 #include "api.h"
 #include "broker.h"
+#include "ota.h"
 
 #define DEV_COLS "id, name, tags, app_version, mv_version, update_status, uptime_s, online, " \
                  "first_seen_ms, last_seen_ms, revoked_ms, acl_applied_ms, logs_dropped"
@@ -284,6 +290,86 @@ static json_t *dep_json(const struct store_result *res, int i)
                      (json_int_t)store_cell_int(res, i, 6));
 }
 
+/* The per-device rows of deployment id, into o as "devices". */
+static int dep_devices(struct req *r, int64_t id, json_t *o)
+{
+    struct store_val v[1] = {SV_INT(id)};
+    struct store_result res;
+    int rc = store_exec(r->db, "SELECT device_id, state, done, total, reason, updated_ms FROM "
+                               "deployment_devices WHERE deployment_id = ? ORDER BY device_id",
+                        v, 1, &res);
+    if (rc)
+        return rc;
+    json_t *a = json_array();
+    for (int i = 0; i < res.nrows; i++)
+        json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "device_id",
+                                           store_cell(&res, i, 0), "state",
+                                           store_cell(&res, i, 1), "done",
+                                           (json_int_t)store_cell_int(&res, i, 2), "total",
+                                           (json_int_t)store_cell_int(&res, i, 3), "reason",
+                                           (json_int_t)store_cell_int(&res, i, 4), "updated_ms",
+                                           (json_int_t)store_cell_int(&res, i, 5)));
+    store_result_free(&res);
+    json_object_set_new(o, "devices", a);
+    return 0;
+}
+
+/* In one transaction: the deployment of app (hash, size) to dev or to
+ * every device with tag, its rows, older unfinished rows of those devices
+ * superseded. The new deployment's row in *res, its targets in *targets. */
+static int dep_insert(struct req *r, int64_t app, const char *dev, const char *tag,
+                      struct store_result *res, struct store_result *targets)
+{
+    int64_t now = cloud_now_ms();
+    struct store_val iv[6] = {SV_INT(r->account), SV_INT(app), SV_TEXT(dev), SV_TEXT(tag),
+                              SV_INT(now), SV_INT(now)};
+    char like[80];
+    snprintf(like, sizeof(like), "%%,%s,%%", tag ? tag : "");
+    struct store_val tv[2] = {SV_INT(r->account), dev ? SV_TEXT(dev) : SV_TEXT(like)};
+    bool have_res = false, have_targets = false;
+    int rc = store_begin(r->db);
+    if (!rc)
+        rc = store_exec(r->db, "INSERT INTO deployments (account_id, app_id, device_id, tag, "
+                               "state, created_ms, updated_ms) VALUES (?, ?, ?, ?, 'pending', "
+                               "?, ?) RETURNING " DEP_COLS, iv, 6, res);
+    have_res = !rc;
+    if (!rc)
+        rc = store_exec(r->db, dev ? "SELECT id FROM devices WHERE account_id = ? AND id = ?"
+                                   : "SELECT id FROM devices WHERE account_id = ? AND "
+                                     "revoked_ms IS NULL AND tags LIKE ? ORDER BY id",
+                        tv, 2, targets);
+    have_targets = !rc;
+    int64_t id = have_res ? store_cell_int(res, 0, 0) : 0;
+    for (int i = 0; !rc && i < targets->nrows; i++) {
+        const char *d = store_cell(targets, i, 0);
+        struct store_val sv[3] = {SV_INT(now), SV_TEXT(d), SV_INT(id)};
+        struct store_result old;
+        rc = store_exec(r->db, "UPDATE deployment_devices SET state = 'superseded', "
+                               "updated_ms = ? WHERE device_id = ? AND deployment_id <> ? AND "
+                               "state IN " OTA_UNFINISHED " RETURNING deployment_id", sv, 3,
+                        &old);
+        if (rc)
+            break;
+        for (int k = 0; !rc && k < old.nrows; k++)
+            rc = ota_derive(r->db, store_cell_int(&old, k, 0), now);
+        store_result_free(&old);
+        struct store_val dv[3] = {SV_INT(id), SV_TEXT(d), SV_INT(now)};
+        if (!rc)
+            rc = store_exec(r->db, "INSERT INTO deployment_devices (deployment_id, device_id, "
+                                   "state, updated_ms) VALUES (?, ?, 'pending', ?)", dv, 3, NULL);
+    }
+    if (!rc)
+        rc = store_commit(r->db);
+    if (rc) {
+        store_rollback(r->db);
+        if (have_res)
+            store_result_free(res);
+        if (have_targets)
+            store_result_free(targets);
+    }
+    return rc;
+}
+
 void api_deployments_list(struct req *r)
 {
     int64_t limit, after;
@@ -322,18 +408,22 @@ void api_deployments_create(struct req *r)
         /* replied */
     } else if (!dev == !tag) {
         api_error(r, 400, "field_invalid", "give exactly one of 'device_id' and 'tag'");
+    } else if (tag && strpbrk(tag, ",%_")) {
+        api_error(r, 400, "field_invalid", "'tag' must be 1..64 bytes without , %% or _");
     } else if (dev && !api_valid_device_id(dev)) {
         api_error(r, 400, "field_invalid", "'device_id' is UV and 32 hex digits");
     } else {
         struct store_val v[2] = {SV_INT(json_integer_value(ja)), SV_INT(r->account)};
-        rc = store_exec(r->db, "SELECT id FROM apps WHERE id = ? AND account_id = ?", v, 2, &res);
+        struct store_result app, targets;
+        rc = store_exec(r->db, "SELECT hash, size FROM apps WHERE id = ? AND account_id = ?", v,
+                        2, &app);
         if (rc) {
             api_store_error(r, rc);
             goto out;
         }
-        int n = res.nrows;
-        store_result_free(&res);
+        int n = app.nrows;
         if (!n) {
+            store_result_free(&app);
             api_error(r, 404, "not_found", "no such app");
             goto out;
         }
@@ -344,22 +434,42 @@ void api_deployments_create(struct req *r)
             n = rc ? 0 : res.nrows;
             store_result_free(&res);
             if (rc || !n) {
+                store_result_free(&app);
                 rc ? api_store_error(r, rc) : api_error(r, 404, "not_found", "no such device");
                 goto out;
             }
         }
-        int64_t now = cloud_now_ms();
-        struct store_val iv[6] = {SV_INT(r->account), SV_INT(json_integer_value(ja)),
-                                  SV_TEXT(dev), SV_TEXT(tag), SV_INT(now), SV_INT(now)};
-        rc = store_exec(r->db, "INSERT INTO deployments (account_id, app_id, device_id, tag, "
-                               "state, created_ms, updated_ms) VALUES (?, ?, ?, ?, 'pending', "
-                               "?, ?) RETURNING " DEP_COLS, iv, 6, &res);
+        rc = dep_insert(r, json_integer_value(ja), dev, tag, &res, &targets);
         if (rc) {
+            store_result_free(&app);
             api_store_error(r, rc);
             goto out;
         }
-        api_reply(r, 201, dep_json(&res, 0));
+        /* committed: now it goes out (a device that misses it gets it with
+         * its next hello) */
+        int64_t id = store_cell_int(&res, 0, 0);
+        uint8_t msg[128];
+        size_t len;
+        int sent = 0;
+        if (ota_deployment_message(id, store_cell(&app, 0, 0), store_cell_int(&app, 0, 1), msg,
+                                   sizeof(msg), &len) == 0)
+            for (int i = 0; i < targets.nrows; i++) {
+                const char *d = store_cell(&targets, i, 0);
+                if (cloud_mqtt_send(r->c, d, "deployment", msg, len) == 0) {
+                    struct store_val sv[3] = {SV_INT(cloud_now_ms()), SV_INT(id), SV_TEXT(d)};
+                    store_exec(r->db, "UPDATE deployment_devices SET sent_ms = ? WHERE "
+                                      "deployment_id = ? AND device_id = ?", sv, 3, NULL);
+                    sent++;
+                }
+            }
+        cloud_log("info", r->rid, "deployment %lld of app %lld: %d devices, message sent to %d",
+                  (long long)id, (long long)json_integer_value(ja), targets.nrows, sent);
+        json_t *out = dep_json(&res, 0);
+        rc = dep_devices(r, id, out);
+        rc ? (json_decref(out), api_store_error(r, rc)) : api_reply(r, 201, out);
         store_result_free(&res);
+        store_result_free(&targets);
+        store_result_free(&app);
     }
 out:
     json_decref(o);
@@ -376,9 +486,12 @@ void api_deployments_show(struct req *r)
                                "account_id = ?", v, 2, &res);
     if (rc)
         return api_store_error(r, rc);
-    if (res.nrows == 0)
+    if (res.nrows == 0) {
         api_error(r, 404, "not_found", "no such deployment");
-    else
-        api_reply(r, 200, dep_json(&res, 0));
+    } else {
+        json_t *out = dep_json(&res, 0);
+        rc = dep_devices(r, id, out);
+        rc ? (json_decref(out), api_store_error(r, rc)) : api_reply(r, 200, out);
+    }
     store_result_free(&res);
 }

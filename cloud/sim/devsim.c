@@ -9,6 +9,7 @@
  *   keel-devsim probe ...            (devsim_probe.c)
  *   keel-devsim raw ...              (devsim_raw.c: hostile payloads)
  *   keel-devsim hold ...             (devsim_hold.c: revoked while connected)
+ *   keel-devsim update | fetch ...   (devsim_update.c: updates over the air)
  *
  * IMPLEMENTATION NOTES
  * Each simulated device is a real MQTT 5 client over TLS 1.3 with its own
@@ -361,7 +362,11 @@ int main(int argc, char **argv)
         return devsim_raw(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "hold"))
         return devsim_hold(argc - 1, argv + 1);
-    fprintf(stderr, "usage: keel-devsim certs|run|probe|raw|hold ... (see cloud/sim/devsim.c)\n"
+    if (argc >= 2 && !strcmp(argv[1], "update"))
+        return devsim_update(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "fetch"))
+        return devsim_fetch(argc - 1, argv + 1);
+    fprintf(stderr, "usage: keel-devsim certs|run|probe|raw|hold|update|fetch ... (see cloud/sim/devsim.c)\n"
                     "exit codes: 0 ok, 1 failure, 2 usage\n");
     return 2;
 }

@@ -14,6 +14,11 @@ int devsim_hold(int argc, char **argv);
 /* keel-devsim raw: publishes caller-made payloads, prints the log acks. */
 int devsim_raw(int argc, char **argv);
 
+/* keel-devsim update: a device taking an update over the air. */
+int devsim_update(int argc, char **argv);
+/* keel-devsim fetch: single fetches, their chunks printed. */
+int devsim_fetch(int argc, char **argv);
+
 /* The device id in a certificate file (its CN), into id[35]. 0 or -1. */
 int devsim_cert_id(const char *cert_path, char id[35]);
 /* A connected MQTT 5 client with cert/key for device id (its will goes to

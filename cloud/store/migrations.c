@@ -51,6 +51,12 @@ const struct store_migration store_migrations[] = {
      "ALTER TABLE devices ADD COLUMN acl_applied_ms BIGINT;"},
     {8, "log records a device lost (its flash spool full), since it booted",
      "ALTER TABLE devices ADD COLUMN logs_dropped BIGINT;"},
+    {9, "updates over the air: each target device's state in a deployment",
+     "CREATE TABLE deployment_devices (deployment_id BIGINT NOT NULL REFERENCES deployments(id),"
+     " device_id TEXT NOT NULL, state TEXT NOT NULL, done BIGINT NOT NULL DEFAULT 0,"
+     " total BIGINT NOT NULL DEFAULT 0, reason BIGINT NOT NULL DEFAULT 0, sent_ms BIGINT,"
+     " updated_ms BIGINT NOT NULL, PRIMARY KEY (deployment_id, device_id));"
+     "CREATE INDEX deployment_devices_device ON deployment_devices (device_id, deployment_id);"},
 };
 
 const int store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

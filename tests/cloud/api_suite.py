@@ -496,7 +496,7 @@ try:
 
     # ---- migrations ------------------------------------------------------------------------
     env = dict(os.environ, KEEL_CLOUD_DATABASE=inst.database)
-    last = "migration 8"  # cloud/store/migrations.c's newest
+    last = "migration 9"  # cloud/store/migrations.c's newest
     for n in range(2):
         p = subprocess.run([CLOUD, "migrate", inst.dir], capture_output=True, text=True, env=env)
         if p.returncode != 0 or last not in p.stdout:
