@@ -110,6 +110,18 @@ def show(dep_id):
     return js
 
 
+def settled(dep_id, dev, state):
+    """The deployment once dev's row is in state (the device's last report
+    is PUBACKed by the broker before keel-cloud has stored it), or as it is
+    after 10 s."""
+    for _ in range(100):
+        js = show(dep_id)
+        if any(d["device_id"] == dev and d["state"] == state for d in js["devices"]):
+            return js
+        time.sleep(0.1)
+    return js
+
+
 def row(js, dev):
     r = [d for d in js["devices"] if d["device_id"] == dev]
     if len(r) != 1:
@@ -162,7 +174,7 @@ try:
         fail(f"device A's update: {out}")
     m = re.search(r"layer 0: (\d+) bytes, SHA-256 ([0-9a-f]{64}) matches", out)
     layer_size, layer = int(m.group(1)), m.group(2)
-    js = show(dep["id"])
+    js = settled(dep["id"], A, "confirmed")
     r = row(js, A)
     if js["state"] != "succeeded" or r["state"] != "confirmed" or r["done"] != r["total"] or \
             r["total"] <= 5000 or r["reason"] != 0:
@@ -187,7 +199,8 @@ try:
         fail(f"tag deployment's devices: {dep3}")
     for p in ps:
         finish(p)
-    js = show(dep3["id"])
+    for d in (T1, T2, T3):
+        js = settled(dep3["id"], d, "confirmed")
     if js["state"] != "succeeded" or any(d["state"] != "confirmed" or d["done"] != d["total"]
                                          for d in js["devices"]):
         fail(f"tag deployment: {js}")
@@ -256,11 +269,11 @@ try:
     # ---- pushed on hello: B was away when its deployment was made -------------------------
     before = cloud_log().count(f"device {B}: deployment {depb['id']} sent again (hello)")
     out = update(1, "--stop-after", "2048", want=3)
-    r = row(show(depb["id"]), B)
+    r = row(settled(depb["id"], B, "downloading"), B)
     if r["state"] != "downloading" or not 0 < r["done"] < r["total"]:
         fail(f"B after a cut download: {r}\n{out}")
     out = update(1)
-    js = show(depb["id"])
+    js = settled(depb["id"], B, "confirmed")
     r = row(js, B)
     after = cloud_log().count(f"device {B}: deployment {depb['id']} sent again (hello)")
     if r["state"] != "confirmed" or r["done"] != r["total"] or js["state"] != "succeeded" or \
@@ -274,14 +287,14 @@ try:
     p = update_bg(0, "--fail-at", "activated", "--reason", "-7")
     depr = deploy({"device_id": A})
     finish(p)
-    js = show(depr["id"])
+    js = settled(depr["id"], A, "reverted")
     r = row(js, A)
     if r["state"] != "reverted" or r["reason"] != -7 or js["state"] != "failed":
         fail(f"a reverted update: {js}")
     p = update_bg(2, "--fail-at", "downloaded", "--reason", "-5")
     depf = deploy({"device_id": T1})
     finish(p)
-    js = show(depf["id"])
+    js = settled(depf["id"], T1, "failed")
     r = row(js, T1)
     if r["state"] != "failed" or r["reason"] != -5 or js["state"] != "failed":
         fail(f"a failed update: {js}")
@@ -297,7 +310,7 @@ try:
     out = update(6)
     if f"deployment {new['id']} " not in out or f"deployment {old['id']} " in out:
         fail(f"S got another deployment than the newest: {out}")
-    if show(new["id"])["state"] != "succeeded":
+    if settled(new["id"], S, "confirmed")["state"] != "succeeded":
         fail(f"the newer deployment: {show(new['id'])}")
     ok("a newer deployment supersedes the unfinished older one; the device gets only the newer")
 
