@@ -503,7 +503,8 @@ try:
             fail(f"migrate: {p.stdout}{p.stderr}")
     ok(f"keel-cloud migrate: idempotent at {last}")
     # an older database (as before migration 6) is upgraded in place
-    undo = ("DROP TABLE faults; ALTER TABLE devices DROP COLUMN acl_applied_ms; "
+    undo = ("DROP TABLE deployment_devices; "
+            "DROP TABLE faults; ALTER TABLE devices DROP COLUMN acl_applied_ms; "
             "ALTER TABLE devices DROP COLUMN logs_dropped; "
             "DELETE FROM schema_migrations WHERE number >= 6;")
     if pg:
