@@ -137,25 +137,32 @@ void ota_on_report(struct store *db, const char *dev, const struct proto_ota_rep
     struct store_result res;
     /* a finished row stays as it is: a device repeats its last report in
      * every hello and status, and a superseded deployment is over; the same
-     * report again changes nothing (not even updated_ms) */
-    int rc = store_exec(db, "UPDATE deployment_devices SET state = ?, done = ?, total = ?, "
+     * report again changes nothing (not even updated_ms). The row and the
+     * deployment's state change in one transaction, so no reader sees one
+     * without the other. */
+    int rc = store_begin(db);
+    if (!rc)
+        rc = store_exec(db, "UPDATE deployment_devices SET state = ?, done = ?, total = ?, "
                             "reason = ?, updated_ms = ? WHERE deployment_id = ? AND "
                             "device_id = ? AND state IN " OTA_UNFINISHED " AND NOT (state = ? "
                             "AND done = ? AND total = ? AND reason = ?)", v, 11, &res);
+    int64_t changed = 0;
+    if (!rc) {
+        changed = res.changes;
+        store_result_free(&res);
+    }
+    if (!rc && changed)
+        rc = ota_derive(db, (int64_t)u->deployment_id, now);
+    if (!rc)
+        rc = store_commit(db);
     if (rc) {
         cloud_log("error", NULL, "device %s: update report: %s", dev, store_errmsg(db));
+        store_rollback(db);
         return;
     }
-    int64_t changed = res.changes;
-    store_result_free(&res);
-    if (!changed)
-        return;
-    if (u->state >= PROTO_OTA_CONFIRMED || u->state == PROTO_OTA_DOWNLOADED)
+    if (changed && (u->state >= PROTO_OTA_CONFIRMED || u->state == PROTO_OTA_DOWNLOADED))
         cloud_log("info", NULL, "device %s: deployment %llu %s (reason %d)", dev,
-                  (unsigned long long)u->deployment_id, state_names[u->state], (int)u->reason);
-    if (ota_derive(db, (int64_t)u->deployment_id, now))
-        cloud_log("error", NULL, "deployment %llu: %s", (unsigned long long)u->deployment_id,
-                  store_errmsg(db));
+                  (unsigned long long)u->deployment_id, st, (int)u->reason);
 }
 
 void ota_on_ack(struct store *db, const char *dev, const struct proto_ack *a)
@@ -167,20 +174,30 @@ void ota_on_ack(struct store *db, const char *dev, const struct proto_ack *a)
                              SV_TEXT(dev)};
     struct store_result res;
     /* a refusal (negative status) fails the device's row with that reason */
-    int rc = a->status < 0
-                 ? store_exec(db, "UPDATE deployment_devices SET state = 'failed', reason = ?, "
-                                  "updated_ms = ? WHERE deployment_id = ? AND device_id = ? AND "
-                                  "state IN " OTA_UNFINISHED, v, 4, &res)
-                 : store_exec(db, "UPDATE deployment_devices SET state = 'accepted', "
-                                  "updated_ms = ? WHERE deployment_id = ? AND device_id = ? AND "
-                                  "state = 'pending'", v + 1, 3, &res);
+    int rc = store_begin(db);
     if (rc)
         return;
-    int64_t changed = res.changes;
-    store_result_free(&res);
-    if (changed && ota_derive(db, (int64_t)a->msg_id, now))
-        cloud_log("error", NULL, "deployment %llu: %s", (unsigned long long)a->msg_id,
-                  store_errmsg(db));
+    rc = a->status < 0
+             ? store_exec(db, "UPDATE deployment_devices SET state = 'failed', reason = ?, "
+                              "updated_ms = ? WHERE deployment_id = ? AND device_id = ? AND "
+                              "state IN " OTA_UNFINISHED, v, 4, &res)
+             : store_exec(db, "UPDATE deployment_devices SET state = 'accepted', "
+                              "updated_ms = ? WHERE deployment_id = ? AND device_id = ? AND "
+                              "state = 'pending'", v + 1, 3, &res);
+    int64_t changed = 0;
+    if (!rc) {
+        changed = res.changes;
+        store_result_free(&res);
+    }
+    if (!rc && changed)
+        rc = ota_derive(db, (int64_t)a->msg_id, now);
+    if (!rc)
+        rc = store_commit(db);
+    if (rc) {
+        cloud_log("error", NULL, "device %s: ack of deployment %llu: %s", dev,
+                  (unsigned long long)a->msg_id, store_errmsg(db));
+        store_rollback(db);
+    }
 }
 
 void ota_on_hello(struct store *db, const char *dev, ota_send_fn send, void *ctx)
