@@ -122,7 +122,8 @@ static int write_broker_conf(const char *dir, int port, int cloud_port)
             "allow_anonymous false\n"
             "acl_file %s\n"
             "max_packet_size 65536\n"
-            "max_queued_messages 10000\n",
+            "max_queued_messages 10000\n"
+            "set_tcp_nodelay true\n",
             pw ? pw->pw_name : "root", dir, acl);
     /* device port 0: an instance without a broker, no listener at all */
     if (port)

@@ -446,6 +446,7 @@ int cloud_mqtt_start(struct cloud *c)
     q->m = mosquitto_new(id, true, q);
     if (!q->m || mosquitto_threaded_set(q->m, true) ||
         mosquitto_int_option(q->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5) ||
+        mosquitto_int_option(q->m, MOSQ_OPT_TCP_NODELAY, 1) ||
         mosquitto_tls_set(q->m, c->cfg.mqtt_ca, NULL, c->cfg.mqtt_cert, c->cfg.mqtt_key, NULL) ||
         mosquitto_tls_opts_set(q->m, 1, "tlsv1.3", NULL)) {
         cloud_log("error", NULL, "broker link: cannot set up TLS with %s, %s", c->cfg.mqtt_cert,

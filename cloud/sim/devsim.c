@@ -207,6 +207,7 @@ struct mosquitto *devsim_connect(const char *host, int port, const char *ca, con
     *refused = false;
     struct mosquitto *m = mosquitto_new(cid, true, obj);
     if (!m || mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5) ||
+        mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1) ||
         mosquitto_tls_set(m, ca, NULL, cert, key, NULL) ||
         mosquitto_tls_opts_set(m, 1, "tlsv1.3", NULL) ||
         mosquitto_will_set_v5(m, will, 0, NULL, 1, false, NULL)) {

@@ -61,6 +61,7 @@ struct dev {
     bool req_used[MAX_WINDOW];
     int32_t error;       /* a chunk's status other than 0 and busy */
     uint32_t busy;
+    int64_t quiet_until; /* after a busy answer: no new request before */
     /* keel-devsim fetch */
     bool print_chunks;
     int chunks_seen;
@@ -108,8 +109,9 @@ static void on_chunk(struct dev *d, const struct proto_chunk *c)
         return; /* an answer to a request already given up: asked again since */
     uint32_t k = d->req_chunk[slot];
     d->req_used[slot] = false;
-    if (c->status == PROTO_CHUNK_BUSY) {
+    if (c->status == PROTO_CHUNK_BUSY) { /* ask again, after a pause */
         d->busy++;
+        d->quiet_until = mono_ms() + 10;
         if (d->chunk_state)
             d->chunk_state[k] = 0;
         return;
@@ -262,7 +264,7 @@ static int fetch_object(struct mosquitto *m, struct dev *d, const uint8_t sha[32
         for (int i = 0; i < MAX_WINDOW; i++)
             inflight += d->req_used[i];
         if (!d->total) {
-            if (!inflight) { /* the first chunk, which tells the size */
+            if (!inflight && now >= d->quiet_until) { /* the first chunk: it tells the size */
                 d->req_used[0] = true;
                 d->req_chunk[0] = 0;
                 d->req_id[0] = next_req++;
@@ -280,7 +282,8 @@ static int fetch_object(struct mosquitto *m, struct dev *d, const uint8_t sha[32
                 return 0;
             if (stop_after && *got >= stop_after)
                 return 1;
-            for (uint32_t k = 0; k < d->nchunks && inflight < window; k++) {
+            for (uint32_t k = 0; k < d->nchunks && inflight < window && now >= d->quiet_until;
+                 k++) {
                 if (d->chunk_state[k])
                     continue;
                 int slot = 0;
@@ -298,7 +301,7 @@ static int fetch_object(struct mosquitto *m, struct dev *d, const uint8_t sha[32
                 inflight++;
             }
         }
-        mosquitto_loop(m, d->busy ? 20 : 5, 1);
+        mosquitto_loop(m, 5, 1);
     }
     return -103; /* timed out */
 }
@@ -449,6 +452,7 @@ int devsim_update(int argc, char **argv)
 
     /* the manifest envelope, named by the bundle hash */
     uint32_t got = 0;
+    int64_t t0 = mono_ms();
     int f = fetch_object(m, &d, dep.sha256, window, deadline, &got, (uint32_t)stop_after);
     if (f == 1)
         goto stopped;
@@ -506,6 +510,7 @@ int devsim_update(int argc, char **argv)
         printf("layer %u: %u bytes, SHA-256 %s matches\n", i, l->size, hex);
         report(m, &d, PROTO_STATUS, PROTO_OTA_DOWNLOADING, got, total, 0);
     }
+    int64_t t_dl = mono_ms();
     if (fail_state == PROTO_OTA_DOWNLOADING || fail_state == PROTO_OTA_DOWNLOADED) {
         report(m, &d, PROTO_STATUS, PROTO_OTA_FAILED, got, total, reason);
         printf("reported failed after the download (reason %d)\n", reason);
@@ -526,8 +531,8 @@ int devsim_update(int argc, char **argv)
         }
         pump(m, 100);
     }
-    printf("update done: %u bytes in %u chunks or fewer, %u busy answers\n", got,
-           (got + PROTO_CHUNK_MAX - 1) / PROTO_CHUNK_MAX + msg.u.image.n_layers, d.busy);
+    printf("update done: %u bytes downloaded in %lld ms, %u busy answers\n", got,
+           (long long)(t_dl - t0), d.busy);
     rc = 0;
     goto out;
 stopped:
