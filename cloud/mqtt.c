@@ -477,6 +477,9 @@ void cloud_mqtt_stop(struct cloud *c)
     if (!q)
         return;
     pthread_join(q->thread, NULL);
+    /* marked threaded, libmosquitto would cancel the thread that created
+     * the client when another destroys it: it is ours again now */
+    mosquitto_threaded_set(q->m, false);
     mosquitto_disconnect(q->m);
     mosquitto_destroy(q->m);
     store_close(q->db);
