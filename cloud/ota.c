@@ -111,6 +111,27 @@ int ota_derive(struct store *db, int64_t id, int64_t now_ms)
                           "state <> ?", u, 4, NULL);
 }
 
+int ota_add_device(struct store *db, int64_t id, const char *dev, int64_t now_ms)
+{
+    struct store_val sv[3] = {SV_INT(now_ms), SV_TEXT(dev), SV_INT(id)};
+    struct store_result old;
+    int rc = store_exec(db, "UPDATE deployment_devices SET state = 'superseded', updated_ms = ? "
+                            "WHERE device_id = ? AND deployment_id <> ? AND state IN "
+                            OTA_UNFINISHED " RETURNING deployment_id", sv, 3, &old);
+    if (rc)
+        return rc;
+    for (int k = 0; !rc && k < old.nrows; k++)
+        rc = ota_derive(db, store_cell_int(&old, k, 0), now_ms);
+    store_result_free(&old);
+    struct store_val dv[3] = {SV_INT(id), SV_TEXT(dev), SV_INT(now_ms)};
+    if (!rc)
+        rc = store_exec(db, "INSERT INTO deployment_devices (deployment_id, device_id, state, "
+                            "updated_ms) VALUES (?, ?, 'pending', ?)", dv, 3, NULL);
+    if (!rc)
+        rc = ota_derive(db, id, now_ms);
+    return rc;
+}
+
 int ota_deployment_message(int64_t id, const char *hash_hex, int64_t size, uint8_t *buf,
                            size_t cap, size_t *len)
 {

@@ -55,6 +55,10 @@ void ota_on_ack(struct store *db, const char *dev, const struct proto_ack *a);
 /* dev said hello: the newest unfinished deployment to it goes out again. */
 void ota_on_hello(struct store *db, const char *dev, ota_send_fn send, void *ctx);
 
+/* Makes device dev a target of deployment id (a pending row), superseding
+ * its unfinished rows of other deployments; inside the caller's
+ * transaction. 0 or a STORE_E_*. */
+int ota_add_device(struct store *db, int64_t id, const char *dev, int64_t now_ms);
 /* Recomputes deployments.state of deployment id from its rows (the rule
  * in docs/fota.md). 0 or a STORE_E_*. */
 int ota_derive(struct store *db, int64_t id, int64_t now_ms);

@@ -174,6 +174,51 @@ out:
     json_decref(o);
 }
 
+/* A device given a tag while a deployment to that tag is pending or in
+ * progress joins it, unless the device already has a deployment as new:
+ * of the deployments its new tags (those not in old_tags, ",a,b,") have,
+ * the newest. Inside the caller's transaction; the deployment joined (0:
+ * none) in *joined, its message in msg[0..*len). 0 or a STORE_E_*. */
+static int dep_join(struct req *r, const char *dev, const char *old_tags, json_t *jt,
+                    int64_t *joined, uint8_t *msg, size_t cap, size_t *len)
+{
+    size_t i;
+    json_t *t;
+    int64_t best = 0;
+    char hash[65] = "";
+    int64_t size = 0;
+    *joined = 0;
+    json_array_foreach(jt, i, t) {
+        char with[80];
+        snprintf(with, sizeof(with), ",%s,", json_string_value(t));
+        if (strstr(old_tags, with))
+            continue;
+        struct store_val v[4] = {SV_INT(r->account), SV_TEXT(json_string_value(t)),
+                                 SV_TEXT(dev), SV_INT(best)};
+        struct store_result res;
+        int rc = store_exec(r->db, "SELECT d.id, a.hash, a.size FROM deployments d JOIN apps a "
+                                   "ON a.id = d.app_id WHERE d.account_id = ? AND d.tag = ? AND "
+                                   "d.state IN ('pending', 'in_progress') AND d.id > COALESCE("
+                                   "(SELECT MAX(deployment_id) FROM deployment_devices WHERE "
+                                   "device_id = ?), 0) AND d.id > ? ORDER BY d.id DESC LIMIT 1",
+                            v, 4, &res);
+        if (rc)
+            return rc;
+        if (res.nrows == 1) {
+            best = store_cell_int(&res, 0, 0);
+            snprintf(hash, sizeof(hash), "%s", store_cell(&res, 0, 1));
+            size = store_cell_int(&res, 0, 2);
+        }
+        store_result_free(&res);
+    }
+    if (!best)
+        return 0;
+    int rc = ota_add_device(r->db, best, dev, cloud_now_ms());
+    if (!rc && ota_deployment_message(best, hash, size, msg, cap, len) == 0)
+        *joined = best;
+    return rc;
+}
+
 void api_devices_update(struct req *r)
 {
     struct store_result res;
@@ -205,14 +250,32 @@ void api_devices_update(struct req *r)
     }
     if (!device_get(r, &res))
         goto out;
+    char old_tags[1100];
+    snprintf(old_tags, sizeof(old_tags), "%s", store_cell(&res, 0, 2));
+    bool revoked = store_cell(&res, 0, 10) != NULL;
     store_result_free(&res);
     struct store_val v[4] = {SV_TEXT(name), SV_TEXT(jt ? tags : NULL), SV_TEXT(r->params[0]),
                              SV_INT(r->account)};
-    int rc = store_exec(r->db, "UPDATE devices SET name = COALESCE(?, name), tags = "
+    int64_t joined = 0;
+    uint8_t msg[128];
+    size_t len = 0;
+    int rc = store_begin(r->db);
+    if (!rc)
+        rc = store_exec(r->db, "UPDATE devices SET name = COALESCE(?, name), tags = "
                                "COALESCE(?, tags) WHERE id = ? AND account_id = ?", v, 4, NULL);
+    if (!rc && jt && !revoked)
+        rc = dep_join(r, r->params[0], old_tags, jt, &joined, msg, sizeof(msg), &len);
+    if (!rc)
+        rc = store_commit(r->db);
     if (rc) {
+        store_rollback(r->db);
         api_store_error(r, rc);
         goto out;
+    }
+    if (joined) {
+        int sent = cloud_mqtt_send(r->c, r->params[0], "deployment", msg, len) == 0;
+        cloud_log("info", r->rid, "device %s joined deployment %lld (its tag); message %s",
+                  r->params[0], (long long)joined, sent ? "sent" : "not sent (no broker link)");
     }
     if (device_get(r, &res)) {
         api_reply(r, 200, api_device_json(&res, 0));
@@ -340,24 +403,8 @@ static int dep_insert(struct req *r, int64_t app, const char *dev, const char *t
                         tv, 2, targets);
     have_targets = !rc;
     int64_t id = have_res ? store_cell_int(res, 0, 0) : 0;
-    for (int i = 0; !rc && i < targets->nrows; i++) {
-        const char *d = store_cell(targets, i, 0);
-        struct store_val sv[3] = {SV_INT(now), SV_TEXT(d), SV_INT(id)};
-        struct store_result old;
-        rc = store_exec(r->db, "UPDATE deployment_devices SET state = 'superseded', "
-                               "updated_ms = ? WHERE device_id = ? AND deployment_id <> ? AND "
-                               "state IN " OTA_UNFINISHED " RETURNING deployment_id", sv, 3,
-                        &old);
-        if (rc)
-            break;
-        for (int k = 0; !rc && k < old.nrows; k++)
-            rc = ota_derive(r->db, store_cell_int(&old, k, 0), now);
-        store_result_free(&old);
-        struct store_val dv[3] = {SV_INT(id), SV_TEXT(d), SV_INT(now)};
-        if (!rc)
-            rc = store_exec(r->db, "INSERT INTO deployment_devices (deployment_id, device_id, "
-                                   "state, updated_ms) VALUES (?, ?, 'pending', ?)", dv, 3, NULL);
-    }
+    for (int i = 0; !rc && i < targets->nrows; i++)
+        rc = ota_add_device(r->db, id, store_cell(targets, i, 0), now);
     if (!rc)
         rc = store_commit(r->db);
     if (rc) {

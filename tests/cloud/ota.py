@@ -17,7 +17,8 @@ protocol (docs/fota.md). Checked:
   a download cut short is finished by the next session (the message comes
   again on that hello);
 - reverted and failed reports show in the API with their reasons and fail
-  the deployment; a newer deployment supersedes an unfinished older one.
+  the deployment; a newer deployment supersedes an unfinished older one;
+- a device tagged while a deployment to the tag is pending joins it.
 
     ota.py CLOUD KEEL DEVSIM sqlite|postgres
 """
@@ -313,6 +314,26 @@ try:
     if settled(new["id"], S, "confirmed")["state"] != "succeeded":
         fail(f"the newer deployment: {show(new['id'])}")
     ok("a newer deployment supersedes the unfinished older one; the device gets only the newer")
+
+    # ---- a device that joins a tag during a deployment to it is included ---------------
+    depl = deploy({"tag": "late"})
+    if depl["devices"] != [] or depl["state"] != "pending":
+        fail(f"a deployment to a tag nobody has: {depl}")
+    p = update_bg(6)
+    st, js, _ = call("PATCH", f"/v1/devices/{S}", {"tags": ["late"]})
+    if st != 200:
+        fail(f"tagging S: {st} {js}")
+    out = finish(p)
+    if f"deployment {depl['id']} " not in out:
+        fail(f"S did not get the tag's deployment: {out}")
+    js = settled(depl["id"], S, "confirmed")
+    if [d["device_id"] for d in js["devices"]] != [S] or js["state"] != "succeeded":
+        fail(f"the tag deployment after S joined: {js}")
+    st, js, _ = call("PATCH", f"/v1/devices/{S}", {"tags": ["late", "x"]})
+    if st != 200 or len(show(depl["id"])["devices"]) != 1:
+        fail("tagging again added a second row")
+    ok("a device tagged while a deployment to the tag was pending joined it (pushed at once) "
+       "and confirmed; tagging again changes nothing")
 
     # ---- a figure: one device's download of a 128 KiB app through keel-cloud -------------
     big = bytes((i * 13 + 5) & 0xFF for i in range(128 * 1024))
