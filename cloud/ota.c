@@ -80,7 +80,14 @@ int ota_derive(struct store *db, int64_t id, int64_t now_ms)
 {
     struct store_val v[1] = {SV_INT(id)};
     struct store_result res;
-    int rc = store_exec(db, "SELECT state, COUNT(*) FROM deployment_devices WHERE "
+    /* first the deployment's row lock (PostgreSQL; SQLite has one writer
+     * anyway): two instances storing two devices' reports of one deployment
+     * at once would each count without the other's row and leave a stale
+     * state; so the second waits, and its count (a new statement) sees the
+     * first's committed row */
+    int rc = store_exec(db, "UPDATE deployments SET state = state WHERE id = ?", v, 1, NULL);
+    if (!rc)
+        rc = store_exec(db, "SELECT state, COUNT(*) FROM deployment_devices WHERE "
                             "deployment_id = ? GROUP BY state", v, 1, &res);
     if (rc)
         return rc;
