@@ -299,8 +299,19 @@ try:
     r = row(js, T1)
     if r["state"] != "failed" or r["reason"] != -5 or js["state"] != "failed":
         fail(f"a failed update: {js}")
-    ok("reverted (reason -7) and failed (reason -5) reports shown per device; the "
-       "deployments failed")
+
+    # a device refusing the deployment message (a negative ack) fails its row with that status
+    depn = deploy({"device_id": T2})
+    ack = b"\xa4\x00\x01\x01\x04\x02" + (bytes([depn["id"]]) if depn["id"] < 24 else bytes([0x18, depn["id"]])) + b"\x03\x28"  # status -9
+    open(j("nack"), "wb").write(ack)
+    p = subprocess.run([DEVSIM, "raw", *dev_args(3), "--wait", "300", f"ack={j('nack')}"],
+                       capture_output=True, text=True, timeout=60)
+    js = settled(depn["id"], T2, "failed")
+    r = row(js, T2)
+    if p.returncode != 0 or r["state"] != "failed" or r["reason"] != -9 or js["state"] != "failed":
+        fail(f"a refused deployment message: {js} {p.stdout}{p.stderr}")
+    ok("reverted (reason -7) and failed (reason -5) reports, and a deployment message refused "
+       "(ack -9), shown per device with their reasons; the deployments failed")
 
     # ---- a newer deployment supersedes an unfinished one -----------------------------------
     old = deploy({"device_id": S})
