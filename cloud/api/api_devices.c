@@ -15,7 +15,9 @@
  * an older unfinished deployment to one of those devices is superseded in
  * the same transaction. Then the deployment message is published to each
  * (the broker queues it for a device that is offline; ota.c sends it again
- * on the device's next hello while its row is unfinished).
+ * on the device's next hello while its row is unfinished). A device given
+ * a tag joins the newest pending or in-progress deployment to it, in the
+ * transaction that tags it (dep_join; docs/fota.md).
  */
 #include <stdio.h>
 #include <string.h>
