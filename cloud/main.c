@@ -20,9 +20,7 @@
 #include "broker.h"
 #include "cloud.h"
 
-static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int sig) { stop_signal = sig; }
 
 static const char usage[] =
     "usage: keel-cloud init DIR [--device-port N] [--mqtt-port N] [--http-port N]\n"
@@ -91,11 +89,16 @@ static int serve(const char *dir)
     memset(key, 0, n);
     free(key);
     signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* SIGINT and SIGTERM blocked here, before any thread exists, so every
+     * thread inherits the mask and only the sigwait below takes them: a
+     * handler could run on any thread (the kernel's choice) and leave this
+     * one asleep, and a flag tested before pause() misses a signal that
+     * comes in between; both left keel-cloud running after a SIGTERM */
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
     /* the reconciler first: it rebuilds DIR/acl from the database before
      * the API can be asked to revoke anything */
     if (cloud_broker_start(&c) != 0) {
@@ -118,8 +121,9 @@ static int serve(const char *dir)
               c.cfg.instance, c.cfg.tls_cert[0] ? "https" : "http", c.cfg.http_address,
               c.cfg.http_port, c.cfg.mqtt_host,
               c.cfg.mqtt_port, strncmp(c.cfg.database, "sqlite:", 7) ? "postgresql" : "sqlite");
-    while (!stop_signal)
-        pause();
+    int stop_signal = 0;
+    while (sigwait(&stop_set, &stop_signal) != 0)
+        ;
     c.stopping = 1;
     cloud_broker_stop(&c);
     cloud_mqtt_stop(&c);
