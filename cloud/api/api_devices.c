@@ -355,27 +355,37 @@ static json_t *dep_json(const struct store_result *res, int i)
                      (json_int_t)store_cell_int(res, i, 6));
 }
 
-/* The per-device rows of deployment id, into o as "devices". */
-static int dep_devices(struct req *r, int64_t id, json_t *o)
+/* Deployment id with its per-device rows as "devices" into *out (NULL:
+ * none in this account). One statement, so one snapshot on both engines: a
+ * report changes a row and the deployment's state in one transaction, and
+ * a reader must not see the row without the state. 0 or a STORE_E_*. */
+static int dep_get(struct req *r, int64_t id, json_t **out)
 {
-    struct store_val v[1] = {SV_INT(id)};
+    struct store_val v[2] = {SV_INT(id), SV_INT(r->account)};
     struct store_result res;
-    int rc = store_exec(r->db, "SELECT device_id, state, done, total, reason, updated_ms FROM "
-                               "deployment_devices WHERE deployment_id = ? ORDER BY device_id",
-                        v, 1, &res);
+    *out = NULL;
+    int rc = store_exec(r->db, "SELECT d.id, d.app_id, d.device_id, d.tag, d.state, "
+                               "d.created_ms, d.updated_ms, x.device_id, x.state, x.done, "
+                               "x.total, x.reason, x.updated_ms FROM deployments d LEFT JOIN "
+                               "deployment_devices x ON x.deployment_id = d.id WHERE d.id = ? "
+                               "AND d.account_id = ? ORDER BY x.device_id", v, 2, &res);
     if (rc)
         return rc;
-    json_t *a = json_array();
-    for (int i = 0; i < res.nrows; i++)
-        json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "device_id",
-                                           store_cell(&res, i, 0), "state",
-                                           store_cell(&res, i, 1), "done",
-                                           (json_int_t)store_cell_int(&res, i, 2), "total",
-                                           (json_int_t)store_cell_int(&res, i, 3), "reason",
-                                           (json_int_t)store_cell_int(&res, i, 4), "updated_ms",
-                                           (json_int_t)store_cell_int(&res, i, 5)));
+    if (res.nrows) {
+        json_t *a = json_array();
+        for (int i = 0; i < res.nrows; i++)
+            if (store_cell(&res, i, 7))
+                json_array_append_new(
+                    a, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "device_id",
+                                 store_cell(&res, i, 7), "state", store_cell(&res, i, 8),
+                                 "done", (json_int_t)store_cell_int(&res, i, 9), "total",
+                                 (json_int_t)store_cell_int(&res, i, 10), "reason",
+                                 (json_int_t)store_cell_int(&res, i, 11), "updated_ms",
+                                 (json_int_t)store_cell_int(&res, i, 12)));
+        *out = dep_json(&res, 0);
+        json_object_set_new(*out, "devices", a);
+    }
     store_result_free(&res);
-    json_object_set_new(o, "devices", a);
     return 0;
 }
 
@@ -513,9 +523,9 @@ void api_deployments_create(struct req *r)
             }
         cloud_log("info", r->rid, "deployment %lld of app %lld: %d devices, message sent to %d",
                   (long long)id, (long long)json_integer_value(ja), targets.nrows, sent);
-        json_t *out = dep_json(&res, 0);
-        rc = dep_devices(r, id, out);
-        rc ? (json_decref(out), api_store_error(r, rc)) : api_reply(r, 201, out);
+        json_t *out;
+        rc = dep_get(r, id, &out);
+        rc || !out ? api_store_error(r, rc ? rc : STORE_E_IO) : api_reply(r, 201, out);
         store_result_free(&res);
         store_result_free(&targets);
         store_result_free(&app);
@@ -529,18 +539,12 @@ void api_deployments_show(struct req *r)
     int64_t id;
     if (!api_param_id(r, 0, &id))
         return;
-    struct store_val v[2] = {SV_INT(id), SV_INT(r->account)};
-    struct store_result res;
-    int rc = store_exec(r->db, "SELECT " DEP_COLS " FROM deployments WHERE id = ? AND "
-                               "account_id = ?", v, 2, &res);
+    json_t *out;
+    int rc = dep_get(r, id, &out);
     if (rc)
-        return api_store_error(r, rc);
-    if (res.nrows == 0) {
+        api_store_error(r, rc);
+    else if (!out)
         api_error(r, 404, "not_found", "no such deployment");
-    } else {
-        json_t *out = dep_json(&res, 0);
-        rc = dep_devices(r, id, out);
-        rc ? (json_decref(out), api_store_error(r, rc)) : api_reply(r, 200, out);
-    }
-    store_result_free(&res);
+    else
+        api_reply(r, 200, out);
 }
