@@ -504,9 +504,12 @@ void api_deployments_create(struct req *r)
             api_store_error(r, rc);
             goto out;
         }
-        /* committed: now it goes out (a device that misses it gets it with
-         * its next hello) */
+        /* committed: the reply is what was committed (pending, before any
+         * device could answer), then the message goes out (a device that
+         * misses it gets it with its next hello) */
         int64_t id = store_cell_int(&res, 0, 0);
+        json_t *out;
+        int grc = dep_get(r, id, &out);
         uint8_t msg[128];
         size_t len;
         int sent = 0;
@@ -523,9 +526,7 @@ void api_deployments_create(struct req *r)
             }
         cloud_log("info", r->rid, "deployment %lld of app %lld: %d devices, message sent to %d",
                   (long long)id, (long long)json_integer_value(ja), targets.nrows, sent);
-        json_t *out;
-        rc = dep_get(r, id, &out);
-        rc || !out ? api_store_error(r, rc ? rc : STORE_E_IO) : api_reply(r, 201, out);
+        grc || !out ? api_store_error(r, grc ? grc : STORE_E_IO) : api_reply(r, 201, out);
         store_result_free(&res);
         store_result_free(&targets);
         store_result_free(&app);
