@@ -252,6 +252,7 @@ def run_icount(a, inst, tmp):
         t, sp, sl = map(int, FIRST_PUBACK.search(text[i]).groups())
         fig["m33_connect_to_first_publish_full"] = cnt.instr(t, sp, sl)
         err = {"full": cnt.bound(sl)}
+        waits = {"full": sl}
 
         # idle: reports every 60 s of virtual time, from a minute after
         # the first PUBACK on, all in this one session
@@ -290,7 +291,15 @@ def run_icount(a, inst, tmp):
         t, sp, sl = map(int, FIRST_PUBACK.search(dev.text()[k2]).groups())
         fig["m33_connect_to_first_publish_resumed"] = cnt.instr(t, sp, sl)
         err["resumed"] = cnt.bound(sl)
+        waits["resumed"] = sl
         sys.stderr.write(f"bench_link: error bounds (instructions, +-): {err}\n")
+        # what the waits for the network cost at the idle rate (their length
+        # in virtual time depends on the host: QEMU skips ahead while the
+        # broker answers in real time)
+        per_wake = fig["m33_idle_instr_per_min"] * minutes / d[2]
+        sys.stderr.write("bench_link: sleeps while connecting, and their cost at "
+                         f"{per_wake:.0f} instructions a wake: "
+                         f"{ {k: (v, round(v * per_wake)) for k, v in waits.items()} }\n")
     finally:
         dev.stop()
     return fig
