@@ -14,8 +14,9 @@ on slirp restrict=on with guestfwd to the broker only (`keel run --cloud`).
                       SUBSCRIBE, the first publish. Everything the CPU does
                       in that time counts: ticks, interrupts, network, link.
   m33_idle_instr_per_min  instructions a connected, idle device executes per
-                      minute of virtual time (the 1 kHz tick, the network's
-                      poll, MQTT keepalives every 60 s, the uplink's timers),
+                      minute of virtual time (the secure tick, which QEMU
+                      7.2 runs at 500 Hz, the network's poll, MQTT
+                      keepalives every 60 s, the uplink's timers),
                       the mean over IDLE_MINUTES minutes that start a minute
                       after the first PUBACK.
   link_ram            bytes of the connection manager's static state: the
@@ -39,13 +40,17 @@ How the instructions are counted: the link figures boot microvisor_linkbench
 `-icount shift=0,align=off,sleep=off` (keel run --icount): one instruction is
 one virtual ns, and a WFI skips to the next timer deadline. The device has no
 runnable application (this script blanks the app slot's manifest page after
-installing), so its only sleep is the microvisor's idle wait, where
-link_busy.c reads TIMER1_S (20 MHz, 50 instructions a tick) on either side of
-each WFI with interrupts masked: busy = virtual time not asleep. Each busy
-stretch reads up to one tick short (a wake lands on a timer deadline, a sleep
-starts within a tick); half a tick per sleep is added back, and the error
-bound, one tick per sleep, is printed on stderr. An application would add
-its own instructions; a sleeping one adds a few per wake.
+installing), so its only sleep is the microvisor's idle wait (main.c's
+weak mv_idle_wait), which link_busy.c replaces: with interrupts masked it
+spins to an edge of TIMER1_S (20 MHz, 50 instructions a tick) before and
+after each WFI, counting the spin's iterations (4 instructions each), so a
+busy stretch, edge after one wake to edge before the next sleep, is exact
+to a spin iteration at either end. The bench path's own instructions per
+stretch are measured at its start (a "[bench] calibration" line: 200 cycles
+of the same calls with no sleep and no interrupt) and taken off (Counter);
+the production idle loop's 4 instructions a sleep are put back. The error
+bound, 8 instructions per sleep, is printed on stderr. An application
+would add its own instructions; a sleeping one adds a few per wake.
 
 log_latency_ms's clocks: the end is the record's received_ms in keel-cloud
 (GET /v1/devices/ID/logs: the host's clock, in ms, when keel-cloud's broker
