@@ -228,9 +228,12 @@ def run_icount(a, inst, tmp):
     flash = os.path.join(tmp, "icount.img")
     # install the bench microvisor (keel run installs an app too; the short
     # boot that follows is cut at once), then blank the app's manifest page
-    subprocess.run([a.keel, "run", "--fw", a.fw, "--microvisor", mv, "--flash", flash,
-                    "--cloud", inst.dir, "--timeout", "1", hello],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r = subprocess.run([a.keel, "run", "--fw", a.fw, "--microvisor", mv, "--flash", flash,
+                        "--cloud", inst.dir, "--timeout", "1", hello],
+                       capture_output=True, text=True)
+    if r.returncode not in (0, 124) or not os.path.exists(flash):
+        sys.stderr.write(r.stdout + r.stderr)
+        fail(f"keel run could not install the bench microvisor (exit {r.returncode})")
     with open(flash, "r+b") as f:
         f.seek(APP_SLOT_A)
         f.write(b"\xff" * PAGE)
