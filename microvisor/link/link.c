@@ -224,8 +224,14 @@ static void link_start_tcp(struct net *n, uint32_t now)
         link_fail(n, FAIL_TCP, rc, now);
 }
 
+__attribute__((weak)) void link_bench_event(int ev)
+{
+    (void)ev;
+}
+
 static void link_start(struct net *n, uint32_t now)
 {
+    link_bench_event(0);
     L.stats.attempts++;
     L.started_ms = now;
     L.steps = 0;
@@ -528,6 +534,7 @@ static void link_mqtt_event(void *arg, const mqtt_event_t *ev)
 {
     (void)arg;
     uint32_t now = (uint32_t)(board_time_us() / 1000u);
+    link_bench_event((int)ev->type);
     switch (ev->type) {
     case MQTT_EV_CONNACK:
         if (ev->return_code == 0) {
