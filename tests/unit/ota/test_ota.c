@@ -14,6 +14,8 @@ static const char ID[] = "UV0123456789abcdef0123456789abcdef";
 
 /* ---- The device side ---------------------------------------------------- */
 
+static update_t dev_ctx; /* the device's one update context */
+
 struct dev {
     update_t *u;
     uint8_t stage[MANIFEST_MAX_SIZE];
@@ -63,7 +65,7 @@ static void dev_boot(struct dev *d, uint32_t seed)
 {
     struct update_boot_result r;
     if (!d->u)
-        d->u = malloc(sizeof(*d->u));
+        d->u = &dev_ctx;
     EXPECT(boot_ctx(d->u), UPDATE_OK);
     EXPECT(update_boot(d->u, MANIFEST_COMP_MICROVISOR, &r), UPDATE_OK);
     EXPECT(update_boot(d->u, MANIFEST_COMP_APP, &r), UPDATE_OK);
@@ -83,6 +85,7 @@ enum fault {
     F_OVERSIZE,         /* every other chunk has a byte more than asked */
     F_WRONG_OFFSET,     /* every other chunk claims another offset */
     F_BUSY_FIRST,       /* the first three fetches are answered busy */
+    F_SHORT,            /* at most 512 bytes per chunk */
 };
 
 #define QMAX 16
@@ -101,7 +104,15 @@ struct cloud {
     size_t qlen[QMAX];
     unsigned qn;
     uint32_t layer_bytes;   /* layer bytes served */
+    bool flip;              /* F_OVERSIZE: every other short request */
+    uint32_t rnd;           /* which chunks a fault hits: not in step with the resends */
 };
+
+static bool coin(struct cloud *c)
+{
+    c->rnd = c->rnd * 1103515245u + 12345u;
+    return (c->rnd >> 16) & 1u;
+}
 
 static void cloud_init(struct cloud *c, const struct image *img, size_t layer_size,
                        unsigned n_layers, enum fault f)
@@ -203,10 +214,14 @@ static int publish(void *ctx, const char *topic, const uint8_t *p, size_t len)
         tampered[100] ^= 0x01;
         ch.data = tampered;
     }
-    if (c->fault == F_OVERSIZE && c->n_chunk % 2 == 0 && f.offset + n < size) {
-        ch.len = n + 1; /* a byte more than asked: the whole chunk is dropped */
+    if (c->fault == F_OVERSIZE && layer && n < PROTO_CHUNK_MAX && (c->flip = !c->flip)) {
+        /* a byte more than asked (an object's end): the whole chunk is dropped */
+        ch.len = n + 1;
+        ch.total = size + 1;
     }
-    if (c->fault == F_WRONG_OFFSET && c->n_chunk % 2 == 0) {
+    if (c->fault == F_SHORT && n > 512)
+        ch.len = 512; /* fewer bytes than asked: allowed */
+    if (c->fault == F_WRONG_OFFSET && coin(c)) {
         ch.offset = f.offset + 16;
         ch.data = obj + f.offset + 16 < obj + size ? obj + f.offset + 16 : obj;
         ch.len = f.offset + 16 + n <= size ? n : 0;
@@ -289,7 +304,8 @@ static void check_report(const struct ota *o, uint32_t state, int32_t reason, ui
 
 /* ---- Fixtures ----------------------------------------------------------- */
 
-#define LAYER 20000u /* not a multiple of 16: the padding is exercised */
+#define LAYER 20007u /* not a multiple of 16: the padding is exercised */
+#define ENV_FETCHES ((uint32_t)(app2.env_len + 1023) / 1024)
 static struct image mv1, app1, app2, app_evil, app_old;
 
 /* A factory device: microvisor 1 and app 1 installed and confirmed. */
@@ -310,6 +326,7 @@ static void factory(struct dev *d)
     EXPECT(update_confirm(u, MANIFEST_COMP_APP), UPDATE_OK);
     free(u);
     memset(d, 0, sizeof(*d));
+    d->u = &dev_ctx;
     dev_boot(d, 1000);
     ota_session(&d->o, true, 0);
 }
@@ -360,7 +377,7 @@ static void test_whole(void)
     now = run(&c, &d, now, 10, OTA_DONE);
     check_report(&d.o, PROTO_OTA_CONFIRMED, 0, 5);
     CHECK(c.statuses == before + 1);
-    CHECK(c.n_fetch == 2 + 2 * ((LAYER + 1023) / 1024)); /* 2 for the envelope */
+    CHECK(c.n_fetch == 2 + 2 * ((LAYER + 1023) / 1024) + ENV_FETCHES - 2); /* 2 for the envelope */
 }
 
 /* The trial fails after the restart: reverted, with the engine's reason. */
@@ -379,7 +396,7 @@ static void test_reverted(void)
     deploy(&c, &d.o, 2, 6, 0);
     run(&c, &d, 0, 10, OTA_DONE);
     check_report(&d.o, PROTO_OTA_REVERTED, UPDATE_REJ_RESET, 6);
-    CHECK(c.n_fetch == 2 + 2 * ((LAYER + 1023) / 1024)); /* nothing fetched again */
+    CHECK(c.n_fetch == 2 + 2 * ((LAYER + 1023) / 1024) + ENV_FETCHES - 2); /* nothing fetched again */
 }
 
 /* The link drops mid-layer: nothing in flight survives it; when it is
@@ -507,7 +524,7 @@ static void test_bad_envelope(void)
 static void test_hostile_chunks(void)
 {
     static const enum fault faults[] = { F_DUP_REORDER, F_OVERSIZE, F_WRONG_OFFSET,
-                                         F_BUSY_FIRST };
+                                         F_BUSY_FIRST, F_SHORT };
     for (unsigned i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
         struct dev d;
         struct cloud c;
@@ -520,6 +537,8 @@ static void test_hostile_chunks(void)
         check_report(&d.o, PROTO_OTA_ACTIVATED, 0, 20 + i);
         if (faults[i] == F_BUSY_FIRST)
             CHECK(d.o.stats.busy == 3);
+        else if (faults[i] == F_SHORT)
+            CHECK(d.o.stats.bytes == app2.env_len + 2 * LAYER);
         else
             CHECK(d.o.stats.dropped > 0);
     }
