@@ -82,9 +82,13 @@ static void release_stage(struct ota *o)
     o->stage = NULL;
 }
 
+/* Forgets every fetch in flight: the next ones ask from where the writing
+ * stands (asking on from the last fetch would leave a hole that no chunk
+ * can fill: every later chunk is out of order). */
 static void clear_fetches(struct ota *o)
 {
     memset(o->fl, 0, sizeof(o->fl));
+    o->obj_next = o->obj_done;
 }
 
 static void report(struct ota *o, uint32_t state, int32_t reason)
@@ -153,13 +157,12 @@ static void locate(struct ota *o, update_t *u)
     for (uint32_t i = 0; i < m->n_layers; i++) {
         uint32_t end = base + m->layers[i].size, pend = base + pad16(m->layers[i].size);
         if (next < end) {
-            if (o->layer != (int)i) {
-                clear_fetches(o);
-                o->layer = (int)i;
-                o->obj_next = next - base;
-            }
             o->obj_total = m->layers[i].size;
             o->obj_done = next - base;
+            if (o->layer != (int)i) {
+                o->layer = (int)i;
+                clear_fetches(o);
+            }
             if (o->obj_next < o->obj_done)
                 o->obj_next = o->obj_done;
             o->st = OTA_LAYERS;
@@ -319,11 +322,8 @@ int ota_chunk(struct ota *o, const uint8_t *payload, size_t len, uint32_t now_ms
     bool whole = c.len == f->length;
     f->used = false;
     o->obj_done += (uint32_t)c.len;
-    if (!whole) {
-        /* a short answer: the fetches behind it asked from the wrong place */
-        clear_fetches(o);
-        o->obj_next = o->obj_done;
-    }
+    if (!whole)
+        clear_fetches(o); /* a short answer: the fetches behind it asked from the wrong place */
     if (o->st == OTA_ENVELOPE) {
         if (o->obj_done == o->obj_total)
             envelope_done(o);

@@ -413,6 +413,10 @@ static void test_link_loss(void)
     while (update_next_offset(d.u) < LAYER + 5000 && now < 600000)
         now = run(&c, &d, now, 1, OTA_DONE) + 50;
     CHECK(d.o.st == OTA_LAYERS && d.o.layer == 1);
+    /* fetches go out, and the session drops before their chunks come */
+    (void)ota_poll(&d.o, now, publish, &c);
+    CHECK(d.o.fl[0].used && d.o.fl[0].sent);
+    c.qn = 0;
     uint32_t at = update_next_offset(d.u);
     ota_session(&d.o, false, now);
     c.offline = true;
@@ -431,6 +435,7 @@ static void test_link_loss(void)
     CHECK(d.o.st == OTA_RESTART);
     check_report(&d.o, PROTO_OTA_ACTIVATED, 0, 7);
     CHECK(d.o.stats.resent > 0);
+
 }
 
 /* A reboot mid-download: a new engine context and client on the same
