@@ -157,12 +157,15 @@ static void locate(struct ota *o, update_t *u)
     for (uint32_t i = 0; i < m->n_layers; i++) {
         uint32_t end = base + m->layers[i].size, pend = base + pad16(m->layers[i].size);
         if (next < end) {
+            /* the fetches in flight ask from obj_done on: if the engine
+             * stands elsewhere (a new layer, reopened behind, moved by
+             * another writer), none of their chunks could ever fit */
+            bool moved = o->layer != (int)i || next - base != o->obj_done;
             o->obj_total = m->layers[i].size;
             o->obj_done = next - base;
-            if (o->layer != (int)i) {
-                o->layer = (int)i;
+            o->layer = (int)i;
+            if (moved)
                 clear_fetches(o);
-            }
             if (o->obj_next < o->obj_done)
                 o->obj_next = o->obj_done;
             o->st = OTA_LAYERS;
@@ -183,6 +186,16 @@ static void locate(struct ota *o, update_t *u)
     }
     clear_fetches(o);
     o->st = OTA_VERIFY;
+}
+
+/* The image offset where layer i's bytes start: the layers before it,
+ * each padded to 16. */
+static uint32_t layer_base(const struct manifest *m, int i)
+{
+    uint32_t base = 0;
+    for (int k = 0; k < i && k < (int)m->n_layers; k++)
+        base += pad16(m->layers[k].size);
+    return base;
 }
 
 void ota_session(struct ota *o, bool up, uint32_t now_ms)
@@ -301,10 +314,14 @@ int ota_chunk(struct ota *o, const uint8_t *payload, size_t len, uint32_t now_ms
             o->st = OTA_FIND; /* someone else opened a download: look again */
             goto dropped;
         }
-        uint32_t base = update_next_offset(u) - o->obj_done;
         if (c.total != o->obj_total || c.len > o->obj_total - c.offset)
             goto dropped;
-        int rc = update_write(u, base + c.offset, c.data, c.len);
+        uint32_t at = layer_base(&u->dl_info.m, o->layer) + c.offset;
+        if (at != update_next_offset(u)) {
+            locate(o, u); /* the engine was reopened under us: ask from where it stands */
+            goto dropped;
+        }
+        int rc = update_write(u, at, c.data, c.len);
         if (rc == UPDATE_E_FLASH) {
             o->stats.flash_errors++;
             o->flash_errs++;

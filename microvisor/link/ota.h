@@ -50,7 +50,6 @@ _Static_assert(OTA_INFLIGHT >= 1 && OTA_INFLIGHT <= 8, "a few fetches in flight"
 #define OTA_E_UNKNOWN (-201)     /* the cloud answered "no such object" */
 #define OTA_E_RANGE (-202)       /* the cloud answered "offset past the end" */
 #define OTA_E_HASH (-203)        /* the envelope's bytes do not hash to the bundle hash */
-#define OTA_E_SIZE (-204)        /* an object's size is not what the manifest says */
 #define OTA_E_ENGINE (-205)      /* no update engine (no trusted signers, no journal) */
 
 enum ota_state {

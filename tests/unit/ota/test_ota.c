@@ -466,6 +466,29 @@ static void test_reboot(void)
     CHECK(c.n_fetch > fetch_before);
 }
 
+/* The engine's download is reopened under the client mid-layer (the
+ * update port's NEXT: update_resume rewinds to the last page record) while
+ * fetches are in flight: their chunks no longer fit where the engine
+ * stands; the client asks from there and completes. */
+static void test_reopened(void)
+{
+    struct dev d;
+    struct cloud c;
+    factory(&d);
+    cloud_init(&c, &app2, LAYER, 2, F_NONE);
+    deploy(&c, &d.o, 1, 14, 0);
+    uint32_t now = 0;
+    while (update_next_offset(d.u) < PAGE + 3000 && now < 600000)
+        now = run(&c, &d, now, 1, OTA_DONE) + 50;
+    (void)ota_poll(&d.o, now, publish, &c); /* fetches out */
+    EXPECT(update_resume(d.u, MANIFEST_COMP_APP), UPDATE_OK);
+    CHECK(update_next_offset(d.u) == PAGE);
+    uint32_t dropped = d.o.stats.dropped;
+    run(&c, &d, now, 4000, OTA_RESTART);
+    CHECK(d.o.stats.dropped > dropped);
+    check_report(&d.o, PROTO_OTA_ACTIVATED, 0, 14);
+}
+
 /* One flipped byte in a layer chunk: written, then caught by the engine's
  * hash at finish: failed with UPDATE_E_VERIFY, never activated. */
 static void test_tampered(void)
@@ -592,6 +615,7 @@ int main(void)
     test_reverted();
     test_link_loss();
     test_reboot();
+    test_reopened();
     test_tampered();
     test_unknown();
     test_bad_envelope();
