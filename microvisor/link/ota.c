@@ -124,7 +124,8 @@ static void fail(struct ota *o, int32_t reason)
 /* The engine's open download is this deployment's manifest. */
 static bool ours(const struct ota *o, const update_t *u)
 {
-    return u->dl != UPDATE_IDLE && memcmp(u->dl_info.digest, o->dep.sha256, 8) == 0;
+    return o->have_digest && u->dl != UPDATE_IDLE &&
+           memcmp(u->dl_info.digest, o->digest, 8) == 0;
 }
 
 static void start_envelope(struct ota *o)
@@ -236,6 +237,7 @@ int ota_deployment(struct ota *o, const uint8_t *payload, size_t len, uint32_t n
     o->rep_dirty = false;
     o->restart_armed = false;
     o->flash_errs = 0;
+    o->have_digest = false;
     o->comp = 0;
     o->layer = -1;
     memset(&o->rep, 0, sizeof(o->rep));
@@ -246,9 +248,20 @@ int ota_deployment(struct ota *o, const uint8_t *payload, size_t len, uint32_t n
     return 0;
 }
 
-/* The envelope is complete: it must be the bundle the deployment names. */
+static bool outcome(struct ota *o, update_t *u, uint32_t comp, bool waiting);
+
+/*
+ * The envelope is complete. Its SHA-256's first 8 bytes are how the
+ * engine names the image (the bundle hash cannot be checked here: it is
+ * the hash of the whole bundle file, header included): on trial,
+ * confirmed, rejected, being downloaded already, or none of these
+ * (update_begin next, which also resumes a slot that holds this manifest).
+ * Nothing is trusted from the envelope before update_begin has checked
+ * its signature; a match here only says which record to report.
+ */
 static void envelope_done(struct ota *o)
 {
+    static const uint32_t comps[] = { MANIFEST_COMP_APP, MANIFEST_COMP_MICROVISOR };
     update_t *u = engine(o);
     uint8_t h[32];
     manifest_sha256_ctx c;
@@ -259,11 +272,18 @@ static void envelope_done(struct ota *o)
     u->crypto->sha256_init(&c);
     u->crypto->sha256_update(&c, o->stage, o->obj_total);
     u->crypto->sha256_final(&c, h);
-    if (memcmp(h, o->dep.sha256, 32) != 0) {
-        fail(o, OTA_E_HASH);
+    memcpy(o->digest, h, 8);
+    o->have_digest = true;
+    clear_fetches(o);
+    for (unsigned i = 0; i < 2; i++)
+        if (outcome(o, u, comps[i], false))
+            return;
+    if (ours(o, u)) { /* the engine has it open (the update port resumed it) */
+        release_stage(o);
+        o->layer = -1;
+        locate(o, u);
         return;
     }
-    clear_fetches(o);
     o->st = OTA_BEGIN;
 }
 
@@ -362,8 +382,8 @@ dropped:
 static bool outcome(struct ota *o, update_t *u, uint32_t comp, bool waiting)
 {
     const struct update_comp_state *s = update_state(u, comp);
-    const uint8_t *d = o->dep.sha256;
-    if (!s)
+    const uint8_t *d = o->digest;
+    if (!s || !o->have_digest)
         return false;
     if (s->trial.set && memcmp(s->trial.digest, d, 8) == 0) {
         if (waiting)
@@ -390,25 +410,14 @@ static bool outcome(struct ota *o, update_t *u, uint32_t comp, bool waiting)
     return false;
 }
 
-/* A deployment came: on trial, done, or partly downloaded already? */
+/* A deployment came: its envelope first, always (it says which image the
+ * deployment is, so what the engine has of it: envelope_done). */
 static void find(struct ota *o, update_t *u)
 {
-    static const uint32_t comps[] = { MANIFEST_COMP_APP, MANIFEST_COMP_MICROVISOR };
+    (void)u;
     o->rep.total = o->dep.size;
     o->rep.done = 0;
-    for (unsigned i = 0; i < 2; i++)
-        if (outcome(o, u, comps[i], false))
-            return;
-    if (!ours(o, u))
-        for (unsigned i = 0; i < 2; i++)
-            if (update_resume(u, comps[i]) == UPDATE_OK && ours(o, u))
-                break;
-    if (ours(o, u)) {
-        o->layer = -1;
-        locate(o, u);
-    } else {
-        start_envelope(o);
-    }
+    start_envelope(o);
     report(o, PROTO_OTA_DOWNLOADING, 0);
 }
 

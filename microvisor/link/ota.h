@@ -1,5 +1,5 @@
 /*
- * ota.h: the device's client for updates over the air (docs/fota.md,
+ * ota.h: the device's client for updates over the air (docs/fota-device.md,
  * docs/protocol.md): a deployment arrives on devices/<id>/down/deployment;
  * the client fetches the bundle's signed manifest envelope, then each
  * layer, in chunks of at most PROTO_CHUNK_MAX bytes requested by (object
@@ -18,8 +18,11 @@
  * Nothing is persisted here: the cloud pushes the deployment again at
  * every hello while it is unfinished, and what a deployment has come to
  * (bytes in flash, verified, activated, confirmed, rejected) is what the
- * engine recorded, found again by the manifest digest, the bundle hash's
- * first 8 bytes.
+ * engine recorded, found again by the manifest digest (the first 8 bytes
+ * of the envelope's SHA-256, the engine's name for an image): the client
+ * fetches the envelope (at most 2 KiB) first for every deployment it
+ * hears of anew, then looks. The bundle hash itself (the SHA-256 of the
+ * whole bundle file) only names the envelope to the cloud.
  */
 #ifndef OTA_H
 #define OTA_H
@@ -49,7 +52,6 @@ _Static_assert(OTA_INFLIGHT >= 1 && OTA_INFLIGHT <= 8, "a few fetches in flight"
 #define OTA_REASON_MANIFEST(e) ((e) - 100)
 #define OTA_E_UNKNOWN (-201)     /* the cloud answered "no such object" */
 #define OTA_E_RANGE (-202)       /* the cloud answered "offset past the end" */
-#define OTA_E_HASH (-203)        /* the envelope's bytes do not hash to the bundle hash */
 #define OTA_E_ENGINE (-205)      /* no update engine (no trusted signers, no journal) */
 
 enum ota_state {
@@ -121,6 +123,8 @@ struct ota {
     uint32_t obj_next;        /* the next object offset to ask for */
     uint32_t obj_done;        /* bytes of it in (the envelope's; a layer's in the engine) */
     uint8_t *stage;           /* the envelope while it is fetched (borrowed) */
+    uint8_t digest[8];        /* SHA-256(envelope)[0..8): the engine's name for the image */
+    bool have_digest;
     uint32_t comp;            /* of the manifest, once known */
     struct ota_fetch_slot fl[OTA_INFLIGHT];
     uint32_t next_req;

@@ -114,6 +114,25 @@ static bool coin(struct cloud *c)
     return (c->rnd >> 16) & 1u;
 }
 
+/* The bundle hash: the SHA-256 of the whole bundle file (docs/images.md,
+ * "The bundle file"), which is what a deployment names; the device never
+ * sees the file, only the envelope and the layers it names. */
+static void bundle_hash(const struct image *img, uint8_t out[32])
+{
+    size_t m16 = (img->env_len + 15) & ~(size_t)15, n = 32 + m16 + img->size;
+    uint8_t *b = calloc(1, n);
+    memcpy(b, "KEELBDL", 8);
+    b[8] = 1;
+    b[12] = (uint8_t)img->env_len;
+    b[13] = (uint8_t)(img->env_len >> 8);
+    for (int i = 0; i < 4; i++)
+        b[16 + i] = (uint8_t)(img->size >> (8 * i));
+    memcpy(b + 32, img->env, img->env_len);
+    memcpy(b + 32 + m16, img->bytes, img->size);
+    keel_ossl_sha256(b, n, out);
+    free(b);
+}
+
 static void cloud_init(struct cloud *c, const struct image *img, size_t layer_size,
                        unsigned n_layers, enum fault f)
 {
@@ -122,7 +141,7 @@ static void cloud_init(struct cloud *c, const struct image *img, size_t layer_si
     c->layer_size = layer_size;
     c->n_layers = n_layers;
     c->fault = f;
-    keel_ossl_sha256(img->env, img->env_len, c->bundle);
+    bundle_hash(img, c->bundle);
 }
 
 static void queue(struct cloud *c, const struct proto_chunk *ch)
@@ -377,7 +396,8 @@ static void test_whole(void)
     now = run(&c, &d, now, 10, OTA_DONE);
     check_report(&d.o, PROTO_OTA_CONFIRMED, 0, 5);
     CHECK(c.statuses == before + 1);
-    CHECK(c.n_fetch == 2 + 2 * ((LAYER + 1023) / 1024) + ENV_FETCHES - 2); /* 2 for the envelope */
+    /* each boot fetched the envelope; the layers once */
+    CHECK(c.n_fetch == 2 * ENV_FETCHES + 2 * ((LAYER + 1023) / 1024));
 }
 
 /* The trial fails after the restart: reverted, with the engine's reason. */
@@ -396,7 +416,8 @@ static void test_reverted(void)
     deploy(&c, &d.o, 2, 6, 0);
     run(&c, &d, 0, 10, OTA_DONE);
     check_report(&d.o, PROTO_OTA_REVERTED, UPDATE_REJ_RESET, 6);
-    CHECK(c.n_fetch == 2 + 2 * ((LAYER + 1023) / 1024) + ENV_FETCHES - 2); /* nothing fetched again */
+    /* after the reboot only the envelope again */
+    CHECK(c.n_fetch == 2 * ENV_FETCHES + 2 * ((LAYER + 1023) / 1024));
 }
 
 /* The link drops mid-layer: nothing in flight survives it; when it is
@@ -439,8 +460,8 @@ static void test_link_loss(void)
 }
 
 /* A reboot mid-download: a new engine context and client on the same
- * flash; the deployment pushed again resumes from the engine's progress
- * log (update_resume), the envelope not fetched again. */
+ * flash; the deployment pushed again: the envelope is fetched (it names the
+ * image) and update_begin resumes from the slot's progress log. */
 static void test_reboot(void)
 {
     struct dev d;
@@ -456,9 +477,12 @@ static void test_reboot(void)
     ota_session(&d.o, true, 0);
     deploy(&c, &d.o, 2, 8, 0);
     uint32_t fetch_before = c.n_fetch;
-    run(&c, &d, 0, 1, OTA_DONE);
-    CHECK(d.o.st == OTA_LAYERS); /* resumed: no envelope */
-    CHECK(update_next_offset(d.u) >= PAGE * 3); /* the pages recorded survive */
+    run(&c, &d, 0, 20, OTA_LAYERS);
+    CHECK(d.o.st == OTA_LAYERS);
+    /* the envelope, then the layer's first fetches */
+    CHECK(c.n_fetch - fetch_before > ENV_FETCHES &&
+          c.n_fetch - fetch_before <= ENV_FETCHES + OTA_INFLIGHT);
+    CHECK(update_next_offset(d.u) >= PAGE * 3); /* update_begin resumed: the pages recorded survive */
     run(&c, &d, 0, 2000, OTA_RESTART);
     check_report(&d.o, PROTO_OTA_ACTIVATED, 0, 8);
     /* what was resent is what the last page record did not cover */
@@ -521,7 +545,7 @@ static void test_unknown(void)
 
 /* Bad envelopes: a signer the device does not trust (refused by
  * update_begin with the manifest's reason), a security counter below the
- * floor, and bytes that do not hash to the bundle hash. */
+ * floor, and a signature tampered with. */
 static void test_bad_envelope(void)
 {
     struct dev d;
@@ -538,12 +562,14 @@ static void test_bad_envelope(void)
     run(&c, &d, 0, 500, OTA_DONE);
     check_report(&d.o, PROTO_OTA_FAILED, UPDATE_E_ROLLBACK, 12);
 
-    /* the deployment names a hash the envelope served for it does not have */
-    cloud_init(&c, &app2, LAYER, 2, F_NONE);
-    c.bundle[31] ^= 1; /* the cloud serves app2's envelope under this name */
+    /* an envelope whose signature was tampered with */
+    static struct image forged;
+    forged = app2;
+    forged.env[forged.env_len - 5] ^= 0x40; /* inside the signature, the last field */
+    cloud_init(&c, &forged, LAYER, 2, F_NONE);
     deploy(&c, &d.o, 3, 13, 0);
     run(&c, &d, 0, 500, OTA_DONE);
-    check_report(&d.o, PROTO_OTA_FAILED, OTA_E_HASH, 13);
+    check_report(&d.o, PROTO_OTA_FAILED, OTA_REASON_MANIFEST(MANIFEST_E_SIGNATURE), 13);
     CHECK(!d.lent);
 }
 
@@ -582,7 +608,7 @@ static void test_installed(void)
     deploy(&c, &d.o, 1, 30, 0);
     run(&c, &d, 0, 10, OTA_DONE);
     check_report(&d.o, PROTO_OTA_CONFIRMED, 0, 30);
-    CHECK(c.n_fetch == 0);
+    CHECK(c.n_fetch == (app1.env_len + 1023) / 1024); /* the envelope only */
 }
 
 /* No update engine: refused in the ack, reported failed. Garbage on the
