@@ -21,16 +21,16 @@
  * stands. Anything else is dropped (counted); the fetch it did not answer
  * is sent again after OTA_RESEND_MS. Request ids start from a seed, so a
  * chunk the broker kept for the device across a reboot matches nothing.
- * A chunk is not trusted for anything: the envelope must hash to the
- * deployment's bundle hash and carry a valid signature (update_begin),
- * every layer must hash to the manifest's digest (update_finish), so a
- * tampered byte is never activated.
+ * A chunk is not trusted for anything: the envelope must carry a valid
+ * signature from a trusted signer (update_begin), every layer must hash
+ * to the manifest's digest (update_finish), so a tampered byte is never
+ * activated.
  *
  * The envelope (at most MANIFEST_MAX_SIZE) is staged in memory the device
  * lends (ota_engine.stage), only while the session is up and the envelope
  * is being fetched; it is given back as soon as update_begin has taken it
- * (the engine copies it into its slot's manifest page) or the session
- * drops.
+ * (the engine copies it into its slot's manifest page), or the engine
+ * turns out to hold that image already, or the session drops.
  */
 #include "ota.h"
 
