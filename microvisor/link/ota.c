@@ -296,7 +296,6 @@ int ota_chunk(struct ota *o, const uint8_t *payload, size_t len, uint32_t now_ms
 {
     struct proto_chunk c;
     struct ota_fetch_slot *f = NULL;
-    (void)now_ms;
     if (proto_chunk_decode(payload, len, &c) != PROTO_OK)
         return -1;
     if (o->st != OTA_ENVELOPE && o->st != OTA_LAYERS)
@@ -307,7 +306,10 @@ int ota_chunk(struct ota *o, const uint8_t *payload, size_t len, uint32_t now_ms
     if (!f)
         goto dropped;
     if (c.status == PROTO_CHUNK_BUSY) {
-        o->stats.busy++; /* asked again when its resend time comes */
+        /* asked again after a short pause (keel-cloud answers busy when a
+         * device is over its fetch rate), not after the full resend time */
+        o->stats.busy++;
+        f->sent_ms = now_ms - OTA_RESEND_MS + OTA_BUSY_RETRY_MS;
         return 0;
     }
     if (c.status == PROTO_CHUNK_UNKNOWN || c.status == PROTO_CHUNK_RANGE) {

@@ -38,6 +38,7 @@
 #define OTA_INFLIGHT 2u          /* fetches outstanding at once */
 #endif
 #define OTA_RESEND_MS 3000u      /* a fetch whose chunk did not come is sent again */
+#define OTA_BUSY_RETRY_MS 200u  /* ... or this long after a busy answer */
 #define OTA_PROGRESS_MS 5000u    /* a progress status at most this often */
 #define OTA_RESTART_DELAY_MS 1000u /* the ACTIVATED status leaves before the restart */
 #define OTA_VERIFY_STEP (16u * 1024u) /* image bytes hashed per ota_poll */
