@@ -387,6 +387,9 @@ static bool outcome(struct ota *o, update_t *u, uint32_t comp, bool waiting)
     const uint8_t *d = o->digest;
     if (!s || !o->have_digest)
         return false;
+    /* found in the journal: its download was complete (after a reboot the
+     * image's size is not known here; the deployment's stands for it) */
+    o->rep.done = o->rep.total;
     if (s->trial.set && memcmp(s->trial.digest, d, 8) == 0) {
         if (waiting)
             return true; /* restarted, or the restart is on its way */

@@ -396,6 +396,7 @@ static void test_whole(void)
     now = run(&c, &d, now, 10, OTA_DONE);
     check_report(&d.o, PROTO_OTA_CONFIRMED, 0, 5);
     CHECK(c.statuses == before + 1);
+    CHECK(d.o.rep.done == d.o.rep.total && d.o.rep.total > 0); /* keel-cloud shows it */
     /* each boot fetched the envelope; the layers once */
     CHECK(c.n_fetch == 2 * ENV_FETCHES + 2 * ((LAYER + 1023) / 1024));
 }
