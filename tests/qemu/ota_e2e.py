@@ -28,6 +28,36 @@ import harness  # noqa: E402
 import update_util as uu  # noqa: E402
 
 
+def upload(c, inst, path, name):
+    st, app, _ = ct.http(inst.http_port, "POST", f"/v1/apps?name={name}",
+                         raw=open(path, "rb").read(), token=inst.token,
+                         headers={"Content-Type": "application/octet-stream"})
+    c.that(st == 201, f"{name} uploaded: {st}")
+    return app
+
+
+def deploy(c, inst, app, dev_id):
+    st, dep, _ = ct.http(inst.http_port, "POST", "/v1/deployments",
+                         body={"app_id": app["id"], "device_id": dev_id}, token=inst.token)
+    c.that(st == 201, f"{app.get('name')} deployed: {st}")
+    return dep
+
+
+def final_row(inst, dev, dep, dev_id, seconds=90):
+    """The device's row once it is confirmed, reverted or failed (or the last seen)."""
+    row, end = None, time.monotonic() + seconds
+    while time.monotonic() < end:
+        dev.pump()
+        st, js, _ = ct.http(inst.http_port, "GET", f"/v1/deployments/{dep['id']}",
+                            token=inst.token)
+        rows = [d for d in (js or {}).get("devices", []) if d.get("device_id") == dev_id]
+        row = rows[0] if rows else None
+        if row and row.get("state") in ("confirmed", "reverted", "failed"):
+            break
+        time.sleep(1)
+    return row
+
+
 def main():
     p = argparse.ArgumentParser()
     harness.common_args(p)
@@ -50,7 +80,7 @@ def main():
                          raw=open(j("app-0.2.0.kb"), "rb").read(), token=inst.token,
                          headers={"Content-Type": "application/octet-stream"})
     c.that(st == 201, f"app 0.2.0 uploaded: {st} {app}")
-    dev = cl.Device(a, inst, j("flash.img"), timeout=240)
+    dev = cl.Device(a, inst, j("flash.img"), timeout=600)
     try:
         i = dev.wait_for(cl.CONNECTED, 60)
         c.that(i is not None, "the device connected" + ("" if i is not None else dev.tail()))
@@ -84,6 +114,34 @@ def main():
                + ("" if row and row.get("state") == "confirmed" else "\n" + dev.tail()))
         c.that(any("app 0.2.0" in ln or "0.2.0" in ln for ln in dev.lines[k or 0:]),
                "the device runs app 0.2.0 after the restart")
+
+        # 2. a 128 KiB app (hello padded): the download's pace over the real link
+        uu.padded_app_img(a.keel, hello, j("big.img"), 128 * 1024, 7)
+        uu.bundle(a.keel, key, "app", "0.2.1", 3, j("big.img"), j("app-0.2.1.kb"))
+        big = upload(c, inst, j("app-0.2.1.kb"), "big")
+        mark = len(dev.lines)
+        t0 = time.monotonic()
+        dep2 = deploy(c, inst, big, dev_id)
+        k = dev.wait_for(r"^\[ota\] app update activated: restarting into it", 180, mark)
+        c.that(k is not None, "a 128 KiB app downloaded and activated"
+               + ("" if k is not None else ":\n" + dev.tail()))
+        if k is not None:
+            secs = time.monotonic() - t0
+            print(f"BENCH fota_download_kib_s {128 / secs:.1f} "
+                  f"(128 KiB from the deployment to activated in {secs:.1f} s, 2 in flight)")
+        row = final_row(inst, dev, dep2, dev_id)
+        c.that(row and row.get("state") == "confirmed", f"... and confirmed: {row}")
+
+        # 3. an app that crashes on trial (the trial app at 0.3.13): reverted on the
+        # device, shown reverted in the cloud with the engine's reason
+        trial = os.path.join(a.apps, "trial", "trial.elf")
+        uu.bundle(a.keel, key, "app", "0.3.13", 4, trial, j("app-0.3.13.kb"))
+        bad = upload(c, inst, j("app-0.3.13.kb"), "crasher")
+        dep3 = deploy(c, inst, bad, dev_id)
+        row = final_row(inst, dev, dep3, dev_id, 150)
+        c.that(row and row.get("state") == "reverted",
+               f"a crashing app: reverted, the cloud's row says so: {row}"
+               + ("" if row and row.get("state") == "reverted" else "\n" + dev.tail()))
     finally:
         dev.stop()
         inst.stop()
