@@ -35,7 +35,7 @@
 #include "update.h"
 
 #ifndef OTA_INFLIGHT
-#define OTA_INFLIGHT 2u          /* fetches outstanding at once */
+#define OTA_INFLIGHT 4u          /* fetches outstanding at once */
 #endif
 #define OTA_RESEND_MS 3000u      /* a fetch whose chunk did not come is sent again */
 #define OTA_BUSY_RETRY_MS 200u  /* ... or this long after a busy answer */

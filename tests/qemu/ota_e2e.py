@@ -128,7 +128,7 @@ def main():
         if k is not None:
             secs = time.monotonic() - t0
             print(f"BENCH fota_download_kib_s {128 / secs:.1f} "
-                  f"(128 KiB from the deployment to activated in {secs:.1f} s, 2 in flight)")
+                  f"(128 KiB from the deployment to activated in {secs:.1f} s, 4 in flight)")
         row = final_row(inst, dev, dep2, dev_id)
         c.that(row and row.get("state") == "confirmed", f"... and confirmed: {row}")
 
