@@ -6,7 +6,9 @@ ota_e2e: an app update over the air, end to end: the emulated device
 0.2.0 is uploaded and deployed to the device; the device fetches the
 envelope and the layer in 1 KiB chunks, verifies, activates, restarts into
 it on trial; the trial passes; the cloud's row for the device ends
-confirmed with done == total.
+confirmed with done == total. Then a 128 KiB app (the download's pace),
+another with the link cut mid-download (resumed), and an app that crashes
+on trial (reverted, and the cloud says so).
 
 Not registered in ctest yet: main's keel-cloud sends no deployments. Run:
   python3 tests/qemu/ota_e2e.py --keel build/host/cli/keel --fw build/fw \
@@ -46,16 +48,16 @@ def deploy(c, inst, app, dev_id):
 def final_row(inst, dev, dep, dev_id, seconds=90):
     """The device's row once it is confirmed, reverted or failed (or the last seen)."""
     row, end = None, time.monotonic() + seconds
-    while time.monotonic() < end:
+    while True:
         dev.pump()
         st, js, _ = ct.http(inst.http_port, "GET", f"/v1/deployments/{dep['id']}",
                             token=inst.token)
         rows = [d for d in (js or {}).get("devices", []) if d.get("device_id") == dev_id]
         row = rows[0] if rows else None
-        if row and row.get("state") in ("confirmed", "reverted", "failed"):
-            break
+        if (row and row.get("state") in ("confirmed", "reverted", "failed")
+                or time.monotonic() >= end):
+            return row
         time.sleep(1)
-    return row
 
 
 def main():
@@ -132,10 +134,33 @@ def main():
         row = final_row(inst, dev, dep2, dev_id)
         c.that(row and row.get("state") == "confirmed", f"... and confirmed: {row}")
 
-        # 3. an app that crashes on trial (the trial app at 0.3.13): reverted on the
+        # 3. the link cut mid-download (the relay between the device and the
+        # broker killed, by pid): the device reconnects and the download resumes
+        uu.padded_app_img(a.keel, hello, j("big2.img"), 128 * 1024, 9)
+        uu.bundle(a.keel, key, "app", "0.2.2", 4, j("big2.img"), j("app-0.2.2.kb"))
+        big2 = upload(c, inst, j("app-0.2.2.kb"), "big2")
+        mark = len(dev.lines)
+        dep4 = deploy(c, inst, big2, dev_id)
+        time.sleep(1.2)
+        row = final_row(inst, dev, dep4, dev_id, 0)
+        pids = subprocess.run(["pgrep", "-f", rf"^\S*keel relay 127\.0\.0\.1 {inst.mqtt_port}$"],
+                              capture_output=True, text=True).stdout.split()
+        for pid in pids:
+            os.kill(int(pid), 15)
+        c.that(len(pids) == 1 and row and row.get("state") == "downloading",
+               f"the link cut mid-download ({row})")
+        r = dev.wait_for(cl.CONNECTED, 40, mark)
+        c.that(r is not None, "the device reconnected")
+        k = dev.wait_for(r"^\[ota\] app update activated: restarting into it", 120, mark)
+        row = final_row(inst, dev, dep4, dev_id)
+        c.that(k is not None and row and row.get("state") == "confirmed",
+               f"the download resumed after the cut, activated and confirmed: {row}"
+               + ("" if k is not None else "\n" + dev.tail()))
+
+        # 4. an app that crashes on trial (the trial app at 0.3.13): reverted on the
         # device, shown reverted in the cloud with the engine's reason
         trial = os.path.join(a.apps, "trial", "trial.elf")
-        uu.bundle(a.keel, key, "app", "0.3.13", 4, trial, j("app-0.3.13.kb"))
+        uu.bundle(a.keel, key, "app", "0.3.13", 5, trial, j("app-0.3.13.kb"))
         bad = upload(c, inst, j("app-0.3.13.kb"), "crasher")
         dep3 = deploy(c, inst, bad, dev_id)
         row = final_row(inst, dev, dep3, dev_id, 150)
