@@ -10,7 +10,8 @@ confirmed with done == total. Then a 128 KiB app (the download's pace),
 another with the link cut mid-download (resumed), and an app that crashes
 on trial (reverted, and the cloud says so).
 
-Not registered in ctest yet: main's keel-cloud sends no deployments. Run:
+qemu_ota_e2e in ctest; it skips (77) with a keel-cloud that does not serve
+deployments (main before ota-cloud is merged). By hand, against ota-cloud:
   python3 tests/qemu/ota_e2e.py --keel build/host/cli/keel --fw build/fw \
       --apps build/fw/tests/qemu/apps --cloud ../ota-cloud/build/host/cloud/keel-cloud
 """
@@ -28,6 +29,8 @@ import cloud_link as cl  # noqa: E402
 import cloudtest as ct  # noqa: E402
 import harness  # noqa: E402
 import update_util as uu  # noqa: E402
+
+SKIP = 77  # ctest's SKIP_RETURN_CODE
 
 
 def upload(c, inst, path, name):
@@ -94,6 +97,12 @@ def main():
         t0 = time.monotonic()
         st, dep, _ = ct.http(inst.http_port, "POST", "/v1/deployments",
                              body={"app_id": app["id"], "device_id": dev_id}, token=inst.token)
+        rows = (dep or {}).get("devices") or [{}]
+        if st == 201 and "done" not in rows[0]:
+            # a keel-cloud without updates over the air (main before
+            # ota-cloud is merged): its rows carry no progress
+            print("SKIP: this keel-cloud does not serve deployments")
+            return SKIP
         c.that(st == 201, f"deployed to {dev_id}: {st} {dep}")
         k = dev.wait_for(r"^\[ota\] app update activated: restarting into it", 120)
         c.that(k is not None, "the device downloaded, verified and activated the update"
