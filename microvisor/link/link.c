@@ -30,6 +30,7 @@
 #include "memory_map.h"
 #include "mqtt.h"
 #include "mv_syscalls.h"
+#include "ota_device.h"
 #include "provision.h"
 #include "server_log.h"
 #include "sstack.h"
@@ -159,6 +160,7 @@ int link_init(uint32_t mv_version)
         console_printf("[link] log spool: records from %lu on wait for the cloud\n",
                        (unsigned long)L.spool.acked);
     uplink_init(&L.up, L.id, L.spool_ok ? &L.spool : NULL, link_status, NULL);
+    uplink_set_ota(&L.up, ota_device_init(L.id, mv_version));
     L.tls_cfg = (tls_client_config_t){
         .host = L.cloud.host,
         .anchor_der = L.cloud.anchor,
