@@ -197,6 +197,16 @@ int proto_status_encode(uint32_t type, const struct proto_status *m, uint8_t *bu
     return finish(&e, len);
 }
 
+static int get_sha256(cbor_dec_t *d, uint8_t out[32])
+{
+    const uint8_t *h;
+    size_t n;
+    if (cbor_get_bstr(d, &h, &n) || n != 32)
+        return PROTO_E_FIELD;
+    memcpy(out, h, 32);
+    return 0;
+}
+
 static int get_i32(cbor_dec_t *d, int32_t *out)
 {
     int64_t v;
@@ -546,17 +556,13 @@ int proto_deploy_decode(const uint8_t *buf, size_t len, struct proto_deploy *m)
     if (rc < 0)
         return rc;
     while ((rc = next_key(&w, &k)) == 0) {
-        const uint8_t *h;
-        size_t hn;
         if (k == 2)
             rc = cbor_get_uint(&w.d, &m->msg_id) ? PROTO_E_FIELD : 0;
         else if (k == 3)
             rc = cbor_get_uint(&w.d, &m->deployment_id) ? PROTO_E_FIELD : 0;
-        else if (k == 4) {
-            rc = cbor_get_bstr(&w.d, &h, &hn) || hn != 32 ? PROTO_E_FIELD : 0;
-            if (!rc)
-                memcpy(m->sha256, h, 32);
-        } else if (k == 5)
+        else if (k == 4)
+            rc = get_sha256(&w.d, m->sha256);
+        else if (k == 5)
             rc = get_u32(&w.d, &m->size);
         else
             return PROTO_E_ORDER;
@@ -594,15 +600,11 @@ int proto_fetch_decode(const uint8_t *buf, size_t len, struct proto_fetch *m)
     if (rc < 0)
         return rc;
     while ((rc = next_key(&w, &k)) == 0) {
-        const uint8_t *h;
-        size_t hn;
         if (k == 2)
             rc = get_u32(&w.d, &m->req_id);
-        else if (k == 3) {
-            rc = cbor_get_bstr(&w.d, &h, &hn) || hn != 32 ? PROTO_E_FIELD : 0;
-            if (!rc)
-                memcpy(m->sha256, h, 32);
-        } else if (k == 4)
+        else if (k == 3)
+            rc = get_sha256(&w.d, m->sha256);
+        else if (k == 4)
             rc = get_u32(&w.d, &m->offset);
         else if (k == 5)
             rc = get_u32(&w.d, &m->length) || m->length < 1 || m->length > PROTO_CHUNK_MAX

@@ -37,6 +37,13 @@ static void mv_watchdog_feed(uint64_t now_us)
     board_watchdog_feed();
 }
 
+/* The wait of a device with no runnable application. Weak: the link bench
+ * build (tests/bench/link/link_busy.c) counts the time spent outside it. */
+__attribute__((weak)) void mv_idle_wait(void)
+{
+    __asm volatile("wfi");
+}
+
 void mv_unexpected_irq(void)
 {
     console_printf("[mv] unexpected secure exception %u\n", armv8m_ipsr());
@@ -83,7 +90,7 @@ int mv_main(void)
     if (loaded != 0) {
         __asm volatile("msr basepri, %0" ::"r"(0) : "memory");
         for (;;)
-            __asm volatile("wfi");
+            mv_idle_wait();
     }
     app_start_first(); /* drops the mask after its own line */
 }

@@ -56,4 +56,8 @@ struct sched_stats {
 };
 const struct sched_stats *sched_stats(void);
 
+/* The idle loop's wait (one WFI) when no application runs: main.c's,
+ * weak; the link bench build (tests/bench/link) counts around it. */
+void mv_idle_wait(void);
+
 #endif /* SCHED_H */

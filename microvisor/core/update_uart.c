@@ -40,6 +40,7 @@
 #define RX_CHUNK 64u
 
 _Static_assert(UPROTO_ENVELOPE_MAX == MANIFEST_MAX_SIZE, "BEGIN carries a whole envelope");
+_Static_assert(UPROTO_FRAME_MAX >= MANIFEST_MAX_SIZE, "the frame buffer stages an OTA envelope");
 
 static update_t *upd; /* trial_update(), once the first request needs it */
 static struct uproto_parser parser;
@@ -47,6 +48,7 @@ static uint8_t rx[RX_CHUNK];
 static uint32_t rx_len, rx_pos;
 static int work_id = -1, timer_id = -1;
 static bool verifying;
+static bool lent; /* the parser's buffer is the OTA client's (update_uart_lend) */
 static uint32_t running_mv_version;
 static uint8_t verify_seq;
 static uint64_t verify_busy_us;
@@ -287,6 +289,8 @@ static void update_uart_work(uint64_t now_us)
 {
     struct uproto_frame f;
     uint32_t now_ms = (uint32_t)(now_us / 1000u);
+    if (lent)
+        return; /* bytes wait in the port's ring until unlend */
     if (verifying)
         verify_step();
     for (;;) {
@@ -309,6 +313,31 @@ static void update_uart_work(uint64_t now_us)
         }
     }
     work_submit(work_id, now_us); /* bytes may remain: keep activations short */
+}
+
+uint8_t *update_uart_lend(void)
+{
+    uint32_t now_ms = (uint32_t)(board_time_us() / 1000u);
+    if (lent || verifying)
+        return NULL;
+    /* a frame cut off for longer than the parser waits is dropped anyway
+     * (a host that died mid-frame must not hold the buffer) */
+    if (parser.have != 0 && now_ms - parser.last_ms <= UPROTO_GAP_MS)
+        return NULL;
+    parser.dropped += parser.have;
+    parser.have = 0;
+    lent = true;
+    return parser.buf;
+}
+
+void update_uart_unlend(void)
+{
+    if (!lent)
+        return;
+    lent = false;
+    uproto_parser_init(&parser); /* its buffer held an envelope, no frame */
+    if (work_id >= 0)
+        work_submit(work_id, board_time_us()); /* what arrived meanwhile */
 }
 
 static void on_port_event(void)

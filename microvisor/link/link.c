@@ -30,6 +30,7 @@
 #include "memory_map.h"
 #include "mqtt.h"
 #include "mv_syscalls.h"
+#include "ota_device.h"
 #include "provision.h"
 #include "server_log.h"
 #include "sstack.h"
@@ -159,6 +160,7 @@ int link_init(uint32_t mv_version)
         console_printf("[link] log spool: records from %lu on wait for the cloud\n",
                        (unsigned long)L.spool.acked);
     uplink_init(&L.up, L.id, L.spool_ok ? &L.spool : NULL, link_status, NULL);
+    uplink_set_ota(&L.up, ota_device_init(L.id, mv_version));
     L.tls_cfg = (tls_client_config_t){
         .host = L.cloud.host,
         .anchor_der = L.cloud.anchor,
@@ -224,8 +226,14 @@ static void link_start_tcp(struct net *n, uint32_t now)
         link_fail(n, FAIL_TCP, rc, now);
 }
 
+__attribute__((weak)) void link_bench_event(int ev)
+{
+    (void)ev;
+}
+
 static void link_start(struct net *n, uint32_t now)
 {
+    link_bench_event(0);
     L.stats.attempts++;
     L.started_ms = now;
     L.steps = 0;
@@ -528,6 +536,7 @@ static void link_mqtt_event(void *arg, const mqtt_event_t *ev)
 {
     (void)arg;
     uint32_t now = (uint32_t)(board_time_us() / 1000u);
+    link_bench_event((int)ev->type);
     switch (ev->type) {
     case MQTT_EV_CONNACK:
         if (ev->return_code == 0) {

@@ -58,4 +58,11 @@ enum link_state link_state(void);
 const char *link_state_name(enum link_state s);
 const struct link_stats *link_stats(void);
 
+/*
+ * Test seam (weak, overridden only by the link bench build,
+ * tests/bench/link/link_busy.c): called as an attempt starts (ev 0) and
+ * with the type of each MQTT event of a session (mqtt.h's MQTT_EV_*).
+ */
+void link_bench_event(int ev);
+
 #endif /* LINK_H */

@@ -116,6 +116,11 @@ static void ram_to_spool(struct uplink *u)
     }
 }
 
+void uplink_set_ota(struct uplink *u, struct ota *o)
+{
+    u->ota = o;
+}
+
 int uplink_log(struct uplink *u, const char *text, size_t len, uint8_t level,
                uint64_t device_ms, uint32_t now_ms)
 {
@@ -181,6 +186,8 @@ void uplink_session_up(struct uplink *u, uint32_t now_ms)
     u->hello_ms = now_ms;
     if (u->inflight)
         u->sent_ms = now_ms - UPLINK_RESEND_MS; /* resend it at once */
+    if (u->ota)
+        ota_session(u->ota, true, now_ms);
 }
 
 void uplink_session_down(struct uplink *u, uint32_t now_ms)
@@ -188,6 +195,8 @@ void uplink_session_down(struct uplink *u, uint32_t now_ms)
     u->up = false;
     u->down_since_ms = now_ms;
     u->inflight = false; /* the batch is still there; it is rebuilt when back */
+    if (u->ota)
+        ota_session(u->ota, false, now_ms);
 }
 
 /* Fills u->batch from the spool (consecutive numbers from its oldest
@@ -253,31 +262,52 @@ static void send_batch(struct uplink *u, uint32_t now_ms, uplink_publish_fn publ
         u->stats.batches_sent++;
 }
 
+/* A hello or status: the device's status, with what the spool lost and
+ * the update report. 0 if published. */
+static int send_status(struct uplink *u, uint32_t type, uint32_t now_ms,
+                       uplink_publish_fn publish, void *ctx)
+{
+    struct proto_status st;
+    size_t len;
+    memset(&st, 0, sizeof(st));
+    if (u->status)
+        u->status(u->status_ctx, &st, now_ms);
+    /* what the spool erased unsent this boot: the cloud is told how many
+     * of the gaps in the sequence numbers are losses */
+    if (u->spool)
+        st.logs_dropped = u->spool->dropped;
+    if (u->ota)
+        st.has_update = ota_report(u->ota, &st.update);
+    set_topic(u, type == PROTO_HELLO ? "hello" : "status");
+    if (proto_status_encode(type, &st, u->payload, sizeof(u->payload), &len) != PROTO_OK ||
+        publish(ctx, u->topic, u->payload, len) != 0)
+        return -1;
+    if (u->ota && st.has_update)
+        ota_status_sent(u->ota, now_ms);
+    return 0;
+}
+
 void uplink_poll(struct uplink *u, uint32_t now_ms, uplink_publish_fn publish, void *ctx)
 {
     if (!u->up) {
         if (u->spool && now_ms - u->down_since_ms >= UPLINK_SPOOL_AFTER_MS)
             ram_to_spool(u);
+        if (u->ota)
+            (void)ota_poll(u->ota, now_ms, publish, ctx); /* engine work goes on offline */
         return;
     }
     if (u->hello_due && (int32_t)(now_ms - u->hello_ms) >= 0) {
-        struct proto_status st;
-        size_t len;
-        memset(&st, 0, sizeof(st));
-        if (u->status)
-            u->status(u->status_ctx, &st, now_ms);
-        /* what the spool erased unsent this boot: the cloud is told how many
-         * of the gaps in the sequence numbers are losses */
-        if (u->spool)
-            st.logs_dropped = u->spool->dropped;
-        set_topic(u, "hello");
-        if (proto_status_encode(PROTO_HELLO, &st, u->payload, sizeof(u->payload), &len) ==
-                PROTO_OK &&
-            publish(ctx, u->topic, u->payload, len) == 0) {
+        if (send_status(u, PROTO_HELLO, now_ms, publish, ctx) == 0) {
             u->stats.hellos++;
             u->hello_ms = now_ms + UPLINK_HELLO_MS; /* again until the time comes */
         }
         return; /* the hello first: the cloud registers the device on it */
+    }
+    if (u->ota) {
+        (void)ota_poll(u->ota, now_ms, publish, ctx);
+        if (ota_status_due(u->ota, now_ms) &&
+            send_status(u, PROTO_STATUS, now_ms, publish, ctx) == 0)
+            u->stats.statuses++;
     }
     if (u->inflight) {
         if (now_ms - u->sent_ms >= UPLINK_RESEND_MS)
@@ -320,7 +350,17 @@ int uplink_downlink(struct uplink *u, const char *topic, const uint8_t *payload,
         u->inflight = false;
         return 0;
     }
-    return 0; /* config, command, deployment: later issues */
+    if (u->ota && !strcmp(kind, "deployment")) {
+        if (ota_deployment(u->ota, payload, len, now_ms) != 0)
+            goto bad;
+        return 0;
+    }
+    if (u->ota && !strcmp(kind, "chunk")) {
+        if (ota_chunk(u->ota, payload, len, now_ms) != 0)
+            goto bad;
+        return 0;
+    }
+    return 0; /* config, command: later issues */
 bad:
     u->stats.bad_downlink++;
     return -1;

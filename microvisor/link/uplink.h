@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "logspool.h"
+#include "ota.h"
 #include "proto.h"
 
 #ifndef UPLINK_RAM_LOG
@@ -60,6 +61,7 @@ struct uplink_stats {
     uint32_t spool_errors;     /* flash spool writes that failed */
     uint32_t batches_sent, batches_resent;
     uint32_t hellos, times;
+    uint32_t statuses;         /* status messages (update reports) */
     uint32_t bad_downlink;     /* downlink messages that did not decode */
 };
 
@@ -84,6 +86,7 @@ struct uplink {
     uint32_t hello_ms;
     int64_t wall_offset_ms;      /* unix ms - now_ms */
     struct uplink_stats stats;
+    struct ota *ota;             /* NULL: no updates over the air */
     /* building a batch: texts copied into stage, then encoded */
     struct proto_logs batch;
     struct logspool_rec rec;
@@ -94,6 +97,11 @@ struct uplink {
 /* id: the device id (34 characters). spool may be NULL. */
 void uplink_init(struct uplink *u, const char *id, struct logspool *spool,
                  uplink_status_fn status, void *status_ctx);
+
+/* Hands deployments and chunks to the OTA client o (borrowed for the
+ * life of u), publishes what it asks for, and carries its report in every
+ * hello and in a status whenever it changes. */
+void uplink_set_ota(struct uplink *u, struct ota *o);
 
 /* One log record (text valid UTF-8 without NUL, at most
  * PROTO_MAX_LOG_TEXT bytes). 0 taken; < 0 refused (queue full: keep it and

@@ -356,6 +356,60 @@ static void test_short_records(void)
     CHECK(!uplink_logs_pending(&up));
 }
 
+/* The OTA client behind the uplink (with no update engine, so that the
+ * deployment fails at once): deployment and chunk messages reach it, its
+ * ack goes out on up/ack, its report in a status at once and in every
+ * hello after; what does not decode is counted. */
+static update_t *no_engine(void *ctx)
+{
+    (void)ctx;
+    return NULL;
+}
+
+static void test_ota_wiring(void)
+{
+    static const struct ota_engine eng = { no_engine, NULL, NULL, NULL, NULL };
+    static struct ota o;
+    struct proto_status st;
+    flash_sim_init(&sim, &fl, mem, bitmap, BASE, sizeof(mem), PAGE, 16);
+    boot();
+    ota_init(&o, ID, &eng, 1);
+    uplink_set_ota(&up, &o);
+    uplink_session_up(&up, 100);
+    uplink_poll(&up, 100, publish, NULL);
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, last_payload, last_len, &st), PROTO_OK);
+    CHECK(!st.has_update); /* nothing to report yet */
+    answer_time(200, 1764633600000ull);
+    struct proto_deploy d = { .msg_id = 41, .deployment_id = 7, .size = 100 };
+    uint8_t b[128];
+    size_t n;
+    CHECK_EQ(proto_deploy_encode(&d, b, sizeof(b), &n), PROTO_OK);
+    CHECK_EQ(uplink_downlink(&up, "devices/" ID "/down/deployment", b, n, 300), 0);
+    unsigned before = published;
+    uplink_poll(&up, 400, publish, NULL);
+    CHECK_EQ(published, before + 2); /* the ack, then the status */
+    CHECK(strcmp(last_topic, "devices/" ID "/up/status") == 0);
+    CHECK_EQ(proto_status_decode(PROTO_STATUS, last_payload, last_len, &st), PROTO_OK);
+    CHECK(st.has_update && st.update.deployment_id == 7 &&
+          st.update.state == PROTO_OTA_FAILED && st.update.reason == OTA_E_ENGINE);
+    CHECK_EQ(st.app_version, 0x00010000u); /* the whole status, not just the report */
+    CHECK_EQ(up.stats.statuses, 1);
+    uplink_poll(&up, 10000, publish, NULL);
+    CHECK_EQ(up.stats.statuses, 1); /* only on change */
+    /* reconnect: the hello carries the report */
+    uplink_session_down(&up, 11000);
+    uplink_session_up(&up, 12000);
+    uplink_poll(&up, 12000, publish, NULL);
+    CHECK(strcmp(last_topic, "devices/" ID "/up/hello") == 0);
+    CHECK_EQ(proto_status_decode(PROTO_HELLO, last_payload, last_len, &st), PROTO_OK);
+    CHECK(st.has_update && st.update.state == PROTO_OTA_FAILED);
+    unsigned bad = up.stats.bad_downlink;
+    CHECK_EQ(uplink_downlink(&up, "devices/" ID "/down/chunk", (const uint8_t *)"\xa0", 1, 1), -1);
+    CHECK_EQ(uplink_downlink(&up, "devices/" ID "/down/deployment", b, n - 1, 1), -1);
+    CHECK_EQ(up.stats.bad_downlink, bad + 2);
+    uplink_set_ota(&up, NULL);
+}
+
 int main(void)
 {
     test_hello_and_time();
@@ -363,5 +417,6 @@ int main(void)
     test_outage_and_reboot();
     test_short_records();
     test_spool_full_dropped();
+    test_ota_wiring();
     return keel_test_done("test_uplink");
 }
