@@ -69,6 +69,12 @@ struct col {
     const char *field, *head;
 };
 
+/* A table's column count, from its array, and never past what print_rows
+ * holds (a count written by hand once dropped a column). */
+#define COLS_MAX 8
+#define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])) + \
+                  0 * (int)sizeof(char[sizeof(a) / sizeof((a)[0]) <= COLS_MAX ? 1 : -1]))
+
 static void print_json(json_t *o)
 {
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_ENCODE_ANY);
@@ -80,14 +86,14 @@ static void print_json(json_t *o)
 static void print_rows(struct opts *o, json_t *items, const struct col *cols, int n)
 {
     struct kc_table t;
-    const char *head[8];
+    const char *head[COLS_MAX];
     size_t i;
     json_t *it;
     for (int c = 0; c < n; c++)
         head[c] = cols[c].head;
     kc_table_init(&t, n, head);
     json_array_foreach(items, i, it) {
-        char *row[8];
+        char *row[COLS_MAX];
         for (int c = 0; c < n; c++)
             row[c] = kc_cell(json_object_get(it, cols[c].field));
         kc_table_add(&t, (const char *const *)row);
@@ -234,7 +240,8 @@ static int v_apps(struct opts *o, const char *verb)
 {
     char path[512];
     if (!strcmp(verb, "list") && o->nwords == 0)
-        return call_show(o, "GET", "/v1/apps?limit=1000", NULL, app_cols, 5, true);
+        return call_show(o, "GET", "/v1/apps?limit=1000", NULL, app_cols, NCOLS(app_cols),
+                         true);
     if (!strcmp(verb, "create") && o->nwords == 2) {
         char *b, *name = kc_escape(o->words[0]);
         size_t n;
@@ -248,13 +255,13 @@ static int v_apps(struct opts *o, const char *verb)
         free(name);
         int rc = kc_call(&o->k, "POST", path, b, n, "application/octet-stream", true, &res);
         free(b);
-        return show(o, rc, res, app_cols, 5, false);
+        return show(o, rc, res, app_cols, NCOLS(app_cols), false);
     }
     if ((!strcmp(verb, "show") || !strcmp(verb, "delete")) && o->nwords == 1) {
         char *id = kc_escape(o->words[0]);
         snprintf(path, sizeof(path), "/v1/apps/%s", id);
         free(id);
-        return verb[0] == 's' ? call_show(o, "GET", path, NULL, app_cols, 5, false)
+        return verb[0] == 's' ? call_show(o, "GET", path, NULL, app_cols, NCOLS(app_cols), false)
                               : call_quiet(o, "DELETE", path, "app deleted");
     }
     return usage_error("keel apps create NAME BUNDLE | list | show ID | delete ID");
@@ -266,7 +273,7 @@ static int v_signers(struct opts *o, const char *verb)
 {
     char path[256];
     if (!strcmp(verb, "list") && o->nwords == 0)
-        return call_show(o, "GET", "/v1/signers", NULL, sig_cols, 3, true);
+        return call_show(o, "GET", "/v1/signers", NULL, sig_cols, NCOLS(sig_cols), true);
     if (!strcmp(verb, "add") && o->nwords == 2) {
         char *pem;
         size_t n;
@@ -277,7 +284,7 @@ static int v_signers(struct opts *o, const char *verb)
         pem[n] = 0;
         json_t *b = json_pack("{s:s,s:s}", "name", o->words[0], "public_key", pem);
         free(pem);
-        return call_show(o, "POST", "/v1/signers", b, sig_cols, 3, false);
+        return call_show(o, "POST", "/v1/signers", b, sig_cols, NCOLS(sig_cols), false);
     }
     if (!strcmp(verb, "delete") && o->nwords == 1) {
         char *id = kc_escape(o->words[0]);
@@ -297,28 +304,29 @@ static int v_devices(struct opts *o, const char *verb)
         char *t = o->tag ? kc_escape(o->tag) : NULL;
         snprintf(path, sizeof(path), "/v1/devices?limit=1000%s%s", t ? "&tag=" : "", t ? t : "");
         free(t);
-        rc = call_show(o, "GET", path, NULL, dev_cols, 7, true);
+        rc = call_show(o, "GET", path, NULL, dev_cols, NCOLS(dev_cols), true);
     } else if (id && !strcmp(verb, "show") && o->nwords == 1) {
         snprintf(path, sizeof(path), "/v1/devices/%s", id);
-        rc = call_show(o, "GET", path, NULL, dev_cols, 7, false);
+        rc = call_show(o, "GET", path, NULL, dev_cols, NCOLS(dev_cols), false);
     } else if (id && !strcmp(verb, "rename") && o->nwords == 2) {
         snprintf(path, sizeof(path), "/v1/devices/%s", id);
-        rc = call_show(o, "PATCH", path, json_pack("{s:s}", "name", o->words[1]), dev_cols, 7,
-                       false);
+        rc = call_show(o, "PATCH", path, json_pack("{s:s}", "name", o->words[1]), dev_cols,
+                       NCOLS(dev_cols), false);
     } else if (id && !strcmp(verb, "tag") && o->nwords >= 1) {
         json_t *tags = json_array();
         for (int i = 1; i < o->nwords; i++)
             json_array_append_new(tags, json_string(o->words[i]));
         snprintf(path, sizeof(path), "/v1/devices/%s", id);
-        rc = call_show(o, "PATCH", path, json_pack("{s:o}", "tags", tags), dev_cols, 7, false);
+        rc = call_show(o, "PATCH", path, json_pack("{s:o}", "tags", tags), dev_cols,
+                       NCOLS(dev_cols), false);
     } else if (id && !strcmp(verb, "faults") && o->nwords == 1) {
         static const struct col fault_cols[] = {{"received_ms", "RECEIVED_MS"}, {"code", "CODE"},
                                                 {"pc", "PC"}, {"uptime_ms", "UPTIME_MS"}};
         snprintf(path, sizeof(path), "/v1/devices/%s/faults?limit=1000", id);
-        rc = call_show(o, "GET", path, NULL, fault_cols, 4, true);
+        rc = call_show(o, "GET", path, NULL, fault_cols, NCOLS(fault_cols), true);
     } else if (id && !strcmp(verb, "revoke") && o->nwords == 1) {
         snprintf(path, sizeof(path), "/v1/devices/%s/revoke", id);
-        rc = call_show(o, "POST", path, NULL, dev_cols, 7, false);
+        rc = call_show(o, "POST", path, NULL, dev_cols, NCOLS(dev_cols), false);
     }
     free(id);
     return rc >= 0 ? rc : usage_error("keel devices list [--tag T] | show ID | rename ID NAME | "
@@ -363,14 +371,15 @@ static int v_deploy(struct opts *o)
     json_t *b = json_pack("{s:I}", "app_id", (json_int_t)app);
     json_object_set_new(b, o->device ? "device_id" : "tag", json_string(o->device ? o->device
                                                                                   : o->tag));
-    return call_show(o, "POST", "/v1/deployments", b, dep_cols, 5, false);
+    return call_show(o, "POST", "/v1/deployments", b, dep_cols, NCOLS(dep_cols), false);
 }
 
 static int v_deployments(struct opts *o, const char *verb)
 {
     char path[256];
     if (!strcmp(verb, "list") && o->nwords == 0)
-        return call_show(o, "GET", "/v1/deployments?limit=1000", NULL, dep_cols, 5, true);
+        return call_show(o, "GET", "/v1/deployments?limit=1000", NULL, dep_cols,
+                         NCOLS(dep_cols), true);
     if (!strcmp(verb, "show") && o->nwords == 1) {
         char *id = kc_escape(o->words[0]);
         snprintf(path, sizeof(path), "/v1/deployments/%s", id);
@@ -381,17 +390,17 @@ static int v_deployments(struct opts *o, const char *verb)
         if (rc == KC_EXIT_OK && res && !o->k.json) {
             json_t *a = json_array();
             json_array_append(a, res);
-            print_rows(o, a, dep_cols, 5);
+            print_rows(o, a, dep_cols, NCOLS(dep_cols));
             json_decref(a);
             json_t *devs = json_object_get(res, "devices");
             if (json_array_size(devs)) {
                 putchar('\n');
-                print_rows(o, devs, dd_cols, 6);
+                print_rows(o, devs, dd_cols, NCOLS(dd_cols));
             }
             json_decref(res);
             return rc;
         }
-        return show(o, rc, res, dep_cols, 5, false);
+        return show(o, rc, res, dep_cols, NCOLS(dep_cols), false);
     }
     return usage_error("keel deployments list | show ID");
 }
@@ -508,7 +517,7 @@ static int v_config(struct opts *o, const char *verb, bool secret)
     snprintf(path, sizeof(path), "%s/%s", base, key ? key : "");
     free(key);
     if (!strcmp(verb, "list") && o->nwords == 0)
-        return call_show(o, "GET", base, NULL, secret ? sec_cols : cfg_cols, 2, true);
+        return call_show(o, "GET", base, NULL, secret ? sec_cols : cfg_cols, NCOLS(cfg_cols), true);
     if (!strcmp(verb, "set") && o->nwords == 2) {
         char value[4200];
         const char *v = o->words[1];
@@ -533,7 +542,7 @@ static int v_config(struct opts *o, const char *verb, bool secret)
             json_decref(res);
             return rc;
         }
-        return show(o, rc, res, secret ? sec_cols : cfg_cols, 2, false);
+        return show(o, rc, res, secret ? sec_cols : cfg_cols, NCOLS(cfg_cols), false);
     }
     if (!secret && !strcmp(verb, "get") && o->nwords == 1) {
         json_t *res = NULL;
